@@ -1,0 +1,188 @@
+//! The graph and its one constructor, [`Graph::add`]: hash-consing and local folds.
+
+use super::fold;
+use super::node::*;
+use crate::syntax::{Number, Span};
+use petgraph::graph::{DiGraph, NodeIndex};
+use std::collections::HashMap;
+
+/// A hash-consed computation graph: equal sub-expressions are one node.
+///
+/// **The graph is append-only**: a node's operands are older than it, so insertion
+/// order is a topological order. Nodes live in a petgraph `DiGraph` whose edges run
+/// from operand to user (for traversal and DOT export; the operand order lives in the
+/// node's [`Op`]).
+#[derive(Debug, Clone, Default)]
+pub struct Graph {
+    nodes: DiGraph<Node, ()>,
+    memo: HashMap<Op, NodeId>,
+    vars: Vec<Var>,
+    columns: Vec<Vec<Number>>,
+}
+
+impl Graph {
+    /// An empty graph.
+    pub fn new() -> Graph {
+        Graph::default()
+    }
+
+    /// Number of nodes.
+    pub fn len(&self) -> usize {
+        self.nodes.node_count()
+    }
+
+    /// Whether the graph has no nodes.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The node with this id.
+    pub fn node(&self, id: NodeId) -> &Node {
+        &self.nodes[NodeIndex::new(id.index())]
+    }
+
+    /// The operator of a node.
+    pub fn op(&self, id: NodeId) -> Op {
+        self.node(id).op
+    }
+
+    /// The shape of a node.
+    pub fn shape(&self, id: NodeId) -> Shape {
+        self.node(id).shape
+    }
+
+    /// The underlying petgraph graph (edges run from operand to user).
+    pub fn petgraph(&self) -> &DiGraph<Node, ()> {
+        &self.nodes
+    }
+
+    /// The variable with this id.
+    pub fn var(&self, id: VarId) -> &Var {
+        &self.vars[id.index()]
+    }
+
+    /// All variables, in the order they were declared.
+    pub fn vars(&self) -> impl Iterator<Item = (VarId, &Var)> {
+        self.vars
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (VarId(i as u32), v))
+    }
+
+    /// The variable called `name`, if declared.
+    pub fn find_var(&self, name: &str) -> Option<VarId> {
+        self.vars().find(|(_, v)| v.name == name).map(|(id, _)| id)
+    }
+
+    /// Declares a variable (or returns the existing one of that name and kind) and its node.
+    pub fn var_node(&mut self, name: &str, kind: VarKind, span: Option<Span>) -> NodeId {
+        let id = match self.find_var(name) {
+            Some(id) if self.vars[id.index()].kind == kind => id,
+            _ => {
+                self.vars.push(Var {
+                    name: name.to_string(),
+                    kind,
+                });
+                VarId(self.vars.len() as u32 - 1)
+            }
+        };
+        self.add(Op::Var(id), span)
+    }
+
+    /// The values of a vector literal.
+    pub fn column(&self, id: ColumnId) -> &[Number] {
+        &self.columns[id.0 as usize]
+    }
+
+    /// Adds a vector literal and returns its node.
+    pub fn column_node(&mut self, values: Vec<Number>, span: Option<Span>) -> NodeId {
+        self.columns.push(values);
+        let id = ColumnId(self.columns.len() as u32 - 1);
+        self.add(Op::Column(id), span)
+    }
+
+    /// A constant node.
+    pub fn constant(&mut self, value: Number) -> NodeId {
+        self.add(Op::Const(Constant(value)), None)
+    }
+
+    /// An exact integer constant node.
+    pub fn int(&mut self, value: i64) -> NodeId {
+        self.add(Op::Const(Constant::int(value)), None)
+    }
+
+    /// `f(a)`
+    pub fn unary(&mut self, func: Func, a: NodeId) -> NodeId {
+        self.add(Op::Unary(func, a), None)
+    }
+
+    /// `a op b`
+    pub fn binary(&mut self, op: BinOp, a: NodeId, b: NodeId) -> NodeId {
+        self.add(Op::Binary(op, a, b), None)
+    }
+
+    /// Adds a node, or finds the equal one already there. Constant operands fold
+    /// exactly (in decimal) and the identities `x+0`, `x*1`, `x*0`, `--x`, `x^1` fold
+    /// away, so a symbolic zero never grows a derivative. `span` is kept for a new node.
+    pub fn add(&mut self, op: Op, span: Option<Span>) -> NodeId {
+        let op = match fold::fold(self, op) {
+            fold::Folded::Node(id) => return id,
+            fold::Folded::Op(op) => op,
+        };
+        if let Some(&id) = self.memo.get(&op) {
+            return id;
+        }
+        let shape = self.shape_of(op);
+        let index = self.nodes.add_node(Node { op, shape, span });
+        for operand in op.operands() {
+            self.nodes
+                .add_edge(NodeIndex::new(operand.index()), index, ());
+        }
+        let id = NodeId(index.index() as u32);
+        self.memo.insert(op, id);
+        id
+    }
+
+    fn shape_of(&self, op: Op) -> Shape {
+        match op {
+            Op::Const(_) | Op::Pi | Op::Euler => Shape::Scalar,
+            Op::Column(_) => Shape::Rows,
+            Op::Var(v) => match self.var(v).kind {
+                VarKind::Data => Shape::Rows,
+                VarKind::Param | VarKind::Free => Shape::Scalar,
+            },
+            Op::Unary(f, _) if f.is_reduction() => Shape::Scalar,
+            Op::Unary(_, a) => self.shape(a),
+            Op::Binary(_, a, b) => self.shape(a).max(self.shape(b)),
+        }
+    }
+
+    /// The nodes `roots` depend on (themselves included), in increasing id order.
+    pub fn reachable(&self, roots: &[NodeId]) -> Vec<NodeId> {
+        let Some(top) = roots.iter().max() else {
+            return Vec::new();
+        };
+        let mut marked = vec![false; top.index() + 1];
+        for r in roots {
+            marked[r.index()] = true;
+        }
+        for i in (0..=top.index()).rev() {
+            if marked[i] {
+                for operand in self.op(NodeId(i as u32)).operands() {
+                    marked[operand.index()] = true;
+                }
+            }
+        }
+        (0..=top.index())
+            .filter(|&i| marked[i])
+            .map(|i| NodeId(i as u32))
+            .collect()
+    }
+
+    /// Whether `node` depends on the variable `var`.
+    pub fn depends_on(&self, node: NodeId, var: VarId) -> bool {
+        self.reachable(&[node])
+            .into_iter()
+            .any(|n| self.op(n) == Op::Var(var))
+    }
+}

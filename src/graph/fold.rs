@@ -1,0 +1,183 @@
+//! The local folds of [`Graph::add`](super::Graph::add): exact constant arithmetic in
+//! decimal and the identities that keep symbolic zeros and ones out of the graph.
+//!
+//! A fold happens only when it is exact: `0.1 + 0.2` becomes `0.3`, `1/3` stays a
+//! division, `exp(1)` stays a call. The identities hold for every finite operand.
+
+use super::builder::Graph;
+use super::node::*;
+use crate::syntax::Number;
+use rust_decimal::Decimal;
+
+/// The result of folding an operator.
+pub(super) enum Folded {
+    /// The operator reduces to an existing node.
+    Node(NodeId),
+    /// The operator to add (maybe rewritten).
+    Op(Op),
+}
+
+const MAX_MANTISSA: i128 = (1 << 96) - 1;
+const MAX_SCALE: u32 = 28;
+
+pub(super) fn fold(graph: &Graph, op: Op) -> Folded {
+    let mut op = op;
+    // Each rewrite makes the operator simpler, so a few rounds reach a fixed point.
+    for _ in 0..4 {
+        match fold_once(graph, op) {
+            Some(Folded::Op(next)) if next != op => op = next,
+            Some(Folded::Node(id)) => return Folded::Node(id),
+            _ => return Folded::Op(op),
+        }
+    }
+    Folded::Op(op)
+}
+
+fn exact_of(graph: &Graph, id: NodeId) -> Option<Decimal> {
+    graph.op(id).constant().and_then(Constant::exact)
+}
+
+fn is_value(graph: &Graph, id: NodeId, value: i64) -> bool {
+    exact_of(graph, id) == Some(Decimal::from(value))
+}
+
+fn constant(d: Decimal) -> Op {
+    Op::Const(Constant(Number::from_decimal(d)))
+}
+
+fn fold_once(graph: &Graph, op: Op) -> Option<Folded> {
+    match op {
+        Op::Unary(func, a) => fold_unary(graph, func, a),
+        Op::Binary(bin, a, b) => {
+            if let (Some(x), Some(y)) = (exact_of(graph, a), exact_of(graph, b)) {
+                if let Some(d) = exact_binary(bin, x, y) {
+                    return Some(Folded::Op(constant(d)));
+                }
+            }
+            fold_identity(graph, bin, a, b)
+        }
+        _ => None,
+    }
+}
+
+fn fold_unary(graph: &Graph, func: Func, a: NodeId) -> Option<Folded> {
+    if let Some(x) = exact_of(graph, a) {
+        let folded = match func {
+            Func::Neg => Some(-x),
+            Func::Abs => Some(x.abs()),
+            Func::Sign => Some(Decimal::from(x.mantissa().signum() as i64)),
+            Func::Relu => Some(x.max(Decimal::ZERO)),
+            Func::Step => Some(Decimal::from(i64::from(x > Decimal::ZERO))),
+            _ => None,
+        };
+        return folded.map(|d| Folded::Op(constant(d)));
+    }
+    match (func, graph.op(a)) {
+        (Func::Neg, Op::Unary(Func::Neg, inner)) => Some(Folded::Node(inner)),
+        _ => None,
+    }
+}
+
+fn fold_identity(graph: &Graph, bin: BinOp, a: NodeId, b: NodeId) -> Option<Folded> {
+    let zero = || Folded::Op(constant(Decimal::ZERO));
+    let neg = |x: NodeId| Folded::Op(Op::Unary(Func::Neg, x));
+    let is = |id: NodeId, v: i64| is_value(graph, id, v);
+    let folded = match bin {
+        BinOp::Add if is(a, 0) => Folded::Node(b),
+        BinOp::Add if is(b, 0) => Folded::Node(a),
+        BinOp::Sub if is(b, 0) => Folded::Node(a),
+        BinOp::Sub if is(a, 0) => neg(b),
+        BinOp::Mul if is(a, 0) || is(b, 0) => zero(),
+        BinOp::Mul if is(a, 1) => Folded::Node(b),
+        BinOp::Mul if is(b, 1) => Folded::Node(a),
+        BinOp::Mul if is(a, -1) => neg(b),
+        BinOp::Mul if is(b, -1) => neg(a),
+        BinOp::Div if is(b, 1) => Folded::Node(a),
+        BinOp::Div if is(b, -1) => neg(a),
+        BinOp::Div if is(a, 0) && !is(b, 0) => zero(),
+        BinOp::Pow if is(b, 1) => Folded::Node(a),
+        BinOp::Pow if is(b, 0) => Folded::Op(constant(Decimal::ONE)),
+        _ => return None,
+    };
+    Some(folded)
+}
+
+/// `x op y` in decimal when the result is exact, else `None`.
+pub(crate) fn exact_binary(op: BinOp, x: Decimal, y: Decimal) -> Option<Decimal> {
+    match op {
+        BinOp::Add => exact_add(x, y),
+        BinOp::Sub => exact_add(x, -y),
+        BinOp::Mul => exact_mul(x, y),
+        BinOp::Div => exact_div(x, y),
+        BinOp::Pow => exact_pow(x, y),
+        BinOp::Max => Some(x.max(y)),
+        BinOp::Min => Some(x.min(y)),
+    }
+}
+
+fn from_parts(mantissa: i128, scale: u32) -> Option<Decimal> {
+    if mantissa.abs() > MAX_MANTISSA || scale > MAX_SCALE {
+        return None;
+    }
+    Decimal::try_from_i128_with_scale(mantissa, scale)
+        .ok()
+        .map(|d| d.normalize())
+}
+
+fn exact_add(x: Decimal, y: Decimal) -> Option<Decimal> {
+    let scale = x.scale().max(y.scale());
+    let widen = |d: Decimal| {
+        10_i128
+            .checked_pow(scale - d.scale())
+            .and_then(|f| d.mantissa().checked_mul(f))
+    };
+    from_parts(widen(x)?.checked_add(widen(y)?)?, scale)
+}
+
+fn exact_mul(x: Decimal, y: Decimal) -> Option<Decimal> {
+    from_parts(x.mantissa().checked_mul(y.mantissa())?, x.scale() + y.scale())
+}
+
+fn exact_div(x: Decimal, y: Decimal) -> Option<Decimal> {
+    if y.is_zero() {
+        return None;
+    }
+    let quotient = x.checked_div(y)?;
+    (exact_mul(quotient, y)? == x).then_some(quotient.normalize())
+}
+
+fn exact_pow(x: Decimal, y: Decimal) -> Option<Decimal> {
+    if !y.fract().is_zero() || y.abs() > Decimal::from(64) {
+        return None;
+    }
+    let n = y.mantissa() / 10_i128.pow(y.scale());
+    let mut power = Decimal::ONE;
+    for _ in 0..n.abs() {
+        power = exact_mul(power, x)?;
+    }
+    if n < 0 {
+        exact_div(Decimal::ONE, power)
+    } else {
+        Some(power)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Decimal {
+        s.parse().unwrap_or_default()
+    }
+
+    #[test]
+    fn folds_only_exact_results() {
+        assert_eq!(exact_binary(BinOp::Add, d("0.1"), d("0.2")), Some(d("0.3")));
+        assert_eq!(exact_binary(BinOp::Div, d("1"), d("4")), Some(d("0.25")));
+        assert_eq!(exact_binary(BinOp::Div, d("1"), d("3")), None);
+        assert_eq!(exact_binary(BinOp::Pow, d("2"), d("-2")), Some(d("0.25")));
+        assert_eq!(exact_binary(BinOp::Pow, d("2"), d("0.5")), None);
+        assert_eq!(exact_binary(BinOp::Mul, d("1e-15"), d("1e-15")), None);
+        assert_eq!(exact_binary(BinOp::Div, d("1"), d("0")), None);
+    }
+}

@@ -1,0 +1,5 @@
+//! nabla: symbolic reverse-mode differentiation and gradient descent.
+#![warn(missing_docs)]
+
+pub mod syntax;
+pub mod graph;

@@ -1,0 +1,264 @@
+//! The abstract syntax tree: statements over an arena of expressions.
+//!
+//! **Expressions live in one arena and a node's children are always older than it,**
+//! so the subtree of `e` is exactly the ids `first(e)..=e`. Passes walk that range in
+//! order instead of recursing, which keeps a 100,000-term sum from overflowing the stack
+//! (and dropping the tree never recurses either).
+
+use super::number::Number;
+use super::span::Span;
+use std::fmt;
+
+/// An index into [`Ast::exprs`]; prints as `e12`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ExprId(pub u32);
+
+impl ExprId {
+    /// The arena index.
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+impl fmt::Display for ExprId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "e{}", self.0)
+    }
+}
+
+/// A name as written, with its span.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ident {
+    /// The name.
+    pub name: String,
+    /// Where it is written.
+    pub span: Span,
+}
+
+/// The binary operators, by precedence: `+ -` < `* /` < `^`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BinaryOp {
+    /// `a + b`
+    Add,
+    /// `a - b`
+    Sub,
+    /// `a * b`
+    Mul,
+    /// `a / b`
+    Div,
+    /// `a ^ b`
+    Pow,
+}
+
+impl BinaryOp {
+    /// The operator as written.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            BinaryOp::Add => "+",
+            BinaryOp::Sub => "-",
+            BinaryOp::Mul => "*",
+            BinaryOp::Div => "/",
+            BinaryOp::Pow => "^",
+        }
+    }
+}
+
+/// One expression node.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expr {
+    /// What it is.
+    pub kind: ExprKind,
+    /// The text it covers.
+    pub span: Span,
+    /// The oldest node of its subtree: the subtree is `first..=self`.
+    pub first: ExprId,
+}
+
+/// The kinds of expression.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExprKind {
+    /// A number literal.
+    Number(Number),
+    /// A name: a param, data column, definition, constant or free variable.
+    Name(String),
+    /// `-a`
+    Neg(ExprId),
+    /// `a op b`
+    Binary(BinaryOp, ExprId, ExprId),
+    /// `f(a, b)`: a built-in or a user function.
+    Call {
+        /// The function's name.
+        callee: Ident,
+        /// The arguments.
+        args: Vec<ExprId>,
+    },
+    /// `[1, 2, 3]`: a vector of rows.
+    Vector(Vec<ExprId>),
+    /// `d(of)/d(wrt)`: a symbolic derivative.
+    Derivative {
+        /// The expression differentiated.
+        of: ExprId,
+        /// The name it is differentiated by.
+        wrt: Ident,
+    },
+}
+
+/// The initial value of a param.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ParamInit {
+    /// `param w = expr` (a constant expression).
+    Value(ExprId),
+    /// `param w ~ normal(0, 1)`: drawn from a seeded distribution.
+    Random {
+        /// The distribution: `normal` or `uniform`.
+        dist: Ident,
+        /// Its arguments (constant expressions).
+        args: Vec<ExprId>,
+    },
+}
+
+/// One param of a `param` statement.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParamDecl {
+    /// The param's name.
+    pub name: Ident,
+    /// How it starts.
+    pub init: ParamInit,
+}
+
+/// An option of a descent method: `rate = 0.1`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MethodOption {
+    /// The option's name.
+    pub name: Ident,
+    /// Its value (`auto` is a name).
+    pub value: ExprId,
+}
+
+/// `by method(option = value, ...)` of a `minimize` statement.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Method {
+    /// The method's name: `gd`, `adam`, ...
+    pub name: Ident,
+    /// Its options, in the order written.
+    pub options: Vec<MethodOption>,
+}
+
+/// One statement.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stmt {
+    /// What it says.
+    pub kind: StmtKind,
+    /// The text it covers.
+    pub span: Span,
+}
+
+/// The kinds of statement (SPEC 1.2).
+#[derive(Debug, Clone, PartialEq)]
+pub enum StmtKind {
+    /// `param w = -2, b ~ normal(0, 1)`
+    Param(Vec<ParamDecl>),
+    /// `data x = [0.5, 2.5]`
+    DataInline {
+        /// The column's name.
+        name: Ident,
+        /// Its values (a vector literal).
+        values: ExprId,
+    },
+    /// `data x, y from "points.csv"`
+    DataFile {
+        /// The columns, by CSV header name.
+        names: Vec<Ident>,
+        /// The path as written (escapes resolved).
+        path: String,
+        /// Where the path literal is.
+        path_span: Span,
+    },
+    /// `name = expr` or `name(a, b) = expr`
+    Define {
+        /// The defined name.
+        name: Ident,
+        /// The parameters of a function; `None` for a plain definition.
+        params: Option<Vec<Ident>>,
+        /// The right-hand side.
+        body: ExprId,
+    },
+    /// `check d(of)/d(wrt) = expected`
+    Check {
+        /// The derivative on the left (an [`ExprKind::Derivative`]).
+        derivative: ExprId,
+        /// The hand-derived expression on the right.
+        expected: ExprId,
+    },
+    /// `minimize loss wrt w, b by gd(rate = 1)`
+    Minimize {
+        /// The objective.
+        objective: ExprId,
+        /// The params to move; empty means every param the objective depends on.
+        wrt: Vec<Ident>,
+        /// The method; `None` means the default.
+        method: Option<Method>,
+    },
+    /// A bare expression (meaningful in the REPL).
+    Expr(ExprId),
+}
+
+/// A parsed source: its statements and the expression arena they point into.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Ast {
+    /// Every expression node; children before parents.
+    pub exprs: Vec<Expr>,
+    /// The statements, in source order.
+    pub statements: Vec<Stmt>,
+}
+
+impl Ast {
+    /// The expression with this id.
+    pub fn expr(&self, id: ExprId) -> &Expr {
+        &self.exprs[id.index()]
+    }
+
+    /// The ids of the subtree of `root`, children before parents.
+    pub fn subtree(&self, root: ExprId) -> impl Iterator<Item = ExprId> + use<> {
+        let first = self.expr(root).first.0;
+        (first..=root.0).map(ExprId)
+    }
+
+    /// The direct children of an expression, in order.
+    pub fn children(&self, id: ExprId) -> Vec<ExprId> {
+        match &self.expr(id).kind {
+            ExprKind::Number(_) | ExprKind::Name(_) => vec![],
+            ExprKind::Neg(a) => vec![*a],
+            ExprKind::Derivative { of, .. } => vec![*of],
+            ExprKind::Binary(_, a, b) => vec![*a, *b],
+            ExprKind::Call { args, .. } | ExprKind::Vector(args) => args.clone(),
+        }
+    }
+
+    /// The expression as an S-expression, e.g. `(+ 1 (* 2 x))`; built without recursion.
+    pub fn sexpr(&self, root: ExprId) -> String {
+        let mut text: Vec<Option<String>> = vec![None; self.exprs.len()];
+        for id in self.subtree(root) {
+            let mut take = |c: &ExprId| text[c.index()].take().unwrap_or_default();
+            let s = match &self.expr(id).kind {
+                ExprKind::Number(n) => n.to_string(),
+                ExprKind::Name(name) => name.clone(),
+                ExprKind::Neg(a) => format!("(neg {})", take(a)),
+                ExprKind::Binary(op, a, b) => {
+                    format!("({} {} {})", op.symbol(), take(a), take(b))
+                }
+                ExprKind::Call { callee, args } => {
+                    let args: Vec<String> = args.iter().map(take).collect();
+                    format!("({} {})", callee.name, args.join(" "))
+                }
+                ExprKind::Vector(items) => {
+                    let items: Vec<String> = items.iter().map(take).collect();
+                    format!("[{}]", items.join(" "))
+                }
+                ExprKind::Derivative { of, wrt } => format!("(d {} {})", take(of), wrt.name),
+            };
+            text[id.index()] = Some(s);
+        }
+        text[root.index()].take().unwrap_or_default()
+    }
+}

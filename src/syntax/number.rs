@@ -1,0 +1,173 @@
+//! Number literals: kept exactly as a decimal where one fits, and always as f64.
+
+use rust_decimal::Decimal;
+use std::fmt;
+
+/// The largest number of significant digits a [`Decimal`] holds exactly.
+const DECIMAL_DIGITS: usize = 28;
+
+/// A number as written: its f64 value and, where it fits, its exact decimal value.
+///
+/// `0.1` keeps the decimal `0.1` (exact) and the f64 nearest to it; `1e-40` or a
+/// 30-digit literal do not fit a decimal and keep the f64 only.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Number {
+    /// The value as f64 (always finite for a literal).
+    pub value: f64,
+    /// The exact value, when it fits 28 significant digits and |x| < 7.9e28.
+    pub exact: Option<Decimal>,
+}
+
+/// Why a number literal was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum NumberError {
+    /// The text is not a number (`1.2.3`, `e5`, an empty CSV cell).
+    #[error("not a number")]
+    Malformed,
+    /// The value is beyond the f64 range (`1e999`).
+    #[error("number too large: it overflows f64 (the largest is about 1.8e308)")]
+    Overflow,
+}
+
+impl Number {
+    /// A number from an f64 alone (a value computed, not written).
+    pub fn from_f64(value: f64) -> Number {
+        Number { value, exact: None }
+    }
+
+    /// A number from an exact decimal; the f64 is the nearest to it.
+    pub fn from_decimal(exact: Decimal) -> Number {
+        use rust_decimal::prelude::ToPrimitive;
+        Number {
+            value: exact.to_f64().unwrap_or(f64::NAN),
+            exact: Some(exact),
+        }
+    }
+
+    /// Parses a literal such as `3`, `2.5`, `.5`, `1e-3`, `6.02E+23` (with an optional
+    /// leading sign, as found in CSV cells).
+    pub fn parse(text: &str) -> Result<Number, NumberError> {
+        let text = text.trim();
+        let (negative, body) = match text.as_bytes().first() {
+            Some(b'-') => (true, &text[1..]),
+            Some(b'+') => (false, &text[1..]),
+            _ => (false, text),
+        };
+        let parts = split_literal(body).ok_or(NumberError::Malformed)?;
+        let value: f64 = text.parse().map_err(|_| NumberError::Malformed)?;
+        if !value.is_finite() {
+            return Err(NumberError::Overflow);
+        }
+        let exact = exact_decimal(&parts).map(|d| if negative { -d } else { d });
+        Ok(Number { value, exact })
+    }
+}
+
+impl fmt::Display for Number {
+    /// The exact decimal where there is one, else the shortest f64 that round-trips.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.exact {
+            Some(d) if d.scale() <= 20 && d.abs() < Decimal::from(10_i64.pow(15)) => {
+                write!(f, "{}", d.normalize())
+            }
+            _ => write!(f, "{}", format_f64(self.value)),
+        }
+    }
+}
+
+/// Formats an f64 so that parsing the text gives the same f64 back, with an exponent
+/// for very large or very small magnitudes (`2.43e-11`, not `0.0000000000243`).
+pub fn format_f64(x: f64) -> String {
+    let magnitude = x.abs();
+    if x == 0.0 || !x.is_finite() || (1e-5..1e16).contains(&magnitude) {
+        if x == 0.0 {
+            return "0".to_string();
+        }
+        format!("{x}")
+    } else {
+        format!("{x:e}")
+    }
+}
+
+/// The pieces of an unsigned literal: digits before and after the point, and the exponent.
+struct LiteralParts<'a> {
+    int_digits: &'a str,
+    frac_digits: &'a str,
+    exponent: i64,
+}
+
+fn split_literal(body: &str) -> Option<LiteralParts<'_>> {
+    let (mantissa, exponent) = match body.find(['e', 'E']) {
+        Some(i) => (&body[..i], body[i + 1..].parse::<i64>().ok()?),
+        None => (body, 0),
+    };
+    let (int_digits, frac_digits) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if (int_digits.is_empty() && frac_digits.is_empty())
+        || !all_digits(int_digits)
+        || !all_digits(frac_digits)
+    {
+        return None;
+    }
+    Some(LiteralParts {
+        int_digits,
+        frac_digits,
+        exponent,
+    })
+}
+
+fn exact_decimal(parts: &LiteralParts<'_>) -> Option<Decimal> {
+    let digits: String = [parts.int_digits, parts.frac_digits].concat();
+    let significant = digits.trim_start_matches('0');
+    let trimmed = significant.trim_end_matches('0');
+    let trailing_zeros = (significant.len() - trimmed.len()) as i64;
+    if trimmed.is_empty() {
+        return Some(Decimal::ZERO);
+    }
+    if trimmed.len() > DECIMAL_DIGITS {
+        return None;
+    }
+    let mantissa: i128 = trimmed.parse().ok()?;
+    let scale = parts.frac_digits.len() as i64 - parts.exponent - trailing_zeros;
+    if scale >= 0 {
+        let scale = u32::try_from(scale).ok().filter(|s| *s <= 28)?;
+        Decimal::try_from_i128_with_scale(mantissa, scale).ok()
+    } else {
+        let factor = 10_i128.checked_pow(u32::try_from(-scale).ok()?)?;
+        Decimal::try_from_i128_with_scale(mantissa.checked_mul(factor)?, 0).ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literals_keep_exact_decimals() {
+        let exact = |t: &str| Number::parse(t).ok().and_then(|n| n.exact).map(|d| d.to_string());
+        assert_eq!(exact("2.5").as_deref(), Some("2.5"));
+        assert_eq!(exact(".5").as_deref(), Some("0.5"));
+        assert_eq!(exact("1e-3").as_deref(), Some("0.001"));
+        assert_eq!(exact("6.02E+23").as_deref(), Some("602000000000000000000000"));
+        assert_eq!(exact("-0.1").as_deref(), Some("-0.1"));
+        assert_eq!(exact("1e-40"), None);
+        assert_eq!(exact("1e29"), None);
+        assert_eq!(exact("1234567890123456789012345678901"), None);
+    }
+
+    #[test]
+    fn overflow_and_garbage_are_errors() {
+        assert_eq!(Number::parse("1e999").err(), Some(NumberError::Overflow));
+        assert_eq!(Number::parse("1.2.3").err(), Some(NumberError::Malformed));
+        assert_eq!(Number::parse("").err(), Some(NumberError::Malformed));
+        assert_eq!(Number::parse("abc").err(), Some(NumberError::Malformed));
+    }
+
+    #[test]
+    fn f64_formatting_round_trips() {
+        for x in [0.41581990101999, 2.43e-11, 1e300, -7.5, 0.1 + 0.2, 123456789.0] {
+            assert_eq!(format_f64(x).parse::<f64>(), Ok(x));
+        }
+        assert_eq!(format_f64(2.43e-11), "2.43e-11");
+    }
+}

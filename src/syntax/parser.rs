@@ -1,0 +1,527 @@
+//! A hand-written Pratt parser from tokens to the [`Ast`].
+//!
+//! Statements recover independently: an error skips to the end of its statement and
+//! parsing goes on, so one run reports every broken statement of a file.
+
+use super::ast::*;
+use super::error::{SyntaxError, SyntaxErrorKind};
+use super::number::Number;
+use super::span::{SourceId, Span};
+use super::token::{Lexeme, Token, lex, unquote};
+
+/// How deeply brackets, unary minus and `^` may nest before the parser refuses.
+pub const MAX_DEPTH: usize = 200;
+
+/// Parses a whole source into statements. All syntax errors are returned, together with
+/// the statements that did parse.
+pub fn parse(source: SourceId, text: &str) -> (Ast, Vec<SyntaxError>) {
+    let (tokens, mut errors) = lex(source, text);
+    let mut parser = Parser {
+        text,
+        tokens,
+        pos: 0,
+        depth: 0,
+        ast: Ast::default(),
+    };
+    while parser.peek() != Token::Eof {
+        if matches!(parser.peek(), Token::Newline | Token::Semicolon) {
+            parser.pos += 1;
+            continue;
+        }
+        match parser.statement() {
+            Ok(stmt) => parser.ast.statements.push(stmt),
+            Err(error) => {
+                errors.push(error);
+                parser.skip_statement();
+            }
+        }
+    }
+    errors.sort_by_key(|e| (e.span.start, e.span.end));
+    (parser.ast, errors)
+}
+
+type Parsed<T> = Result<T, SyntaxError>;
+
+/// Binding powers of the infix operators (left, right): `^` is right-associative.
+fn infix_power(token: Token) -> Option<(u8, u8, BinaryOp)> {
+    Some(match token {
+        Token::Plus => (1, 2, BinaryOp::Add),
+        Token::Minus => (1, 2, BinaryOp::Sub),
+        Token::Star => (3, 4, BinaryOp::Mul),
+        Token::Slash => (3, 4, BinaryOp::Div),
+        Token::Caret => (7, 6, BinaryOp::Pow),
+        _ => return None,
+    })
+}
+
+/// Binding power of unary minus: tighter than `*`, looser than `^` (`-x^2` is `-(x^2)`).
+const PREFIX_POWER: u8 = 5;
+
+struct Parser<'a> {
+    text: &'a str,
+    tokens: Vec<Lexeme>,
+    pos: usize,
+    depth: usize,
+    ast: Ast,
+}
+
+impl Parser<'_> {
+    fn peek(&self) -> Token {
+        self.peek_at(0)
+    }
+
+    fn peek_at(&self, ahead: usize) -> Token {
+        self.tokens
+            .get(self.pos + ahead)
+            .map_or(Token::Eof, |l| l.token)
+    }
+
+    fn current(&self) -> Lexeme {
+        let last = self.tokens.len().saturating_sub(1);
+        self.tokens[self.pos.min(last)]
+    }
+
+    fn slice(&self, span: Span) -> &str {
+        self.text.get(span.range()).unwrap_or("")
+    }
+
+    fn advance(&mut self) -> Lexeme {
+        let lexeme = self.current();
+        if self.pos < self.tokens.len() - 1 {
+            self.pos += 1;
+        }
+        lexeme
+    }
+
+    fn error_here(&self, expected: &str) -> SyntaxError {
+        let lexeme = self.current();
+        SyntaxError::new(
+            SyntaxErrorKind::Expected {
+                expected: expected.to_string(),
+                found: lexeme.token.describe(),
+            },
+            lexeme.span,
+        )
+    }
+
+    fn expect(&mut self, token: Token, expected: &str) -> Parsed<Lexeme> {
+        if self.peek() == token {
+            Ok(self.advance())
+        } else {
+            Err(self.error_here(expected))
+        }
+    }
+
+    fn ident(&mut self, expected: &str) -> Parsed<Ident> {
+        let lexeme = self.expect(Token::Name, expected)?;
+        Ok(Ident {
+            name: self.slice(lexeme.span).to_string(),
+            span: lexeme.span,
+        })
+    }
+
+    fn skip_statement(&mut self) {
+        while !matches!(
+            self.peek(),
+            Token::Newline | Token::Semicolon | Token::Eof
+        ) {
+            self.pos += 1;
+        }
+    }
+
+    fn push(&mut self, kind: ExprKind, span: Span, first: ExprId) -> ExprId {
+        let id = ExprId(self.ast.exprs.len() as u32);
+        self.ast.exprs.push(Expr { kind, span, first });
+        id
+    }
+
+    fn next_id(&self) -> ExprId {
+        ExprId(self.ast.exprs.len() as u32)
+    }
+
+    fn span_of(&self, id: ExprId) -> Span {
+        self.ast.expr(id).span
+    }
+
+    // ---- statements ----
+
+    fn statement(&mut self) -> Parsed<Stmt> {
+        let start = self.current().span;
+        let kind = match self.peek() {
+            Token::Param => self.param_statement()?,
+            Token::Data => self.data_statement()?,
+            Token::Check => self.check_statement()?,
+            Token::Minimize => self.minimize_statement()?,
+            Token::Name if self.peek_at(1) == Token::Equals => self.definition(None)?,
+            Token::Name if self.peek_at(1) == Token::LParen && self.is_function_header() => {
+                self.function_definition()?
+            }
+            _ => StmtKind::Expr(self.expr()?),
+        };
+        let end = self.tokens[self.pos.saturating_sub(1)].span;
+        if !matches!(
+            self.peek(),
+            Token::Newline | Token::Semicolon | Token::Eof
+        ) {
+            return Err(self.error_here("an operator or the end of the statement"));
+        }
+        Ok(Stmt {
+            kind,
+            span: start.to(end),
+        })
+    }
+
+    /// Whether `name ( ... ) =` follows: a function definition rather than a call.
+    fn is_function_header(&self) -> bool {
+        let mut depth = 0usize;
+        for (offset, lexeme) in self.tokens[self.pos + 1..].iter().enumerate() {
+            match lexeme.token {
+                Token::LParen => depth += 1,
+                Token::RParen => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return self.peek_at(offset + 2) == Token::Equals;
+                    }
+                }
+                Token::Newline | Token::Semicolon | Token::Eof => return false,
+                _ => {}
+            }
+        }
+        false
+    }
+
+    fn definition(&mut self, params: Option<Vec<Ident>>) -> Parsed<StmtKind> {
+        let name = self.ident("a name")?;
+        self.expect(Token::Equals, "`=`")?;
+        let body = self.expr()?;
+        Ok(StmtKind::Define { name, params, body })
+    }
+
+    fn function_definition(&mut self) -> Parsed<StmtKind> {
+        let name = self.ident("a function name")?;
+        self.expect(Token::LParen, "`(`")?;
+        let mut params = Vec::new();
+        if self.peek() != Token::RParen {
+            loop {
+                params.push(self.ident("a parameter name")?);
+                if self.peek() != Token::Comma {
+                    break;
+                }
+                self.advance();
+            }
+        }
+        self.expect(Token::RParen, "`)` or `,`")?;
+        self.expect(Token::Equals, "`=`")?;
+        let body = self.expr()?;
+        Ok(StmtKind::Define {
+            name,
+            params: Some(params),
+            body,
+        })
+    }
+
+    fn param_statement(&mut self) -> Parsed<StmtKind> {
+        self.advance();
+        let mut decls = Vec::new();
+        loop {
+            let name = self.ident("a param name")?;
+            let init = match self.peek() {
+                Token::Equals => {
+                    self.advance();
+                    ParamInit::Value(self.expr()?)
+                }
+                Token::Tilde => {
+                    self.advance();
+                    let dist = self.ident("a distribution (`normal` or `uniform`)")?;
+                    self.expect(Token::LParen, "`(`")?;
+                    let args = self.arguments(Token::RParen)?;
+                    ParamInit::Random { dist, args }
+                }
+                _ => return Err(self.error_here("`=` and an initial value, or `~`")),
+            };
+            decls.push(ParamDecl { name, init });
+            if self.peek() != Token::Comma {
+                return Ok(StmtKind::Param(decls));
+            }
+            self.advance();
+        }
+    }
+
+    fn data_statement(&mut self) -> Parsed<StmtKind> {
+        self.advance();
+        let mut names = vec![self.ident("a data column name")?];
+        if names.len() == 1 && self.peek() == Token::Equals {
+            self.advance();
+            let values = self.expr()?;
+            let name = names.remove(0);
+            return Ok(StmtKind::DataInline { name, values });
+        }
+        while self.peek() == Token::Comma {
+            self.advance();
+            names.push(self.ident("a data column name")?);
+        }
+        self.expect(Token::From, "`from \"file.csv\"` (or `=` and a vector)")?;
+        let path = self.expect(Token::String, "a file name in double quotes")?;
+        Ok(StmtKind::DataFile {
+            names,
+            path: unquote(self.slice(path.span)),
+            path_span: path.span,
+        })
+    }
+
+    fn check_statement(&mut self) -> Parsed<StmtKind> {
+        self.advance();
+        let derivative = self.expr()?;
+        if !matches!(self.ast.expr(derivative).kind, ExprKind::Derivative { .. }) {
+            return Err(SyntaxError::new(
+                SyntaxErrorKind::Expected {
+                    expected: "a derivative `d(F)/d(P)` after `check`".into(),
+                    found: "another expression",
+                },
+                self.span_of(derivative),
+            ));
+        }
+        self.expect(Token::Equals, "`=` and the hand-derived expression")?;
+        let expected = self.expr()?;
+        Ok(StmtKind::Check {
+            derivative,
+            expected,
+        })
+    }
+
+    fn minimize_statement(&mut self) -> Parsed<StmtKind> {
+        self.advance();
+        let objective = self.expr()?;
+        let mut wrt = Vec::new();
+        if self.peek() == Token::Wrt {
+            self.advance();
+            loop {
+                wrt.push(self.ident("a param name")?);
+                if self.peek() != Token::Comma {
+                    break;
+                }
+                self.advance();
+            }
+        }
+        let mut method = None;
+        if self.peek() == Token::By {
+            self.advance();
+            method = Some(self.method()?);
+        }
+        Ok(StmtKind::Minimize {
+            objective,
+            wrt,
+            method,
+        })
+    }
+
+    fn method(&mut self) -> Parsed<Method> {
+        let name = self.ident("a method name such as `gd` or `adam`")?;
+        let mut options = Vec::new();
+        if self.peek() == Token::LParen {
+            self.advance();
+            while self.peek() != Token::RParen {
+                let option = self.ident("an option name such as `rate`")?;
+                self.expect(Token::Equals, "`=`")?;
+                let value = self.expr()?;
+                options.push(MethodOption {
+                    name: option,
+                    value,
+                });
+                if self.peek() != Token::Comma {
+                    break;
+                }
+                self.advance();
+            }
+            self.expect(Token::RParen, "`)` or `,`")?;
+        }
+        Ok(Method { name, options })
+    }
+
+    // ---- expressions ----
+
+    /// Parses one expression.
+    fn expr(&mut self) -> Parsed<ExprId> {
+        self.expr_bp(0)
+    }
+
+    fn expr_bp(&mut self, min_power: u8) -> Parsed<ExprId> {
+        self.depth += 1;
+        let result = self.expr_bp_inner(min_power);
+        self.depth -= 1;
+        result
+    }
+
+    fn expr_bp_inner(&mut self, min_power: u8) -> Parsed<ExprId> {
+        if self.depth > MAX_DEPTH {
+            return Err(SyntaxError::new(
+                SyntaxErrorKind::TooDeep { limit: MAX_DEPTH },
+                self.current().span,
+            ));
+        }
+        let first = self.next_id();
+        let mut lhs = self.prefix()?;
+        loop {
+            let token = self.peek();
+            if starts_atom(token) {
+                return Err(self.implicit_multiplication(lhs));
+            }
+            let Some((left, right, op)) = infix_power(token) else {
+                return Ok(lhs);
+            };
+            if left < min_power {
+                return Ok(lhs);
+            }
+            self.advance();
+            let rhs = self.expr_bp(right)?;
+            let span = self.span_of(lhs).to(self.span_of(rhs));
+            lhs = self.push(ExprKind::Binary(op, lhs, rhs), span, first);
+        }
+    }
+
+    fn implicit_multiplication(&self, lhs: ExprId) -> SyntaxError {
+        let next = self.current();
+        let right = match next.token {
+            Token::LParen | Token::LBracket => "(...)".to_string(),
+            _ => self.slice(next.span).to_string(),
+        };
+        let left = self.slice(self.span_of(lhs)).to_string();
+        let left = if left.chars().count() > 20 {
+            "(...)".to_string()
+        } else {
+            left
+        };
+        SyntaxError::new(
+            SyntaxErrorKind::ImplicitMultiplication { left, right },
+            self.span_of(lhs).to(next.span),
+        )
+    }
+
+    fn prefix(&mut self) -> Parsed<ExprId> {
+        let first = self.next_id();
+        let lexeme = self.current();
+        match lexeme.token {
+            Token::Number => {
+                self.advance();
+                let number = Number::parse(self.slice(lexeme.span))
+                    .map_err(|e| SyntaxError::new(SyntaxErrorKind::Number(e), lexeme.span))?;
+                Ok(self.push(ExprKind::Number(number), lexeme.span, first))
+            }
+            Token::Minus => {
+                self.advance();
+                let operand = self.expr_bp(PREFIX_POWER)?;
+                let span = lexeme.span.to(self.span_of(operand));
+                Ok(self.push(ExprKind::Neg(operand), span, first))
+            }
+            Token::LParen => {
+                self.advance();
+                let inner = self.expr_bp(0)?;
+                self.close(Token::RParen, lexeme)?;
+                // Parentheses leave no node; the inner expression keeps its own span.
+                Ok(inner)
+            }
+            Token::LBracket => {
+                self.advance();
+                let items = self.arguments(Token::RBracket)?;
+                let end = self.tokens[self.pos - 1].span;
+                Ok(self.push(ExprKind::Vector(items), lexeme.span.to(end), first))
+            }
+            Token::Name => self.name_or_call(first),
+            _ => Err(self.error_here("an expression")),
+        }
+    }
+
+    fn name_or_call(&mut self, first: ExprId) -> Parsed<ExprId> {
+        let lexeme = self.advance();
+        let name = self.slice(lexeme.span).to_string();
+        if self.peek() != Token::LParen {
+            return Ok(self.push(ExprKind::Name(name), lexeme.span, first));
+        }
+        if name == "d" {
+            return self.derivative(lexeme, first);
+        }
+        let open = self.advance();
+        self.depth += 1;
+        let args = self.arguments_after(Token::RParen, open);
+        self.depth -= 1;
+        let args = args?;
+        let end = self.tokens[self.pos - 1].span;
+        let callee = Ident {
+            name,
+            span: lexeme.span,
+        };
+        Ok(self.push(ExprKind::Call { callee, args }, lexeme.span.to(end), first))
+    }
+
+    /// `d(expr)/d(name)`, with the first `d` already consumed.
+    fn derivative(&mut self, d: Lexeme, first: ExprId) -> Parsed<ExprId> {
+        let open = self.advance();
+        let of = self.expr_bp(0)?;
+        self.close(Token::RParen, open)?;
+        let denominator_error =
+            |p: &Self| SyntaxError::new(SyntaxErrorKind::DerivativeDenominator, p.current().span);
+        if self.peek() != Token::Slash
+            || self.peek_at(1) != Token::Name
+            || self.slice(self.tokens[self.pos + 1].span) != "d"
+            || self.peek_at(2) != Token::LParen
+        {
+            return Err(denominator_error(self));
+        }
+        self.pos += 2;
+        let open = self.advance();
+        let wrt = self.ident("the name to differentiate by")?;
+        let close = self.close(Token::RParen, open)?;
+        Ok(self.push(ExprKind::Derivative { of, wrt }, d.span.to(close.span), first))
+    }
+
+    /// Comma-separated expressions up to `close`, the opening bracket just consumed.
+    fn arguments(&mut self, close: Token) -> Parsed<Vec<ExprId>> {
+        let open = self.tokens[self.pos - 1];
+        self.depth += 1;
+        let result = self.arguments_after(close, open);
+        self.depth -= 1;
+        result
+    }
+
+    fn arguments_after(&mut self, close: Token, open: Lexeme) -> Parsed<Vec<ExprId>> {
+        let mut items = Vec::new();
+        while self.peek() != close {
+            items.push(self.expr_bp(0)?);
+            if self.peek() != Token::Comma {
+                break;
+            }
+            self.advance();
+        }
+        self.close(close, open)?;
+        Ok(items)
+    }
+
+    fn close(&mut self, close: Token, open: Lexeme) -> Parsed<Lexeme> {
+        if self.peek() == close {
+            return Ok(self.advance());
+        }
+        let (open_char, close_char) = match close {
+            Token::RBracket => ('[', ']'),
+            _ => ('(', ')'),
+        };
+        if matches!(self.peek(), Token::Eof | Token::Newline | Token::Semicolon) {
+            return Err(SyntaxError::new(
+                SyntaxErrorKind::UnclosedBracket {
+                    open: open_char,
+                    close: close_char,
+                },
+                open.span,
+            ));
+        }
+        let expected = format!("`{close_char}` or `,`");
+        Err(self.error_here(&expected))
+    }
+}
+
+/// Whether a token can begin an atom: two atoms side by side are an implicit product.
+fn starts_atom(token: Token) -> bool {
+    matches!(
+        token,
+        Token::Number | Token::Name | Token::LParen | Token::LBracket
+    )
+}
