@@ -3,3 +3,7 @@
 
 pub mod syntax;
 pub mod graph;
+pub mod error;
+pub mod eval;
+pub mod ad;
+pub mod program;

@@ -186,3 +186,32 @@ impl Graph {
             .any(|n| self.op(n) == Op::Var(var))
     }
 }
+
+impl Graph {
+    /// `root` with each variable of `substitutions` replaced by its node (function
+    /// inlining and the chain rule through a function's parameters). Iterative, and
+    /// nodes that do not depend on a replaced variable are shared, not copied.
+    pub fn substitute(&mut self, root: NodeId, substitutions: &[(VarId, NodeId)]) -> NodeId {
+        let order = self.reachable(&[root]);
+        let mut replaced: HashMap<NodeId, NodeId> = HashMap::new();
+        for id in order {
+            let node = self.node(id).clone();
+            let map = |n: NodeId| replaced.get(&n).copied().unwrap_or(n);
+            let new = match node.op {
+                Op::Var(v) => match substitutions.iter().find(|(s, _)| *s == v) {
+                    Some(&(_, to)) => to,
+                    None => continue,
+                },
+                Op::Unary(f, a) if replaced.contains_key(&a) => {
+                    self.add(Op::Unary(f, map(a)), node.span)
+                }
+                Op::Binary(op, a, b) if replaced.contains_key(&a) || replaced.contains_key(&b) => {
+                    self.add(Op::Binary(op, map(a), map(b)), node.span)
+                }
+                _ => continue,
+            };
+            replaced.insert(id, new);
+        }
+        replaced.get(&root).copied().unwrap_or(root)
+    }
+}

@@ -3,6 +3,8 @@
 mod builder;
 mod fold;
 mod node;
+mod print;
 
 pub use builder::Graph;
 pub use node::*;
+pub use print::{Printed, print_expr, print_shared};

@@ -98,7 +98,7 @@ struct LiteralParts<'a> {
 
 fn split_literal(body: &str) -> Option<LiteralParts<'_>> {
     let (mantissa, exponent) = match body.find(['e', 'E']) {
-        Some(i) => (&body[..i], body[i + 1..].parse::<i64>().ok()?),
+        Some(i) => (&body[..i], parse_exponent(&body[i + 1..])?),
         None => (body, 0),
     };
     let (int_digits, frac_digits) = mantissa.split_once('.').unwrap_or((mantissa, ""));
@@ -114,6 +114,16 @@ fn split_literal(body: &str) -> Option<LiteralParts<'_>> {
         frac_digits,
         exponent,
     })
+}
+
+/// The exponent of a literal, saturated far beyond any f64 or decimal range.
+fn parse_exponent(text: &str) -> Option<i64> {
+    let digits = text.trim_start_matches(['+', '-']);
+    if digits.is_empty() || text.len() - digits.len() > 1 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let magnitude = digits.parse::<i64>().unwrap_or(1_000_000).min(1_000_000);
+    Some(if text.starts_with('-') { -magnitude } else { magnitude })
 }
 
 fn exact_decimal(parts: &LiteralParts<'_>) -> Option<Decimal> {

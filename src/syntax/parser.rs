@@ -198,6 +198,9 @@ impl Parser<'_> {
     }
 
     fn function_definition(&mut self) -> Parsed<StmtKind> {
+        if self.slice(self.current().span) == "d" {
+            return Err(self.error_here("a function name other than `d` (`d(` is the derivative)"));
+        }
         let name = self.ident("a function name")?;
         self.expect(Token::LParen, "`(`")?;
         let mut params = Vec::new();

@@ -146,15 +146,60 @@ pub struct Lexeme {
 /// (inside brackets, after a binary operator, `,` or `=`), and ending with [`Token::Eof`].
 /// Characters that start no token become errors; lexing goes on after them.
 pub fn lex(source: SourceId, text: &str) -> (Vec<Lexeme>, Vec<SyntaxError>) {
-    let mut lexemes: Vec<Lexeme> = Vec::new();
-    let mut errors = Vec::new();
+    let (raw, errors) = lex_raw(source, text);
+    let mut lexemes: Vec<Lexeme> = Vec::with_capacity(raw.len());
     let mut depth: usize = 0;
+    for (i, lexeme) in raw.iter().enumerate() {
+        match lexeme.token {
+            Token::LParen | Token::LBracket => depth += 1,
+            Token::RParen | Token::RBracket => depth = depth.saturating_sub(1),
+            Token::Newline => {
+                if depth > 0 && starts_statement(text, &raw[i + 1..]) {
+                    // An unclosed bracket must not swallow the statements after it.
+                    depth = 0;
+                } else {
+                    let previous = lexemes.last().map(|l| l.token);
+                    let continues =
+                        previous.is_none_or(|t| t.continues_line() || t == Token::Newline);
+                    if depth > 0 || continues {
+                        continue;
+                    }
+                }
+            }
+            _ => {}
+        }
+        lexemes.push(*lexeme);
+    }
+    (lexemes, errors)
+}
+
+/// Whether the tokens after a newline begin a new statement at the start of a line:
+/// a keyword, or `name =` (used to recover from an unclosed bracket).
+fn starts_statement(text: &str, rest: &[Lexeme]) -> bool {
+    let Some(first) = rest.first() else {
+        return false;
+    };
+    let at_line_start = first.span.start == 0
+        || text.as_bytes().get(first.span.start as usize - 1) == Some(&b'\n');
+    let keyword = matches!(
+        first.token,
+        Token::Param | Token::Data | Token::Check | Token::Minimize
+    );
+    let definition =
+        first.token == Token::Name && rest.get(1).map(|l| l.token) == Some(Token::Equals);
+    at_line_start && (keyword || definition)
+}
+
+/// Every token, newlines included, ending with [`Token::Eof`].
+fn lex_raw(source: SourceId, text: &str) -> (Vec<Lexeme>, Vec<SyntaxError>) {
+    let mut lexemes = Vec::new();
+    let mut errors = Vec::new();
     let mut lexer = Token::lexer(text);
     while let Some(result) = lexer.next() {
         let range = lexer.span();
         let span = Span::new(source, range.start, range.end);
-        let token = match result {
-            Ok(token) => token,
+        match result {
+            Ok(token) => lexemes.push(Lexeme { token, span }),
             Err(()) => {
                 let kind = lex_error_kind(&text[range.clone()]);
                 let mut span = span;
@@ -165,22 +210,8 @@ pub fn lex(source: SourceId, text: &str) -> (Vec<Lexeme>, Vec<SyntaxError>) {
                     span.end = span.end.saturating_add(rest as u32);
                 }
                 errors.push(SyntaxError::new(kind, span));
-                continue;
             }
-        };
-        match token {
-            Token::LParen | Token::LBracket => depth += 1,
-            Token::RParen | Token::RBracket => depth = depth.saturating_sub(1),
-            Token::Newline => {
-                let previous = lexemes.last().map(|l| l.token);
-                if depth > 0 || previous.is_none_or(|t| t.continues_line() || t == Token::Newline)
-                {
-                    continue;
-                }
-            }
-            _ => {}
         }
-        lexemes.push(Lexeme { token, span });
     }
     let end = Span::new(source, text.len(), text.len());
     lexemes.push(Lexeme {

@@ -1,0 +1,129 @@
+//! Symbolic differentiation: derivatives as new nodes of the same graph.
+//!
+//! **Derivatives are graph nodes, never numbers**, so they print, simplify, compile
+//! and differentiate again like any other node. [`gradient`] is reverse mode (one
+//! backward pass gives a scalar's derivative by every variable); [`tangent`] is forward
+//! mode, used for `d(f)/d(x)` of a vector `f`, whose rows are separate functions.
+
+mod rules;
+
+use crate::graph::{BinOp, Func, Graph, NodeId, Op, Shape, VarId};
+use std::collections::HashMap;
+
+/// `d(of)/d(var)` as a node: reverse mode for a scalar `of`, forward mode for rows.
+pub fn derivative(g: &mut Graph, of: NodeId, var: VarId) -> NodeId {
+    match g.shape(of) {
+        Shape::Scalar => gradient(g, of, &[var])[0],
+        Shape::Rows => tangent(g, of, var),
+    }
+}
+
+/// The gradient of the scalar `output` by each of `wrt`, by one backward pass that adds
+/// adjoint nodes to the graph. The derivative by a data column is a vector of rows.
+pub fn gradient(g: &mut Graph, output: NodeId, wrt: &[VarId]) -> Vec<NodeId> {
+    let order = g.reachable(&[output]);
+    let needed = depends_on_any(g, &order, wrt);
+    let mut contributions: HashMap<NodeId, Vec<NodeId>> = HashMap::new();
+    contributions.insert(output, vec![g.int(1)]);
+    let mut adjoints: HashMap<NodeId, NodeId> = HashMap::new();
+    for &id in order.iter().rev() {
+        let Some(parts) = contributions.remove(&id) else {
+            continue;
+        };
+        let adjoint = add_all(g, &parts);
+        adjoints.insert(id, adjoint);
+        for (operand, local) in backward_step(g, id, adjoint) {
+            if needed.contains(&operand) {
+                let flow = into_shape(g, id, operand, local);
+                contributions.entry(operand).or_default().push(flow);
+            }
+        }
+    }
+    wrt.iter()
+        .map(|&v| {
+            let node = g.add(Op::Var(v), None);
+            adjoints.get(&node).copied().unwrap_or_else(|| g.int(0))
+        })
+        .collect()
+}
+
+/// The derivative of `output` (of any shape) by one variable, by forward mode.
+pub fn tangent(g: &mut Graph, output: NodeId, var: VarId) -> NodeId {
+    let order = g.reachable(&[output]);
+    let needed = depends_on_any(g, &order, &[var]);
+    let mut tangents: HashMap<NodeId, NodeId> = HashMap::new();
+    for &id in &order {
+        if !needed.contains(&id) {
+            continue;
+        }
+        let t = match g.op(id) {
+            Op::Var(v) if v == var => g.int(1),
+            Op::Unary(func @ (Func::Sum | Func::Mean), a) => {
+                let inner = tangents.get(&a).copied().unwrap_or_else(|| g.int(0));
+                g.unary(func, inner)
+            }
+            _ => {
+                let mut terms = Vec::new();
+                for (operand, partial) in rules::local_partials(g, id) {
+                    if let Some(&t) = tangents.get(&operand) {
+                        terms.push(g.binary(BinOp::Mul, partial, t));
+                    }
+                }
+                add_all(g, &terms)
+            }
+        };
+        tangents.insert(id, t);
+    }
+    tangents.get(&output).copied().unwrap_or_else(|| g.int(0))
+}
+
+/// The contributions of `adjoint` (of node `id`) to each operand.
+fn backward_step(g: &mut Graph, id: NodeId, adjoint: NodeId) -> Vec<(NodeId, NodeId)> {
+    match g.op(id) {
+        Op::Unary(Func::Sum, a) => vec![(a, adjoint)],
+        Op::Unary(Func::Mean, a) => {
+            let one = g.int(1);
+            let rows = g.unary(Func::Sum, one);
+            vec![(a, g.binary(BinOp::Div, adjoint, rows))]
+        }
+        _ => rules::local_partials(g, id)
+            .into_iter()
+            .map(|(operand, partial)| (operand, g.binary(BinOp::Mul, adjoint, partial)))
+            .collect(),
+    }
+}
+
+/// A contribution flowing from `user` into a scalar operand from a per-row context is
+/// summed over the rows (a scalar used in every row collects every row's share).
+fn into_shape(g: &mut Graph, user: NodeId, operand: NodeId, flow: NodeId) -> NodeId {
+    let per_row = g.shape(user) == Shape::Rows
+        || matches!(g.op(user), Op::Unary(Func::Sum | Func::Mean, _));
+    if per_row && g.shape(operand) == Shape::Scalar {
+        g.unary(Func::Sum, flow)
+    } else {
+        flow
+    }
+}
+
+fn add_all(g: &mut Graph, parts: &[NodeId]) -> NodeId {
+    let mut iter = parts.iter().copied();
+    let Some(first) = iter.next() else {
+        return g.int(0);
+    };
+    iter.fold(first, |total, part| g.binary(BinOp::Add, total, part))
+}
+
+/// The nodes among `order` that depend on any of `vars`.
+fn depends_on_any(g: &Graph, order: &[NodeId], vars: &[VarId]) -> std::collections::HashSet<NodeId> {
+    let mut needed = std::collections::HashSet::new();
+    for &id in order {
+        let hit = match g.op(id) {
+            Op::Var(v) => vars.contains(&v),
+            op => op.operands().any(|o| needed.contains(&o)),
+        };
+        if hit {
+            needed.insert(id);
+        }
+    }
+    needed
+}

@@ -1,0 +1,266 @@
+//! The library's error type: every way a program can be refused, with spans.
+//!
+//! Rendering (source line, caret) happens in the CLI and REPL, never here.
+
+use crate::syntax::{Span, SyntaxError, SyntaxErrorKind};
+use std::fmt;
+
+/// One error: what went wrong, where, and what else to point at.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Error {
+    /// What went wrong.
+    pub kind: ErrorKind,
+    /// The main place, when the error has one.
+    pub span: Option<Span>,
+    /// Other places worth showing (the first definition of a duplicate, ...).
+    pub labels: Vec<(Span, String)>,
+}
+
+/// Every error of one program, in source order.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Errors(pub Vec<Error>);
+
+impl Errors {
+    /// The first error, if any.
+    pub fn first(&self) -> Option<&Error> {
+        self.0.first()
+    }
+}
+
+impl fmt::Display for Errors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let lines: Vec<String> = self.0.iter().map(|e| e.to_string()).collect();
+        f.write_str(&lines.join("\n"))
+    }
+}
+
+impl std::error::Error for Errors {}
+
+impl From<Error> for Errors {
+    fn from(error: Error) -> Errors {
+        Errors(vec![error])
+    }
+}
+
+impl Error {
+    /// An error of `kind` at `span`.
+    pub fn new(kind: ErrorKind, span: Option<Span>) -> Error {
+        Error {
+            kind,
+            span,
+            labels: Vec::new(),
+        }
+    }
+
+    /// The same error with one more place to point at.
+    pub fn with_label(mut self, span: Span, text: impl Into<String>) -> Error {
+        self.labels.push((span, text.into()));
+        self
+    }
+
+    /// A hint saying what would fix the error, where one is known.
+    pub fn help(&self) -> Option<String> {
+        use ErrorKind::*;
+        match &self.kind {
+            Syntax(kind) => SyntaxError::new(kind.clone(), Span::default()).help(),
+            UnknownName {
+                suggestion: Some(s),
+                ..
+            }
+            | UnknownFunction {
+                suggestion: Some(s),
+                ..
+            } => Some(format!("did you mean `{s}`?")),
+            UnknownName { name, .. } => Some(format!("define it, e.g. `{name} = ...`")),
+            VectorObjective { .. } => {
+                Some("reduce it to a scalar with `sum(...)` or `mean(...)`".into())
+            }
+            FunctionAsValue { name } => Some(format!("call it: `{name}(...)`")),
+            NotConstant { .. } => {
+                Some("use numbers, `pi`, `e` and arithmetic on them only".into())
+            }
+            Cycle { .. } => Some("a definition may not depend on itself".into()),
+            BareExpression => Some("name it: `name = ...`".into()),
+            UnknownDistribution { .. } => Some("use `normal(mean, sd)` or `uniform(low, high)`".into()),
+            _ => None,
+        }
+    }
+}
+
+impl From<SyntaxError> for Error {
+    fn from(error: SyntaxError) -> Error {
+        Error::new(ErrorKind::Syntax(error.kind), Some(error.span))
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.kind)
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// The kinds of error, each with the situation that usually causes it.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ErrorKind {
+    /// The text does not follow the grammar (see [`SyntaxErrorKind`]).
+    #[error("{0}")]
+    Syntax(SyntaxErrorKind),
+    /// A name that nothing defines, usually a typo.
+    #[error("unknown name `{name}`")]
+    UnknownName {
+        /// The name.
+        name: String,
+        /// The nearest defined or built-in name.
+        suggestion: Option<String>,
+    },
+    /// A call of a function that does not exist, usually a typo (`sigmiod(x)`).
+    #[error("unknown function `{name}`")]
+    UnknownFunction {
+        /// The name.
+        name: String,
+        /// The nearest function name.
+        suggestion: Option<String>,
+    },
+    /// A function called with the wrong number of arguments (`max(x)`).
+    #[error("`{name}` takes {expected} argument{}, but {found} {} given", plural(*expected), were(*found))]
+    WrongArity {
+        /// The function.
+        name: String,
+        /// How many it takes.
+        expected: usize,
+        /// How many it got.
+        found: usize,
+    },
+    /// A call of something that is not a function (`w(2)` for a param `w`).
+    #[error("`{name}` is not a function")]
+    NotAFunction {
+        /// The name called.
+        name: String,
+    },
+    /// A function used without calling it (`f = sigmoid + 1`).
+    #[error("`{name}` is a function, used here as a value")]
+    FunctionAsValue {
+        /// The function's name.
+        name: String,
+    },
+    /// A name defined twice; every name is defined once.
+    #[error("`{name}` is defined more than once")]
+    Duplicate {
+        /// The name.
+        name: String,
+    },
+    /// Definitions that depend on each other in a circle.
+    #[error("definitions form a cycle: {}", cycle.join(" -> "))]
+    Cycle {
+        /// The names around the cycle, the first repeated at the end.
+        cycle: Vec<String>,
+    },
+    /// `d(f)/d(name)` by something that is not a param, data column or free name.
+    #[error("cannot differentiate by `{name}`: it is not a param, data column or free name")]
+    NotAVariable {
+        /// The name.
+        name: String,
+    },
+    /// A value that must be a constant (a param's initial value, a method option) uses a
+    /// param or data.
+    #[error("{what} must be a constant expression")]
+    NotConstant {
+        /// What needed the constant.
+        what: String,
+    },
+    /// A vector where a single number is needed.
+    #[error("{what} must be a scalar, but this is a vector of {rows} rows")]
+    NotScalar {
+        /// What needed a scalar.
+        what: String,
+        /// The vector's length.
+        rows: usize,
+    },
+    /// `minimize` of an expression that has one value per row.
+    #[error("the objective `{name}` is a vector of {rows} rows; it must be a scalar")]
+    VectorObjective {
+        /// The objective as written.
+        name: String,
+        /// The number of rows.
+        rows: usize,
+    },
+    /// Two data columns (or a vector literal) of different lengths.
+    #[error("data columns differ in length: `{first}` has {first_len} rows, `{second}` has {second_len}")]
+    LengthMismatch {
+        /// The column that set the row count.
+        first: String,
+        /// Its length.
+        first_len: usize,
+        /// The column that disagrees.
+        second: String,
+        /// Its length.
+        second_len: usize,
+    },
+    /// `param w ~ cauchy(0, 1)`: only `normal` and `uniform` exist.
+    #[error("unknown distribution `{name}`")]
+    UnknownDistribution {
+        /// The name.
+        name: String,
+    },
+    /// A distribution with impossible parameters (`normal(0, -1)`, `uniform(1, 0)`).
+    #[error("invalid distribution: {reason}")]
+    InvalidDistribution {
+        /// What is wrong.
+        reason: String,
+    },
+    /// A bare expression in a file, where it would have no effect.
+    #[error("an expression on its own does nothing in a file")]
+    BareExpression,
+    /// A file that cannot be read (missing, a directory, no permission).
+    #[error("cannot read `{path}`: {reason}")]
+    Io {
+        /// The path.
+        path: String,
+        /// The system's reason.
+        reason: String,
+    },
+    /// A CSV file without a column the program asks for.
+    #[error("`{path}` has no column `{column}` (its columns: {available})")]
+    MissingColumn {
+        /// The CSV file.
+        path: String,
+        /// The column asked for.
+        column: String,
+        /// The header names that exist.
+        available: String,
+    },
+    /// A CSV cell that is not a number, or a malformed CSV row.
+    #[error("bad CSV data in `{path}`, row {row}: {reason}")]
+    Csv {
+        /// The CSV file.
+        path: String,
+        /// The data row, from 1.
+        row: usize,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A value outside an operation's domain while evaluating (see [`DomainError`](crate::eval::DomainError)).
+    #[error("{0}")]
+    Domain(crate::eval::DomainError),
+    /// A program or input beyond one of nabla's stated limits.
+    #[error("{what} exceeds the limit of {limit}")]
+    Limit {
+        /// What is too large.
+        what: String,
+        /// The limit.
+        limit: usize,
+    },
+    /// A command-line value that cannot be used (`--at w=abc`, an unknown `--of`).
+    #[error("{0}")]
+    Usage(String),
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+fn were(n: usize) -> &'static str {
+    if n == 1 { "was" } else { "were" }
+}

@@ -1,0 +1,204 @@
+//! Plain evaluation of graph nodes in f64 over the data rows.
+//!
+//! Simple and correct rather than fast: every node reachable from the roots is
+//! evaluated once, in id order (a topological order), into a whole vector of rows. The
+//! first value outside an operation's domain stops evaluation with a [`DomainError`]
+//! naming the node's source span, the data row and the params' values.
+
+mod ops;
+
+use crate::graph::{Graph, NodeId, Op, VarId, VarKind};
+use crate::syntax::{Span, format_f64};
+use std::fmt;
+
+/// A value: one number or one per row.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// One number.
+    Scalar(f64),
+    /// One number per row.
+    Rows(Vec<f64>),
+}
+
+impl Value {
+    /// The number of a scalar, or `None` for rows.
+    pub fn scalar(&self) -> Option<f64> {
+        match self {
+            Value::Scalar(x) => Some(*x),
+            Value::Rows(_) => None,
+        }
+    }
+
+    /// The value at `row` (a scalar is the same in every row).
+    pub fn at(&self, row: usize) -> f64 {
+        match self {
+            Value::Scalar(x) => *x,
+            Value::Rows(v) => v.get(row).copied().unwrap_or(f64::NAN),
+        }
+    }
+
+    /// The value as `n` rows, broadcasting a scalar.
+    pub fn to_rows(&self, n: usize) -> Vec<f64> {
+        match self {
+            Value::Scalar(x) => vec![*x; n],
+            Value::Rows(v) => v.clone(),
+        }
+    }
+}
+
+impl fmt::Display for Value {
+    /// `0.5`, or `[0.1, 0.2]`, each number with full round-trip precision.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Scalar(x) => f.write_str(&format_f64(*x)),
+            Value::Rows(v) => {
+                let items: Vec<String> = v.iter().map(|x| format_f64(*x)).collect();
+                write!(f, "[{}]", items.join(", "))
+            }
+        }
+    }
+}
+
+/// The values of the variables, and the number of rows.
+#[derive(Debug, Clone, Default)]
+pub struct Bindings {
+    values: Vec<Option<Value>>,
+    rows: usize,
+}
+
+impl Bindings {
+    /// No values, and `rows` rows (1 when a program has no data).
+    pub fn new(rows: usize) -> Bindings {
+        Bindings {
+            values: Vec::new(),
+            rows: rows.max(1),
+        }
+    }
+
+    /// The number of rows.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Gives `var` a value.
+    pub fn set(&mut self, var: VarId, value: Value) {
+        if self.values.len() <= var.index() {
+            self.values.resize(var.index() + 1, None);
+        }
+        self.values[var.index()] = Some(value);
+    }
+
+    /// The value of `var`, if it has one.
+    pub fn get(&self, var: VarId) -> Option<&Value> {
+        self.values.get(var.index()).and_then(Option::as_ref)
+    }
+}
+
+/// What went outside a domain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DomainKind {
+    /// `ln`, `log2`, `log10` of zero or a negative value.
+    LogNonPositive,
+    /// `sqrt` of a negative value.
+    SqrtNegative,
+    /// A division by zero.
+    DivisionByZero,
+    /// A negative number to a non-integer power.
+    NegativeBase,
+    /// `asin` or `acos` outside [-1, 1].
+    OutsideUnitInterval,
+    /// A result too large for f64.
+    Overflow,
+    /// A variable without a value.
+    Unbound,
+}
+
+/// A value outside an operation's domain, found while evaluating.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DomainError {
+    /// What happened.
+    pub kind: DomainKind,
+    /// The operation's name (`ln`, `/`, `^`, ...).
+    pub op: String,
+    /// The operand that is out of the domain.
+    pub operand: f64,
+    /// The source span of the operation, where known.
+    pub span: Option<Span>,
+    /// The data row (from 1), when the value differs per row.
+    pub row: Option<usize>,
+    /// The params' values at that moment.
+    pub params: Vec<(String, f64)>,
+}
+
+impl fmt::Display for DomainError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let x = format_f64(self.operand);
+        match self.kind {
+            DomainKind::LogNonPositive => write!(f, "{} of a non-positive value ({x})", self.op)?,
+            DomainKind::SqrtNegative => write!(f, "sqrt of a negative value ({x})")?,
+            DomainKind::DivisionByZero => write!(f, "division by zero")?,
+            DomainKind::NegativeBase => {
+                write!(f, "a negative number ({x}) to a non-integer power")?
+            }
+            DomainKind::OutsideUnitInterval => {
+                write!(f, "{} of a value outside [-1, 1] ({x})", self.op)?
+            }
+            DomainKind::Overflow => write!(f, "`{}` overflows to infinity", self.op)?,
+            DomainKind::Unbound => write!(f, "`{}` has no value", self.op)?,
+        }
+        if let Some(row) = self.row {
+            write!(f, " at data row {row}")?;
+        }
+        if !self.params.is_empty() {
+            let params: Vec<String> = self
+                .params
+                .iter()
+                .map(|(n, v)| format!("{n} = {}", format_f64(*v)))
+                .collect();
+            write!(f, " (with {})", params.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
+/// Evaluates `roots` (and everything they depend on) with the given bindings.
+pub fn evaluate(
+    graph: &Graph,
+    bindings: &Bindings,
+    roots: &[NodeId],
+) -> Result<Vec<Value>, DomainError> {
+    let order = graph.reachable(roots);
+    let mut values: Vec<Option<Value>> = vec![None; roots.iter().max().map_or(0, |r| r.index() + 1)];
+    for &id in &order {
+        let value = ops::eval_node(graph, bindings, id, &values)
+            .map_err(|e| with_params(e, graph, bindings))?;
+        values[id.index()] = Some(value);
+    }
+    Ok(roots
+        .iter()
+        .map(|r| values[r.index()].clone().unwrap_or(Value::Scalar(f64::NAN)))
+        .collect())
+}
+
+/// Evaluates one node to a scalar (a rows value is an error for the caller to avoid).
+pub fn evaluate_one(graph: &Graph, bindings: &Bindings, root: NodeId) -> Result<Value, DomainError> {
+    let mut values = evaluate(graph, bindings, &[root])?;
+    Ok(values.pop().unwrap_or(Value::Scalar(f64::NAN)))
+}
+
+fn with_params(mut error: DomainError, graph: &Graph, bindings: &Bindings) -> DomainError {
+    error.params = graph
+        .vars()
+        .filter(|(_, v)| v.kind == VarKind::Param)
+        .filter_map(|(id, v)| bindings.get(id).and_then(Value::scalar).map(|x| (v.name.clone(), x)))
+        .collect();
+    error
+}
+
+/// Whether a node depends on no variable (so it has the same value everywhere).
+pub fn is_constant(graph: &Graph, root: NodeId) -> bool {
+    graph
+        .reachable(&[root])
+        .into_iter()
+        .all(|n| !matches!(graph.op(n), Op::Var(_)))
+}

@@ -1,0 +1,143 @@
+//! Data columns: inline vectors and CSV files (the `csv` crate), with errors that point
+//! at the CSV file's line and column.
+
+use crate::error::{Error, ErrorKind};
+use crate::syntax::{Number, SourceId, Sources, Span};
+use std::path::Path;
+
+/// The largest file nabla reads (program or CSV).
+pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Reads a text file into `sources`, refusing unreadable, oversized and non-UTF-8 files.
+/// `shown_as` is the name messages use; `at` is the span that asked for the file.
+pub fn read_source(
+    sources: &mut Sources,
+    path: &Path,
+    shown_as: &str,
+    at: Option<Span>,
+) -> Result<SourceId, Error> {
+    let io_error = |reason: String| {
+        Error::new(
+            ErrorKind::Io {
+                path: shown_as.to_string(),
+                reason,
+            },
+            at,
+        )
+    };
+    let metadata = std::fs::metadata(path).map_err(|e| io_error(e.to_string()))?;
+    if metadata.is_dir() {
+        return Err(io_error("it is a directory".into()));
+    }
+    if metadata.len() > MAX_FILE_BYTES {
+        return Err(Error::new(
+            ErrorKind::Limit {
+                what: format!("`{shown_as}` ({} bytes)", metadata.len()),
+                limit: MAX_FILE_BYTES as usize,
+            },
+            at,
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| io_error(e.to_string()))?;
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(sources.add(shown_as, text)),
+        Err(e) => {
+            let valid = e.utf8_error().valid_up_to();
+            let bytes = e.into_bytes();
+            let text = String::from_utf8_lossy(&bytes).into_owned();
+            let id = sources.add(shown_as, text);
+            let span = Span::new(id, valid, valid + 1);
+            Err(Error::new(
+                ErrorKind::Syntax(crate::syntax::SyntaxErrorKind::InvalidUtf8),
+                Some(span),
+            ))
+        }
+    }
+}
+
+/// Columns read from a CSV file: for each name asked for, its values.
+pub fn read_csv(
+    sources: &mut Sources,
+    path: &Path,
+    shown_as: &str,
+    names: &[(String, Span)],
+    at: Span,
+) -> Result<Vec<Vec<Number>>, Vec<Error>> {
+    let source = read_source(sources, path, shown_as, Some(at)).map_err(|e| vec![e])?;
+    let text = sources.text(source).to_string();
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let headers = reader
+        .headers()
+        .map_err(|e| vec![csv_error(shown_as, 0, e.to_string(), None)])?
+        .clone();
+    let mut columns = Vec::new();
+    let mut errors = Vec::new();
+    for (name, span) in names {
+        match headers.iter().position(|h| h == name) {
+            Some(i) => columns.push(i),
+            None => errors.push(Error::new(
+                ErrorKind::MissingColumn {
+                    path: shown_as.to_string(),
+                    column: name.clone(),
+                    available: headers.iter().collect::<Vec<_>>().join(", "),
+                },
+                Some(*span),
+            )),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let mut values = vec![Vec::new(); columns.len()];
+    for (row, record) in reader.records().enumerate() {
+        let record = record.map_err(|e| vec![csv_error(shown_as, row + 1, e.to_string(), None)])?;
+        let line_start = record.position().map_or(0, |p| p.byte() as usize);
+        for (k, &column) in columns.iter().enumerate() {
+            let cell = record.get(column).unwrap_or("");
+            match Number::parse(cell) {
+                Ok(number) => values[k].push(number),
+                Err(e) => {
+                    let span = cell_span(&text, source, line_start, column);
+                    let reason = format!("`{cell}` in column `{}` is {e}", names[k].0);
+                    errors.push(csv_error(shown_as, row + 1, reason, Some(span)));
+                }
+            }
+        }
+        if errors.len() >= 20 {
+            break;
+        }
+    }
+    if errors.is_empty() { Ok(values) } else { Err(errors) }
+}
+
+fn csv_error(path: &str, row: usize, reason: String, span: Option<Span>) -> Error {
+    Error::new(
+        ErrorKind::Csv {
+            path: path.to_string(),
+            row,
+            reason,
+        },
+        span,
+    )
+}
+
+/// The span of cell `column` on the line starting at `line_start` (simple, unquoted CSV;
+/// for quoted cells the span falls back to the line).
+fn cell_span(text: &str, source: SourceId, line_start: usize, column: usize) -> Span {
+    let line_end = text[line_start..]
+        .find('\n')
+        .map_or(text.len(), |i| line_start + i);
+    let line = &text[line_start..line_end];
+    let mut start = line_start;
+    for (i, cell) in line.split(',').enumerate() {
+        if i == column {
+            let trimmed = cell.trim_start();
+            let offset = start + (cell.len() - trimmed.len());
+            return Span::new(source, offset, offset + trimmed.trim_end().len().max(1));
+        }
+        start += cell.len() + 1;
+    }
+    Span::new(source, line_start, line_end)
+}

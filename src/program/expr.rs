@@ -1,0 +1,175 @@
+//! Lowering one expression: names resolved, built-ins and user functions applied,
+//! derivatives taken, all by a walk over the expression's arena range (no recursion).
+
+use super::lower::{BINARY_BUILTINS, Lowerer, Symbol};
+use super::names::suggest;
+use crate::error::ErrorKind;
+use crate::graph::{BinOp, Func, NodeId, Op, VarKind};
+use crate::syntax::{BinaryOp, ExprId, ExprKind, Ident, Span};
+use std::collections::HashMap;
+
+impl Lowerer<'_> {
+    /// Lowers the expression `root`; `locals` binds a function's parameters. Reports
+    /// every error inside it and returns `None` if there was any.
+    pub(super) fn lower_expr(&mut self, root: ExprId, locals: &HashMap<String, NodeId>) -> Option<NodeId> {
+        let ast = self.ast;
+        let first = ast.expr(root).first.index();
+        let mut nodes: Vec<Option<NodeId>> = vec![None; root.index() + 1 - first];
+        let errors_before = self.errors.len();
+        let mut failed = false;
+        for id in ast.subtree(root) {
+            let node = self.lower_one(id, locals, |c: ExprId| nodes[c.index() - first]);
+            failed |= node.is_none();
+            nodes[id.index() - first] = node;
+        }
+        let ok = self.errors.len() == errors_before && !failed;
+        nodes[root.index() - first].filter(|_| ok)
+    }
+
+    /// Lowers one node whose children are already lowered (`child` gives their nodes).
+    fn lower_one(
+        &mut self,
+        id: ExprId,
+        locals: &HashMap<String, NodeId>,
+        child: impl Fn(ExprId) -> Option<NodeId>,
+    ) -> Option<NodeId> {
+        let expr = self.ast.expr(id);
+        let span = Some(expr.span);
+        match &expr.kind {
+            ExprKind::Number(n) => Some(self.program.graph.constant(*n)),
+            ExprKind::Name(name) => self.resolve_value(name, expr.span, locals),
+            ExprKind::Neg(a) => Some(self.program.graph.add(Op::Unary(Func::Neg, child(*a)?), span)),
+            ExprKind::Binary(op, a, b) => {
+                let (a, b) = (child(*a)?, child(*b)?);
+                Some(self.program.graph.add(Op::Binary(binary_op(*op), a, b), span))
+            }
+            ExprKind::Call { callee, args } => {
+                let args: Option<Vec<NodeId>> = args.iter().map(|a| child(*a)).collect();
+                self.call(callee, &args?, expr.span, locals)
+            }
+            ExprKind::Vector(items) => {
+                let items: Vec<ExprId> = items.clone();
+                self.vector_literal(&items, expr.span)
+            }
+            ExprKind::Derivative { of, wrt } => {
+                let of = child(*of)?;
+                self.derivative(of, wrt, locals)
+            }
+        }
+    }
+
+    fn resolve_value(&mut self, name: &str, span: Span, locals: &HashMap<String, NodeId>) -> Option<NodeId> {
+        if let Some(&node) = locals.get(name) {
+            return Some(node);
+        }
+        match self.symbols.get(name) {
+            Some((Symbol::Value(node), _)) => return Some(*node),
+            Some((Symbol::Failed, _)) => return None,
+            Some((Symbol::Function(..), _)) => {
+                return self.fail(ErrorKind::FunctionAsValue { name: name.into() }, span);
+            }
+            None => {}
+        }
+        match name {
+            "pi" => return Some(self.program.graph.add(Op::Pi, Some(span))),
+            "e" => return Some(self.program.graph.add(Op::Euler, Some(span))),
+            _ => {}
+        }
+        if Func::from_name(name).is_some() || BINARY_BUILTINS.iter().any(|(n, _)| *n == name) {
+            return self.fail(ErrorKind::FunctionAsValue { name: name.into() }, span);
+        }
+        if self.free_names {
+            return Some(self.program.graph.var_node(name, VarKind::Free, Some(span)));
+        }
+        let suggestion = suggest(name, self.value_names(locals));
+        self.fail(ErrorKind::UnknownName { name: name.into(), suggestion }, span)
+    }
+
+    fn value_names<'b>(&'b self, locals: &'b HashMap<String, NodeId>) -> Vec<&'b str> {
+        let symbols = self
+            .symbols
+            .iter()
+            .filter(|(_, (s, _))| !matches!(s, Symbol::Function(..)))
+            .map(|(n, _)| n.as_str());
+        locals.keys().map(String::as_str).chain(symbols).chain(["pi", "e"]).collect()
+    }
+
+    fn call(
+        &mut self,
+        callee: &Ident,
+        args: &[NodeId],
+        span: Span,
+        locals: &HashMap<String, NodeId>,
+    ) -> Option<NodeId> {
+        let name = callee.name.as_str();
+        let arity = |expected: usize| ErrorKind::WrongArity { name: name.into(), expected, found: args.len() };
+        match self.symbols.get(name).map(|(s, _)| s.clone()) {
+            Some(Symbol::Function(params, body)) => {
+                if params.len() != args.len() {
+                    return self.fail(arity(params.len()), span);
+                }
+                let substitutions: Vec<_> = params.iter().copied().zip(args.iter().copied()).collect();
+                return Some(self.program.graph.substitute(body, &substitutions));
+            }
+            Some(Symbol::Failed) => return None,
+            Some(Symbol::Value(_)) => return self.fail(ErrorKind::NotAFunction { name: name.into() }, callee.span),
+            None => {}
+        }
+        if let Some(func) = Func::from_name(name) {
+            if args.len() != 1 {
+                return self.fail(arity(1), span);
+            }
+            return Some(self.program.graph.add(Op::Unary(func, args[0]), Some(span)));
+        }
+        if let Some((_, op)) = BINARY_BUILTINS.iter().find(|(n, _)| *n == name) {
+            if args.len() != 2 {
+                return self.fail(arity(2), span);
+            }
+            return Some(self.program.graph.add(Op::Binary(*op, args[0], args[1]), Some(span)));
+        }
+        if locals.contains_key(name) || matches!(name, "pi" | "e") {
+            return self.fail(ErrorKind::NotAFunction { name: name.into() }, callee.span);
+        }
+        let candidates = self.function_names();
+        let suggestion = suggest(name, candidates.iter().map(String::as_str));
+        self.fail(ErrorKind::UnknownFunction { name: name.into(), suggestion }, callee.span)
+    }
+
+    fn function_names(&self) -> Vec<String> {
+        let user = self
+            .symbols
+            .iter()
+            .filter(|(_, (s, _))| matches!(s, Symbol::Function(..)))
+            .map(|(n, _)| n.clone());
+        let builtin = Func::NAMED.iter().map(|(n, _)| n.to_string());
+        let binary = BINARY_BUILTINS.iter().map(|(n, _)| n.to_string());
+        user.chain(builtin).chain(binary).collect()
+    }
+
+    fn vector_literal(&mut self, items: &[ExprId], span: Span) -> Option<NodeId> {
+        let mut numbers = Vec::with_capacity(items.len());
+        for &item in items {
+            numbers.push(self.constant_number(item, "an element of a vector")?);
+        }
+        self.check_rows("[...]", numbers.len(), span).then_some(())?;
+        Some(self.program.graph.column_node(numbers, Some(span)))
+    }
+
+    fn derivative(&mut self, of: NodeId, wrt: &Ident, locals: &HashMap<String, NodeId>) -> Option<NodeId> {
+        let by = self.resolve_value(&wrt.name, wrt.span, locals)?;
+        let Op::Var(var) = self.program.graph.op(by) else {
+            return self.fail(ErrorKind::NotAVariable { name: wrt.name.clone() }, wrt.span);
+        };
+        Some(crate::ad::derivative(&mut self.program.graph, of, var))
+    }
+}
+
+fn binary_op(op: BinaryOp) -> BinOp {
+    match op {
+        BinaryOp::Add => BinOp::Add,
+        BinaryOp::Sub => BinOp::Sub,
+        BinaryOp::Mul => BinOp::Mul,
+        BinaryOp::Div => BinOp::Div,
+        BinaryOp::Pow => BinOp::Pow,
+    }
+}

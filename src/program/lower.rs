@@ -1,0 +1,272 @@
+//! Lowering: AST statements to graph nodes, in dependency order.
+//!
+//! Expressions are lowered by walking their arena range in order (children first), so
+//! no expression nests the Rust stack. A user function is lowered once, with its
+//! parameters as private free variables, and each call substitutes the arguments.
+
+use super::{DataColumn, LoadOptions, Param, Program};
+use crate::error::{Error, ErrorKind};
+use crate::eval::{Bindings, Value, evaluate_one, is_constant};
+use crate::graph::{BinOp, NodeId, Op, VarId, VarKind};
+use crate::syntax::{Ast, ExprId, ExprKind, Ident, Number, ParamInit, Sources, Span, StmtKind};
+use rand::SeedableRng;
+use std::collections::HashMap;
+use std::path::Path;
+
+/// What a name stands for while lowering.
+#[derive(Debug, Clone)]
+pub(super) enum Symbol {
+    /// A param, data column or lowered definition.
+    Value(NodeId),
+    /// A user function: its parameters (private variables) and body.
+    Function(Vec<VarId>, NodeId),
+    /// A definition not lowered because of an error (already reported).
+    Failed,
+}
+
+/// Built-in functions of two arguments.
+pub(super) const BINARY_BUILTINS: [(&str, BinOp); 3] =
+    [("max", BinOp::Max), ("min", BinOp::Min), ("pow", BinOp::Pow)];
+
+/// The state of lowering one source; its methods are split over `lower.rs` (data,
+/// params), `statements.rs` (definitions, checks, minimize) and `expr.rs`.
+pub(super) struct Lowerer<'a> {
+    pub(super) ast: &'a Ast,
+    pub(super) text: &'a str,
+    pub(super) program: Program,
+    pub(super) symbols: HashMap<String, (Symbol, Span)>,
+    pub(super) rows: Option<(usize, String, Span)>,
+    pub(super) free_names: bool,
+    pub(super) errors: Vec<Error>,
+}
+
+pub(super) fn lower_program(
+    sources: &mut Sources,
+    ast: &Ast,
+    text: &str,
+    base: &Path,
+    options: &LoadOptions,
+    errors: &mut Vec<Error>,
+) -> Program {
+    let mut lowerer = Lowerer {
+        ast,
+        text,
+        program: Program::default(),
+        symbols: HashMap::new(),
+        rows: None,
+        free_names: options.free_names,
+        errors: Vec::new(),
+    };
+    lowerer.declare_data(sources, base);
+    lowerer.declare_params(options.seed);
+    lowerer.lower_definitions();
+    lowerer.lower_statements(options.allow_expressions);
+    lowerer.program.rows = lowerer.rows.as_ref().map(|r| r.0);
+    errors.append(&mut lowerer.errors);
+    lowerer.program
+}
+
+impl Lowerer<'_> {
+    pub(super) fn error(&mut self, kind: ErrorKind, span: Span) {
+        self.errors.push(Error::new(kind, Some(span)));
+    }
+
+    pub(super) fn slice(&self, span: Span) -> &str {
+        self.text.get(span.range()).unwrap_or("")
+    }
+
+    /// Records a new name, or reports that it is taken.
+    pub(super) fn declare(&mut self, name: &Ident, symbol: Symbol) -> bool {
+        if let Some((_, first)) = self.symbols.get(&name.name) {
+            let error = Error::new(ErrorKind::Duplicate { name: name.name.clone() }, Some(name.span))
+                .with_label(*first, "first defined here");
+            self.errors.push(error);
+            return false;
+        }
+        if matches!(name.name.as_str(), "e" | "pi") {
+            let kind = ErrorKind::Usage(format!("`{}` shadows the built-in constant", name.name));
+            self.program.warnings.push(Error::new(kind, Some(name.span)));
+        }
+        self.symbols.insert(name.name.clone(), (symbol, name.span));
+        true
+    }
+
+    /// Checks a column's length against the row count, or sets the row count.
+    pub(super) fn check_rows(&mut self, name: &str, len: usize, span: Span) -> bool {
+        match &self.rows {
+            None => {
+                self.rows = Some((len, name.to_string(), span));
+                true
+            }
+            Some((n, _, _)) if *n == len => true,
+            Some((n, first, first_span)) => {
+                let error = Error::new(
+                    ErrorKind::LengthMismatch {
+                        first: first.clone(),
+                        first_len: *n,
+                        second: name.to_string(),
+                        second_len: len,
+                    },
+                    Some(span),
+                )
+                .with_label(*first_span, format!("`{first}` has {n} rows"));
+                self.errors.push(error);
+                false
+            }
+        }
+    }
+
+    // ---- data and params ----
+
+    fn declare_data(&mut self, sources: &mut Sources, base: &Path) {
+        for stmt in &self.ast.statements {
+            match &stmt.kind {
+                StmtKind::DataInline { name, values } => {
+                    let Some(numbers) = self.constant_vector(*values, &name.name) else {
+                        continue;
+                    };
+                    self.add_column(name, numbers);
+                }
+                StmtKind::DataFile { names, path, path_span } => {
+                    let wanted: Vec<(String, Span)> =
+                        names.iter().map(|n| (n.name.clone(), n.span)).collect();
+                    let full = base.join(path);
+                    match super::data::read_csv(sources, &full, path, &wanted, *path_span) {
+                        Ok(columns) => {
+                            for (name, numbers) in names.iter().zip(columns) {
+                                self.add_column(name, numbers);
+                            }
+                        }
+                        Err(mut errors) => {
+                            self.errors.append(&mut errors);
+                            for name in names {
+                                self.declare(name, Symbol::Failed);
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn add_column(&mut self, name: &Ident, numbers: Vec<Number>) {
+        self.check_rows(&name.name, numbers.len(), name.span);
+        let node = self.program.graph.var_node(&name.name, VarKind::Data, Some(name.span));
+        if self.declare(name, Symbol::Value(node)) {
+            let Op::Var(var) = self.program.graph.op(node) else { return };
+            self.program.data.push(DataColumn {
+                name: name.name.clone(),
+                var,
+                values: numbers,
+                span: name.span,
+            });
+        }
+    }
+
+    /// The numbers of a vector literal of constant expressions.
+    fn constant_vector(&mut self, id: ExprId, what: &str) -> Option<Vec<Number>> {
+        let expr = self.ast.expr(id);
+        let ExprKind::Vector(items) = &expr.kind else {
+            let kind = ErrorKind::Syntax(crate::syntax::SyntaxErrorKind::Expected {
+                expected: format!("a vector such as `[1, 2, 3]` for `{what}`"),
+                found: "another expression",
+            });
+            self.error(kind, expr.span);
+            return None;
+        };
+        let mut numbers = Vec::with_capacity(items.len());
+        for &item in items {
+            numbers.push(self.constant_number(item, "a data value")?);
+        }
+        Some(numbers)
+    }
+
+    /// The value of a constant scalar expression (exact where the graph folded it).
+    pub(super) fn constant_number(&mut self, id: ExprId, what: &str) -> Option<Number> {
+        let span = self.ast.expr(id).span;
+        let node = self.lower_expr(id, &HashMap::new())?;
+        let graph = &self.program.graph;
+        if !is_constant(graph, node) {
+            self.error(ErrorKind::NotConstant { what: what.to_string() }, span);
+            return None;
+        }
+        if let Some(c) = graph.op(node).constant() {
+            return Some(c.0);
+        }
+        match evaluate_one(graph, &Bindings::new(1), node) {
+            Ok(Value::Scalar(x)) => Some(Number::from_f64(x)),
+            Ok(Value::Rows(v)) => {
+                self.error(ErrorKind::NotScalar { what: what.to_string(), rows: v.len() }, span);
+                None
+            }
+            Err(e) => {
+                self.error(ErrorKind::Domain(e), span);
+                None
+            }
+        }
+    }
+
+    fn declare_params(&mut self, seed: u64) {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let ast = self.ast;
+        for stmt in &ast.statements {
+            let StmtKind::Param(decls) = &stmt.kind else { continue };
+            for decl in decls {
+                let value = match &decl.init {
+                    ParamInit::Value(e) => self.constant_number(*e, "a param's initial value"),
+                    ParamInit::Random { dist, args } => self.draw(dist, args, &mut rng),
+                };
+                let node = self.program.graph.var_node(&decl.name.name, VarKind::Param, Some(decl.name.span));
+                let Some(value) = value else {
+                    self.declare(&decl.name, Symbol::Failed);
+                    continue;
+                };
+                if self.declare(&decl.name, Symbol::Value(node)) {
+                    let Op::Var(var) = self.program.graph.op(node) else { continue };
+                    self.program.params.push(Param {
+                        name: decl.name.name.clone(),
+                        var,
+                        value: value.value,
+                        span: decl.name.span,
+                    });
+                }
+            }
+        }
+    }
+
+    /// A seeded draw from `normal(mean, sd)` or `uniform(low, high)`.
+    fn draw(&mut self, dist: &Ident, args: &[ExprId], rng: &mut rand_chacha::ChaCha8Rng) -> Option<Number> {
+        use rand_distr::Distribution;
+        if !matches!(dist.name.as_str(), "normal" | "uniform") {
+            self.error(ErrorKind::UnknownDistribution { name: dist.name.clone() }, dist.span);
+            return None;
+        }
+        if args.len() != 2 {
+            let kind = ErrorKind::WrongArity { name: dist.name.clone(), expected: 2, found: args.len() };
+            self.error(kind, dist.span);
+            return None;
+        }
+        let a = self.constant_number(args[0], "a distribution's argument")?.value;
+        let b = self.constant_number(args[1], "a distribution's argument")?.value;
+        let invalid = |reason: &str| ErrorKind::InvalidDistribution { reason: reason.to_string() };
+        let value = if dist.name == "normal" {
+            match rand_distr::Normal::new(a, b) {
+                Ok(d) if b > 0.0 => d.sample(rng),
+                _ => return self.fail(invalid("normal(mean, sd) needs sd > 0"), dist.span),
+            }
+        } else {
+            match rand_distr::Uniform::new(a, b) {
+                Ok(d) => d.sample(rng),
+                Err(_) => return self.fail(invalid("uniform(low, high) needs low < high"), dist.span),
+            }
+        };
+        Some(Number::from_f64(value))
+    }
+
+    pub(super) fn fail<T>(&mut self, kind: ErrorKind, span: Span) -> Option<T> {
+        self.error(kind, span);
+        None
+    }
+}
+

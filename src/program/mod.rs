@@ -1,0 +1,185 @@
+//! A whole program: names resolved, data loaded, params initialised, everything
+//! lowered into one graph, checks and objectives found.
+//!
+//! [`Program::load`] reads a `.nabla` file (and the CSV files it names) and reports
+//! every error of the file at once.
+
+mod data;
+mod expr;
+mod lower;
+mod names;
+mod statements;
+
+pub use data::{MAX_FILE_BYTES, read_source};
+
+use crate::error::{Error, Errors};
+use crate::eval::{Bindings, Value};
+use crate::graph::{Graph, NodeId, VarId};
+use crate::syntax::{Ident, Number, SourceId, Sources, Span};
+use std::path::Path;
+
+/// How to load a program.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// Seed of the random initial values (`param w ~ normal(0, 1)`).
+    pub seed: u64,
+    /// Treat unknown names as free variables (for `eval -e`, `diff` and the REPL)
+    /// instead of reporting them.
+    pub free_names: bool,
+    /// Allow bare expressions as statements (the REPL).
+    pub allow_expressions: bool,
+}
+
+/// A trainable param.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Param {
+    /// Its name.
+    pub name: String,
+    /// Its variable.
+    pub var: VarId,
+    /// Its initial value.
+    pub value: f64,
+    /// Where it is declared.
+    pub span: Span,
+}
+
+/// A data column.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DataColumn {
+    /// Its name.
+    pub name: String,
+    /// Its variable.
+    pub var: VarId,
+    /// Its values, one per row.
+    pub values: Vec<Number>,
+    /// Where it is declared.
+    pub span: Span,
+}
+
+/// A definition `name = expr` (functions are inlined and not listed).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Definition {
+    /// The name.
+    pub name: String,
+    /// Its node.
+    pub node: NodeId,
+    /// Where it is defined.
+    pub span: Span,
+}
+
+/// A `check d(F)/d(P) = E` statement.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Check {
+    /// F as written.
+    pub of_text: String,
+    /// F's node.
+    pub of: NodeId,
+    /// P.
+    pub wrt: VarId,
+    /// The derivative of F by P, by AD.
+    pub derivative: NodeId,
+    /// The hand-derived E.
+    pub expected: NodeId,
+    /// The statement.
+    pub span: Span,
+}
+
+/// The value of a descent option: a number, or a name such as `auto`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OptionValue {
+    /// A number.
+    Number(f64),
+    /// A name (`rate = auto`).
+    Name(String),
+}
+
+/// A `minimize` statement.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Minimize {
+    /// The objective as written.
+    pub name: String,
+    /// The objective's node (a scalar).
+    pub objective: NodeId,
+    /// The params to move.
+    pub wrt: Vec<VarId>,
+    /// The method's name, if given.
+    pub method: Option<Ident>,
+    /// The method's options, in the order written.
+    pub options: Vec<(Ident, OptionValue)>,
+    /// The statement.
+    pub span: Span,
+}
+
+/// A loaded program.
+#[derive(Debug, Clone, Default)]
+pub struct Program {
+    /// The graph holding every expression of the program.
+    pub graph: Graph,
+    /// The params, in declaration order.
+    pub params: Vec<Param>,
+    /// The data columns, in declaration order.
+    pub data: Vec<DataColumn>,
+    /// The number of data rows (`None` when the program has no data).
+    pub rows: Option<usize>,
+    /// The definitions, in source order.
+    pub definitions: Vec<Definition>,
+    /// The checks, in source order.
+    pub checks: Vec<Check>,
+    /// The minimize statements, in source order.
+    pub minimizes: Vec<Minimize>,
+    /// Bare expressions (REPL only), in source order.
+    pub expressions: Vec<(NodeId, Span)>,
+    /// Warnings (a definition shadowing `e` or `pi`, ...).
+    pub warnings: Vec<Error>,
+}
+
+impl Program {
+    /// Reads and lowers the program in `path`; its text (and any CSV's) go into `sources`.
+    pub fn load(sources: &mut Sources, path: &Path, options: &LoadOptions) -> Result<Program, Errors> {
+        let shown = path.display().to_string();
+        let source = read_source(sources, path, &shown, None)?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        Program::from_source(sources, source, base, options)
+    }
+
+    /// Lowers the source `source` of `sources`; CSV paths are relative to `base`.
+    pub fn from_source(
+        sources: &mut Sources,
+        source: SourceId,
+        base: &Path,
+        options: &LoadOptions,
+    ) -> Result<Program, Errors> {
+        let text = sources.text(source).to_string();
+        let (ast, syntax_errors) = crate::syntax::parse(source, &text);
+        let mut errors: Vec<Error> = syntax_errors.into_iter().map(Error::from).collect();
+        let program = lower::lower_program(sources, &ast, &text, base, options, &mut errors);
+        if errors.is_empty() {
+            Ok(program)
+        } else {
+            errors.sort_by_key(|e| e.span.map(|s| (s.source, s.start)));
+            Err(Errors(errors))
+        }
+    }
+
+    /// The values of the params and data, ready for evaluation.
+    pub fn bindings(&self) -> Bindings {
+        let mut bindings = Bindings::new(self.rows.unwrap_or(1));
+        for p in &self.params {
+            bindings.set(p.var, Value::Scalar(p.value));
+        }
+        for d in &self.data {
+            bindings.set(d.var, Value::Rows(d.values.iter().map(|n| n.value).collect()));
+        }
+        bindings
+    }
+
+    /// The definition called `name`.
+    pub fn definition(&self, name: &str) -> Option<&Definition> {
+        self.definitions.iter().find(|d| d.name == name)
+    }
+
+    /// The param with this variable.
+    pub fn param(&self, var: VarId) -> Option<&Param> {
+        self.params.iter().find(|p| p.var == var)
+    }
+}

@@ -1,0 +1,142 @@
+//! Name-level analysis: the nearest-name suggestion, and the order in which definitions
+//! are lowered (dependencies first), with cycles found and named.
+
+use petgraph::graph::{DiGraph, NodeIndex};
+use std::collections::{HashMap, VecDeque};
+
+/// The candidate nearest to `name` by edit distance, if it is near enough to be a typo.
+pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    let limit = (name.chars().count() / 3).max(1);
+    candidates
+        .into_iter()
+        .filter(|c| *c != name)
+        .map(|c| (edit_distance(name, c), c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, c)| (*d, c.len()))
+        .map(|(_, c)| c.to_string())
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitute = previous + usize::from(ca != *cb);
+            previous = row[j + 1];
+            row[j + 1] = substitute.min(previous + 1).min(row[j] + 1);
+        }
+    }
+    row[b.len()]
+}
+
+/// The dependency order of definitions: `uses[i]` lists the definitions `i` refers to.
+/// Returns the definitions in an order where each comes after what it uses, and the
+/// cycles found (each as a list of indices, the first repeated at the end); definitions
+/// in or depending on a cycle are left out of the order.
+pub fn order(uses: &[Vec<usize>]) -> (Vec<usize>, Vec<Vec<usize>>) {
+    let mut graph: DiGraph<usize, ()> = DiGraph::new();
+    let nodes: Vec<NodeIndex> = (0..uses.len()).map(|i| graph.add_node(i)).collect();
+    for (user, deps) in uses.iter().enumerate() {
+        for &dep in deps {
+            graph.add_edge(nodes[dep], nodes[user], ());
+        }
+    }
+    let mut cycles = Vec::new();
+    let mut blocked = vec![false; uses.len()];
+    for scc in petgraph::algo::tarjan_scc(&graph) {
+        let cyclic = scc.len() > 1 || uses[graph[scc[0]]].contains(&graph[scc[0]]);
+        if cyclic {
+            let members: Vec<usize> = scc.iter().map(|&n| graph[n]).collect();
+            cycles.push(cycle_path(uses, &members));
+            for m in members {
+                blocked[m] = true;
+            }
+        }
+    }
+    (kahn(uses, &mut blocked), cycles)
+}
+
+/// Kahn's algorithm; what depends on a blocked definition is blocked too.
+fn kahn(uses: &[Vec<usize>], blocked: &mut [bool]) -> Vec<usize> {
+    let mut users: Vec<Vec<usize>> = vec![Vec::new(); uses.len()];
+    let mut waiting: Vec<usize> = vec![0; uses.len()];
+    for (user, deps) in uses.iter().enumerate() {
+        for &dep in deps {
+            users[dep].push(user);
+            waiting[user] += 1;
+        }
+    }
+    let mut ready: VecDeque<usize> = (0..uses.len()).filter(|&i| waiting[i] == 0).collect();
+    let mut order = Vec::new();
+    while let Some(i) = ready.pop_front() {
+        if !blocked[i] {
+            order.push(i);
+        }
+        for &user in &users[i] {
+            if blocked[i] {
+                blocked[user] = true;
+            }
+            waiting[user] -= 1;
+            if waiting[user] == 0 {
+                ready.push_back(user);
+            }
+        }
+    }
+    order
+}
+
+/// A path around a cycle inside one strongly connected component, by breadth-first
+/// search from its smallest member back to itself.
+fn cycle_path(uses: &[Vec<usize>], members: &[usize]) -> Vec<usize> {
+    let start = members.iter().copied().min().unwrap_or(0);
+    let mut came_from: HashMap<usize, usize> = HashMap::new();
+    let mut queue = VecDeque::from([start]);
+    while let Some(current) = queue.pop_front() {
+        for &next in &uses[current] {
+            if !members.contains(&next) {
+                continue;
+            }
+            if next == start {
+                let mut path = vec![start, current];
+                let mut at = current;
+                while at != start {
+                    at = came_from[&at];
+                    path.push(at);
+                }
+                path.reverse();
+                return path;
+            }
+            if let std::collections::hash_map::Entry::Vacant(e) = came_from.entry(next) {
+                e.insert(current);
+                queue.push_back(next);
+            }
+        }
+    }
+    vec![start, start]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestions_find_typos() {
+        assert_eq!(suggest("sigmiod", ["sigmoid", "sin"]), Some("sigmoid".into()));
+        assert_eq!(suggest("wx", ["w", "x", "loss"]), Some("w".into()));
+        assert_eq!(suggest("banana", ["w", "b"]), None);
+    }
+
+    #[test]
+    fn order_puts_dependencies_first_and_names_cycles() {
+        // 0 uses 1, 1 uses 2; 3 and 4 use each other; 5 uses 3.
+        let uses = vec![vec![1], vec![2], vec![], vec![4], vec![3], vec![3]];
+        let (order, cycles) = order(&uses);
+        assert_eq!(order, vec![2, 1, 0]);
+        assert_eq!(cycles.len(), 1);
+        let cycle = &cycles[0];
+        assert_eq!(cycle.first(), cycle.last());
+        assert_eq!(cycle.len(), 3);
+    }
+}

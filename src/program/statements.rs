@@ -1,0 +1,210 @@
+//! Lowering definitions (in dependency order), checks and minimize statements.
+
+use super::lower::{Lowerer, Symbol};
+use super::names::order;
+use super::{Check, Definition, Minimize, OptionValue};
+use crate::error::{Error, ErrorKind};
+use crate::graph::{Op, Shape, VarKind};
+use crate::syntax::{ExprId, ExprKind, Ident, Method, StmtKind};
+use std::collections::HashMap;
+
+/// A definition statement: name, function parameters, body.
+struct Def<'a> {
+    name: &'a Ident,
+    params: Option<&'a Vec<Ident>>,
+    body: ExprId,
+}
+
+impl Lowerer<'_> {
+    /// Lowers every definition, each after the definitions it uses; reports cycles.
+    pub(super) fn lower_definitions(&mut self) {
+        let ast = self.ast;
+        let mut defs: Vec<Def> = Vec::new();
+        for stmt in &ast.statements {
+            if let StmtKind::Define { name, params, body } = &stmt.kind {
+                if self.declare(name, Symbol::Failed) {
+                    defs.push(Def { name, params: params.as_ref(), body: *body });
+                }
+            }
+        }
+        let index: HashMap<&str, usize> =
+            defs.iter().enumerate().map(|(i, d)| (d.name.name.as_str(), i)).collect();
+        let uses: Vec<Vec<usize>> = defs.iter().map(|d| self.uses(d, &index)).collect();
+        let (order, cycles) = order(&uses);
+        for cycle in cycles {
+            let names: Vec<String> = cycle.iter().map(|&i| defs[i].name.name.clone()).collect();
+            let mut error = Error::new(ErrorKind::Cycle { cycle: names }, Some(defs[cycle[0]].name.span));
+            for &i in &cycle[1..cycle.len() - 1] {
+                error = error.with_label(defs[i].name.span, format!("`{}` is part of the cycle", defs[i].name.name));
+            }
+            self.errors.push(error);
+        }
+        for i in order {
+            self.lower_definition(&defs[i]);
+        }
+    }
+
+    /// The definitions a definition refers to (by name, minus its own parameters).
+    fn uses(&self, def: &Def, index: &HashMap<&str, usize>) -> Vec<usize> {
+        let own = |n: &str| def.params.is_some_and(|ps| ps.iter().any(|p| p.name == n));
+        let mut found = Vec::new();
+        for id in self.ast.subtree(def.body) {
+            let name = match &self.ast.expr(id).kind {
+                ExprKind::Name(n) => n.as_str(),
+                ExprKind::Call { callee, .. } => callee.name.as_str(),
+                ExprKind::Derivative { wrt, .. } => wrt.name.as_str(),
+                _ => continue,
+            };
+            if let Some(&i) = index.get(name).filter(|_| !own(name)) {
+                if !found.contains(&i) {
+                    found.push(i);
+                }
+            }
+        }
+        found
+    }
+
+    fn lower_definition(&mut self, def: &Def) {
+        let symbol = match def.params {
+            None => match self.lower_expr(def.body, &HashMap::new()) {
+                Some(node) => {
+                    self.program.definitions.push(Definition {
+                        name: def.name.name.clone(),
+                        node,
+                        span: def.name.span,
+                    });
+                    Symbol::Value(node)
+                }
+                None => Symbol::Failed,
+            },
+            Some(params) => {
+                let mut locals = HashMap::new();
+                let mut vars = Vec::new();
+                for p in params {
+                    let node = self.program.graph.var_node(&p.name, VarKind::Free, Some(p.span));
+                    let Op::Var(var) = self.program.graph.op(node) else { continue };
+                    locals.insert(p.name.clone(), node);
+                    vars.push(var);
+                }
+                match self.lower_expr(def.body, &locals) {
+                    Some(body) => Symbol::Function(vars, body),
+                    None => Symbol::Failed,
+                }
+            }
+        };
+        if let Some(entry) = self.symbols.get_mut(&def.name.name) {
+            entry.0 = symbol;
+        }
+    }
+
+    /// Lowers checks, minimize statements and bare expressions, in source order.
+    pub(super) fn lower_statements(&mut self, allow_expressions: bool) {
+        let ast = self.ast;
+        for stmt in &ast.statements {
+            match &stmt.kind {
+                StmtKind::Check { derivative, expected } => {
+                    if let Some(check) = self.lower_check(*derivative, *expected, stmt.span) {
+                        self.program.checks.push(check);
+                    }
+                }
+                StmtKind::Minimize { objective, wrt, method } => {
+                    if let Some(m) = self.lower_minimize(*objective, wrt, method.as_ref(), stmt.span) {
+                        self.program.minimizes.push(m);
+                    }
+                }
+                StmtKind::Expr(e) if allow_expressions => {
+                    if let Some(node) = self.lower_expr(*e, &HashMap::new()) {
+                        self.program.expressions.push((node, stmt.span));
+                    }
+                }
+                StmtKind::Expr(_) => self.error(ErrorKind::BareExpression, stmt.span),
+                _ => {}
+            }
+        }
+    }
+
+    fn lower_check(&mut self, derivative: ExprId, expected: ExprId, span: crate::syntax::Span) -> Option<Check> {
+        let ExprKind::Derivative { of, wrt } = &self.ast.expr(derivative).kind else { return None };
+        let (of, wrt) = (*of, wrt.clone());
+        let of_text = self.slice(self.ast.expr(of).span).to_string();
+        let of_node = self.lower_expr(of, &HashMap::new());
+        let expected_node = self.lower_expr(expected, &HashMap::new());
+        let var = match self.symbols.get(&wrt.name) {
+            Some((Symbol::Value(node), _)) => match self.program.graph.op(*node) {
+                Op::Var(v) => Some(v),
+                _ => None,
+            },
+            Some((Symbol::Failed, _)) => return None,
+            _ => None,
+        };
+        let Some(var) = var else {
+            let kind = if self.symbols.contains_key(&wrt.name) {
+                ErrorKind::NotAVariable { name: wrt.name.clone() }
+            } else {
+                let names = self.program.params.iter().map(|p| p.name.as_str());
+                ErrorKind::UnknownName { name: wrt.name.clone(), suggestion: super::names::suggest(&wrt.name, names) }
+            };
+            return self.fail(kind, wrt.span);
+        };
+        let (of_node, expected_node) = (of_node?, expected_node?);
+        let ad = crate::ad::derivative(&mut self.program.graph, of_node, var);
+        let graph = &self.program.graph;
+        if graph.shape(expected_node) == Shape::Rows && graph.shape(ad) == Shape::Scalar {
+            let rows = self.rows.as_ref().map_or(0, |r| r.0);
+            let what = format!("the hand-derived d({of_text})/d({}) (like the derivative)", wrt.name);
+            return self.fail(ErrorKind::NotScalar { what, rows }, self.ast.expr(expected).span);
+        }
+        Some(Check { of_text, of: of_node, wrt: var, derivative: ad, expected: expected_node, span })
+    }
+
+    fn lower_minimize(
+        &mut self,
+        objective: ExprId,
+        wrt: &[Ident],
+        method: Option<&Method>,
+        span: crate::syntax::Span,
+    ) -> Option<Minimize> {
+        let objective_span = self.ast.expr(objective).span;
+        let name = self.slice(objective_span).to_string();
+        let node = self.lower_expr(objective, &HashMap::new());
+        let mut vars = Vec::new();
+        for w in wrt {
+            match self.program.params.iter().find(|p| p.name == w.name) {
+                Some(p) => vars.push(p.var),
+                None => {
+                    let names = self.program.params.iter().map(|p| p.name.as_str());
+                    let suggestion = super::names::suggest(&w.name, names);
+                    self.error(ErrorKind::UnknownName { name: w.name.clone(), suggestion }, w.span);
+                }
+            }
+        }
+        let options = self.method_options(method);
+        let node = node?;
+        if self.program.graph.shape(node) == Shape::Rows {
+            let rows = self.rows.as_ref().map_or(0, |r| r.0);
+            return self.fail(ErrorKind::VectorObjective { name, rows }, objective_span);
+        }
+        if wrt.is_empty() {
+            let graph = &self.program.graph;
+            vars = self.program.params.iter().map(|p| p.var).filter(|&v| graph.depends_on(node, v)).collect();
+        }
+        Some(Minimize { name, objective: node, wrt: vars, method: method.map(|m| m.name.clone()), options: options?, span })
+    }
+
+    fn method_options(&mut self, method: Option<&Method>) -> Option<Vec<(Ident, OptionValue)>> {
+        let mut options = Vec::new();
+        let mut ok = true;
+        for option in method.map(|m| m.options.as_slice()).unwrap_or_default() {
+            let value = match &self.ast.expr(option.value).kind {
+                ExprKind::Name(n) if !matches!(n.as_str(), "pi" | "e") => Some(OptionValue::Name(n.clone())),
+                _ => self.constant_number(option.value, "a method option").map(|n| OptionValue::Number(n.value)),
+            };
+            match value {
+                Some(v) => options.push((option.name.clone(), v)),
+                None => ok = false,
+            }
+        }
+        ok.then_some(options)
+    }
+}
+
