@@ -80,6 +80,9 @@ impl Error {
                 Some("use numbers, `pi`, `e` and arithmetic on them only".into())
             }
             Cycle { .. } => Some("a definition may not depend on itself".into()),
+            Domain(e) if e.kind == crate::eval::DomainKind::Unbound => {
+                Some(format!("give it a value, e.g. `--at {}=1`", e.op))
+            }
             BareExpression => Some("name it: `name = ...`".into()),
             UnknownDistribution { .. } => Some("use `normal(mean, sd)` or `uniform(low, high)`".into()),
             _ => None,

@@ -7,3 +7,4 @@ pub mod error;
 pub mod eval;
 pub mod ad;
 pub mod program;
+pub mod cli;

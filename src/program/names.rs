@@ -6,12 +6,14 @@ use std::collections::{HashMap, VecDeque};
 
 /// The candidate nearest to `name` by edit distance, if it is near enough to be a typo.
 pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
-    let limit = (name.chars().count() / 3).max(1);
+    let length = name.chars().count();
+    let limit = (length / 3).max(1);
     candidates
         .into_iter()
         .filter(|c| *c != name)
         .map(|c| (edit_distance(name, c), c))
-        .filter(|(d, _)| *d <= limit)
+        // A one-letter name is one edit from every other: suggest nothing for it.
+        .filter(|(d, _)| *d <= limit && *d < length)
         .min_by_key(|(d, c)| (*d, c.len()))
         .map(|(_, c)| c.to_string())
 }
@@ -125,6 +127,7 @@ mod tests {
     fn suggestions_find_typos() {
         assert_eq!(suggest("sigmiod", ["sigmoid", "sin"]), Some("sigmoid".into()));
         assert_eq!(suggest("wx", ["w", "x", "loss"]), Some("w".into()));
+        assert_eq!(suggest("y", ["x", "k"]), None);
         assert_eq!(suggest("banana", ["w", "b"]), None);
     }
 

@@ -1,0 +1,142 @@
+//! The command line (clap): a thin layer that loads, calls the library, and prints.
+//!
+//! Exit codes (SPEC 6): 0 success; 1 a negative answer (a check failed, a descent
+//! diverged); 2 the input could not be processed (syntax, names, shapes, files, flags,
+//! a domain error at the starting values). With `--json`, stdout holds exactly one JSON
+//! document, errors included.
+
+mod eval;
+mod render;
+
+pub use render::{error_json, errors_json, render};
+
+use crate::error::{Error, ErrorKind};
+use crate::syntax::Sources;
+use clap::{Parser, Subcommand};
+use std::ffi::OsString;
+use std::io::{IsTerminal, Write};
+
+/// nabla: symbolic derivatives, gradient checks and gradient descent for loss formulas.
+#[derive(Debug, Parser)]
+#[command(name = "nabla", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Values of a file's definitions, or of one expression.
+    ///
+    /// Examples:
+    ///   nabla eval examples/sigmoid.nabla
+    ///   nabla eval examples/sigmoid.nabla --at w=1,b=0
+    ///   nabla eval -e "sin(x)^2 + y" --at x=1,y=2
+    Eval(eval::EvalArgs),
+}
+
+/// What a command printed and how it ended.
+pub struct Outcome {
+    /// The exit code.
+    pub code: i32,
+}
+
+/// Options every command shares.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CommonArgs {
+    /// Print one JSON document on stdout (errors too).
+    #[arg(long)]
+    pub json: bool,
+    /// Seed for random initial values (`param w ~ normal(0, 1)`).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+}
+
+/// The state of one command: the sources read (for rendering errors) and the output mode.
+pub struct Session<'a> {
+    /// Every source text read.
+    pub sources: Sources,
+    /// Whether to print JSON.
+    pub json: bool,
+    out: &'a mut dyn Write,
+    err: &'a mut dyn Write,
+    color: bool,
+}
+
+impl Session<'_> {
+    /// Prints a line on stdout.
+    pub fn print(&mut self, text: &str) {
+        let _ = writeln!(self.out, "{text}");
+    }
+
+    /// Prints a JSON document on stdout.
+    pub fn print_json(&mut self, value: &serde_json::Value) {
+        let text = serde_json::to_string_pretty(value).unwrap_or_default();
+        let _ = writeln!(self.out, "{text}");
+    }
+
+    /// Reports errors (as JSON on stdout, or rendered on stderr) and returns exit code 2.
+    pub fn fail(&mut self, errors: &[Error]) -> i32 {
+        if self.json {
+            let document = errors_json(&self.sources, errors);
+            self.print_json(&document);
+        } else {
+            let text = render(&self.sources, errors, ariadne::ReportKind::Error, self.color);
+            let _ = write!(self.err, "{text}");
+        }
+        2
+    }
+
+    /// Prints warnings on stderr (not in JSON mode).
+    pub fn warn(&mut self, warnings: &[Error]) {
+        if !self.json && !warnings.is_empty() {
+            let text = render(&self.sources, warnings, ariadne::ReportKind::Warning, self.color);
+            let _ = write!(self.err, "{text}");
+        }
+    }
+}
+
+/// Runs the command line with the process's arguments; returns the exit code.
+pub fn main() -> i32 {
+    let args: Vec<OsString> = std::env::args_os().collect();
+    let color = std::io::stderr().is_terminal();
+    run(args, &mut std::io::stdout().lock(), &mut std::io::stderr().lock(), color)
+}
+
+/// Runs the command line with `args` (the first is the program name), writing to `out`
+/// and `err`; returns the exit code.
+pub fn run(args: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write, color: bool) -> i32 {
+    let json = args.iter().skip(1).any(|a| a == "--json");
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(e, json, out, err),
+    };
+    let mut session = Session {
+        sources: Sources::new(),
+        json,
+        out,
+        err,
+        color,
+    };
+    match cli.command {
+        Command::Eval(args) => eval::run(&mut session, &args),
+    }
+}
+
+fn usage_error(e: clap::Error, json: bool, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    use clap::error::ErrorKind as Clap;
+    if matches!(e.kind(), Clap::DisplayHelp | Clap::DisplayVersion) {
+        let _ = write!(out, "{}", e.render());
+        return 0;
+    }
+    if json {
+        let text = e.render().to_string();
+        let message = text.lines().next().unwrap_or("bad usage").trim_start_matches("error: ");
+        let error = Error::new(ErrorKind::Usage(message.to_string()), None);
+        let document = errors_json(&Sources::new(), &[error]);
+        let _ = writeln!(out, "{}", serde_json::to_string_pretty(&document).unwrap_or_default());
+    } else {
+        let _ = write!(err, "{}", e.render());
+    }
+    2
+}

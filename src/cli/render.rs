@@ -1,0 +1,93 @@
+//! Rendering errors for people (source line and caret, through ariadne) and for
+//! programs (the JSON error document of SPEC 6).
+
+use crate::error::Error;
+use crate::syntax::Sources;
+use ariadne::{Config, IndexType, Label, Report, ReportKind};
+use serde_json::{Value as Json, json};
+
+/// Renders errors (or warnings) as text with the source line and a caret under the span.
+pub fn render(sources: &Sources, errors: &[Error], kind: ReportKind, color: bool) -> String {
+    let mut out = Vec::new();
+    for error in errors {
+        render_one(sources, error, kind, color, &mut out);
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn render_one(sources: &Sources, error: &Error, kind: ReportKind, color: bool, out: &mut Vec<u8>) {
+    let label_text = kind_label(kind);
+    let Some(span) = error.span.filter(|s| sources.get(s.source).is_some()) else {
+        out.extend(format!("{label_text}: {error}\n").into_bytes());
+        if let Some(help) = error.help() {
+            out.extend(format!("  help: {help}\n").into_bytes());
+        }
+        return;
+    };
+    let name = |s: crate::syntax::SourceId| sources.name(s).to_string();
+    let config = Config::default()
+        .with_color(color)
+        .with_index_type(IndexType::Byte);
+    let range = |s: crate::syntax::Span| {
+        let len = sources.text(s.source).len();
+        let start = (s.start as usize).min(len);
+        start..(s.end as usize).clamp(start, len)
+    };
+    let mut report = Report::build(kind, (name(span.source), range(span)))
+        .with_config(config)
+        .with_message(error.to_string())
+        .with_label(Label::new((name(span.source), range(span))).with_message(here(error)));
+    for (extra, text) in &error.labels {
+        report = report.with_label(Label::new((name(extra.source), range(*extra))).with_message(text));
+    }
+    if let Some(help) = error.help() {
+        report = report.with_help(help);
+    }
+    let cache = ariadne::sources(sources.iter().map(|(_, s)| (s.name.clone(), s.text.clone())));
+    if report.finish().write(cache, &mut *out).is_err() {
+        out.extend(format!("{label_text}: {error}\n").into_bytes());
+    }
+}
+
+fn kind_label(kind: ReportKind) -> &'static str {
+    match kind {
+        ReportKind::Warning => "warning",
+        _ => "error",
+    }
+}
+
+fn here(error: &Error) -> String {
+    use crate::error::ErrorKind::*;
+    match &error.kind {
+        Domain(e) => match e.row {
+            Some(row) => format!("here, at data row {row}"),
+            None => "here".into(),
+        },
+        _ => "here".into(),
+    }
+}
+
+/// One error as the JSON object `{"message", "file", "line", "column"}` (and `"help"`).
+pub fn error_json(sources: &Sources, error: &Error) -> Json {
+    let mut object = json!({ "message": error.to_string() });
+    if let Some(span) = error.span.filter(|s| sources.get(s.source).is_some()) {
+        let at = sources.line_col(span);
+        object["file"] = json!(sources.name(span.source));
+        object["line"] = json!(at.line);
+        object["column"] = json!(at.column);
+    } else {
+        object["file"] = Json::Null;
+        object["line"] = Json::Null;
+        object["column"] = Json::Null;
+    }
+    if let Some(help) = error.help() {
+        object["help"] = json!(help);
+    }
+    object
+}
+
+/// The JSON error document: the first error, and all of them.
+pub fn errors_json(sources: &Sources, errors: &[Error]) -> Json {
+    let all: Vec<Json> = errors.iter().map(|e| error_json(sources, e)).collect();
+    json!({ "error": all.first().cloned().unwrap_or(Json::Null), "errors": all })
+}
