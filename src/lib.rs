@@ -1,10 +1,93 @@
-//! nabla: symbolic reverse-mode differentiation and gradient descent.
+//! nabla: a symbolic automatic-differentiation engine with gradient descent.
+//!
+//! A person writes a loss formula in a small text language (`.nabla` files); nabla
+//! parses it into one computation graph, derives exact derivatives as new nodes of that
+//! graph, evaluates them, and (in later stages) checks and minimizes them.
+//!
+//! # Bird's-eye view
+//!
+//! ```text
+//! text ──lex──▶ tokens ──parse──▶ AST ──lower──▶ hash-consed graph ──ad──▶ adjoint nodes
+//!                                                      │
+//!                                                      └──eval──▶ numbers (f64, per row)
+//! ```
+//!
+//! - [`syntax`]: [`Sources`](syntax::Sources) and [`Span`](syntax::Span)s, the logos
+//!   lexer ([`Token`](syntax::Token)), the Pratt parser ([`parse`](syntax::parse)) and
+//!   the [`Ast`](syntax::Ast), whose expressions live in an arena where children come
+//!   before parents. Never sees a graph.
+//! - [`graph`]: the [`Graph`](graph::Graph) of [`Node`](graph::Node)s addressed by
+//!   [`NodeId`](graph::NodeId) (prints `n12`), held in a petgraph `DiGraph`;
+//!   [`Graph::add`](graph::Graph::add) hash-conses and folds constants exactly in decimal;
+//!   [`print_expr`](graph::print_expr) / [`print_shared`](graph::print_shared) print
+//!   text that parses back to the same graph. Never sees source text, only spans.
+//! - [`program`]: [`Program::load`](program::Program::load) resolves names (with
+//!   suggestions), orders definitions (cycles are named), loads data (inline and CSV),
+//!   draws seeded random initial values, inlines functions by substitution, and lowers
+//!   every statement into one graph. All errors of a file are collected.
+//! - [`ad`]: reverse mode ([`gradient`](ad::gradient)) and forward mode
+//!   ([`tangent`](ad::tangent)) over one table of local derivative rules.
+//! - [`eval`]: the plain f64 evaluator over the data rows with domain checks
+//!   ([`DomainError`](eval::DomainError) names the span, the row and the params).
+//! - [`cli`]: clap commands, ariadne diagnostics and the JSON documents of SPEC 6; the
+//!   only module that prints. `src/main.rs` just calls [`cli::main`].
+//! - [`error`]: the library's [`Error`](error::Error) with an [`ErrorKind`](error::ErrorKind)
+//!   per cause, each documented with what usually causes it.
+//!
+//! # Invariants
+//!
+//! - **The graph is append-only: a node's operands are older than it, so insertion
+//!   order is a topological order.** Every pass over the graph is a loop over ids, never
+//!   a recursion, so a 100,000-term sum cannot overflow the stack.
+//! - **Equal sub-expressions are one node.** `Graph::add` is the only constructor.
+//! - **Derivatives are graph nodes, never numbers**: they print, evaluate and
+//!   differentiate again like any other node.
+//! - **A subtree of the AST is a contiguous id range** (`first..=root`), so lowering
+//!   walks it in order without recursion. The parser bounds nesting at
+//!   [`syntax::MAX_DEPTH`].
+//! - Nothing reachable from input panics; errors carry spans and are rendered only in
+//!   [`cli`].
+//!
+//! # Adding an operator
+//!
+//! 1. A name in [`graph::Func::NAMED`] (or a token and binding power in the parser for
+//!    an infix operator, plus a [`graph::BinOp`] variant).
+//! 2. Its f64 value in `eval/ops.rs` (and its domain rule in `check` there).
+//! 3. Its local derivative in `ad/rules.rs`.
+//! 4. Its printed form in `graph/print.rs` if it is not a plain call.
+//! 5. Tests: a snapshot of its derivative and a finite-difference check.
+//!
+//! # A tour
+//!
+//! ```
+//! use nabla::program::{LoadOptions, Program};
+//! use nabla::syntax::Sources;
+//! use std::path::Path;
+//!
+//! let mut sources = Sources::new();
+//! let text = "data x = [0.5, 2.5]\nparam w = -2\nloss = sum((w*x - 1)^2)\n";
+//! let id = sources.add("tour.nabla", text);
+//! let mut program = Program::from_source(&mut sources, id, Path::new("."), &LoadOptions::default())
+//!     .expect("a valid program");
+//! let loss = program.definition("loss").expect("loss is defined").node;
+//! let w = program.params[0].var;
+//! let gradient = nabla::ad::gradient(&mut program.graph, loss, &[w])[0];
+//! let values = nabla::eval::evaluate(&program.graph, &program.bindings(), &[loss, gradient])
+//!     .expect("in the domain");
+//! // loss = (-2)^2 + (-6)^2; d/dw = 2*(-2)*0.5 + 2*(-6)*2.5
+//! assert_eq!(values[0].scalar(), Some(40.0));
+//! assert_eq!(values[1].scalar(), Some(-32.0));
+//! println!("{}", nabla::graph::print_expr(&program.graph, gradient));
+//! ```
 #![warn(missing_docs)]
+// Errors are built on cold paths and carry spans and names for their messages; their
+// size does not matter, and boxing them would only add noise at every use.
+#![allow(clippy::result_large_err)]
 
-pub mod syntax;
-pub mod graph;
+pub mod ad;
+pub mod cli;
 pub mod error;
 pub mod eval;
-pub mod ad;
+pub mod graph;
 pub mod program;
-pub mod cli;
+pub mod syntax;

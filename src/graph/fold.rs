@@ -49,10 +49,10 @@ fn fold_once(graph: &Graph, op: Op) -> Option<Folded> {
     match op {
         Op::Unary(func, a) => fold_unary(graph, func, a),
         Op::Binary(bin, a, b) => {
-            if let (Some(x), Some(y)) = (exact_of(graph, a), exact_of(graph, b)) {
-                if let Some(d) = exact_binary(bin, x, y) {
-                    return Some(Folded::Op(constant(d)));
-                }
+            if let (Some(x), Some(y)) = (exact_of(graph, a), exact_of(graph, b))
+                && let Some(d) = exact_binary(bin, x, y)
+            {
+                return Some(Folded::Op(constant(d)));
             }
             fold_identity(graph, bin, a, b)
         }

@@ -21,10 +21,10 @@ impl Lowerer<'_> {
         let ast = self.ast;
         let mut defs: Vec<Def> = Vec::new();
         for stmt in &ast.statements {
-            if let StmtKind::Define { name, params, body } = &stmt.kind {
-                if self.declare(name, Symbol::Failed) {
-                    defs.push(Def { name, params: params.as_ref(), body: *body });
-                }
+            if let StmtKind::Define { name, params, body } = &stmt.kind
+                && self.declare(name, Symbol::Failed)
+            {
+                defs.push(Def { name, params: params.as_ref(), body: *body });
             }
         }
         let index: HashMap<&str, usize> =
@@ -55,10 +55,10 @@ impl Lowerer<'_> {
                 ExprKind::Derivative { wrt, .. } => wrt.name.as_str(),
                 _ => continue,
             };
-            if let Some(&i) = index.get(name).filter(|_| !own(name)) {
-                if !found.contains(&i) {
-                    found.push(i);
-                }
+            if let Some(&i) = index.get(name).filter(|_| !own(name))
+                && !found.contains(&i)
+            {
+                found.push(i);
             }
         }
         found
