@@ -62,6 +62,8 @@ pub(super) fn lower_program(
     lowerer.lower_definitions();
     lowerer.lower_statements(options.allow_expressions);
     lowerer.program.rows = lowerer.rows.as_ref().map(|r| r.0);
+    // Definitions were lowered in dependency order; report them in source order.
+    lowerer.program.definitions.sort_by_key(|d| d.span.start);
     errors.append(&mut lowerer.errors);
     lowerer.program
 }
