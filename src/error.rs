@@ -76,15 +76,15 @@ impl Error {
                 Some("reduce it to a scalar with `sum(...)` or `mean(...)`".into())
             }
             FunctionAsValue { name } => Some(format!("call it: `{name}(...)`")),
-            NotConstant { .. } => {
-                Some("use numbers, `pi`, `e` and arithmetic on them only".into())
-            }
+            NotConstant { .. } => Some("use numbers, `pi`, `e` and arithmetic on them only".into()),
             Cycle { .. } => Some("a definition may not depend on itself".into()),
             Domain(e) if e.kind == crate::eval::DomainKind::Unbound => {
                 Some(format!("give it a value, e.g. `--at {}=1`", e.op))
             }
             BareExpression => Some("name it: `name = ...`".into()),
-            UnknownDistribution { .. } => Some("use `normal(mean, sd)` or `uniform(low, high)`".into()),
+            UnknownDistribution { .. } => {
+                Some("use `normal(mean, sd)` or `uniform(low, high)`".into())
+            }
             _ => None,
         }
     }
@@ -190,7 +190,9 @@ pub enum ErrorKind {
         rows: usize,
     },
     /// Two data columns (or a vector literal) of different lengths.
-    #[error("data columns differ in length: `{first}` has {first_len} rows, `{second}` has {second_len}")]
+    #[error(
+        "data columns differ in length: `{first}` has {first_len} rows, `{second}` has {second_len}"
+    )]
     LengthMismatch {
         /// The column that set the row count.
         first: String,

@@ -8,7 +8,10 @@ use std::path::Path;
 fn load(text: &str) -> Program {
     let mut sources = Sources::new();
     let id = sources.add("test.nabla", text);
-    let options = LoadOptions { free_names: true, ..LoadOptions::default() };
+    let options = LoadOptions {
+        free_names: true,
+        ..LoadOptions::default()
+    };
     match Program::from_source(&mut sources, id, Path::new("."), &options) {
         Ok(p) => p,
         Err(e) => panic!("{text:?} did not load: {e}"),
@@ -59,7 +62,10 @@ fn functions_are_inlined_and_printed_back() {
 #[test]
 fn sigmoid_gradient_shares_the_forward_nodes() {
     let mut program = load(include_str!("../examples/sigmoid.nabla"));
-    let loss = program.definition("loss").map(|d| d.node).unwrap_or_else(|| panic!("loss"));
+    let loss = program
+        .definition("loss")
+        .map(|d| d.node)
+        .unwrap_or_else(|| panic!("loss"));
     let vars: Vec<_> = program.params.iter().map(|p| p.var).collect();
     let gradient = nabla::ad::gradient(&mut program.graph, loss, &vars);
     let printed = print_shared(&program.graph, &gradient);
@@ -72,9 +78,19 @@ fn checks_hold_the_ad_derivative_and_the_hand_one() {
     assert_eq!(program.checks.len(), 2);
     let bindings = program.bindings();
     for check in &program.checks {
-        let values = nabla::eval::evaluate(&program.graph, &bindings, &[check.derivative, check.expected])
-            .unwrap_or_else(|e| panic!("{e}"));
-        let (ad, hand) = (values[0].scalar().unwrap_or(f64::NAN), values[1].scalar().unwrap_or(0.0));
-        assert!((ad - hand).abs() <= 1e-15 * ad.abs().max(1e-300), "{ad} vs {hand}");
+        let values = nabla::eval::evaluate(
+            &program.graph,
+            &bindings,
+            &[check.derivative, check.expected],
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let (ad, hand) = (
+            values[0].scalar().unwrap_or(f64::NAN),
+            values[1].scalar().unwrap_or(0.0),
+        );
+        assert!(
+            (ad - hand).abs() <= 1e-15 * ad.abs().max(1e-300),
+            "{ad} vs {hand}"
+        );
     }
 }

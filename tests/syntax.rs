@@ -30,17 +30,36 @@ fn check(text: &str) -> String {
                 let names: Vec<&str> = names.iter().map(|n| n.name.as_str()).collect();
                 format!("data {} from {path:?}", names.join(", "))
             }
-            StmtKind::Define { name, params: None, body } => {
+            StmtKind::Define {
+                name,
+                params: None,
+                body,
+            } => {
                 format!("{} = {}", name.name, ast.sexpr(*body))
             }
-            StmtKind::Define { name, params: Some(ps), body } => {
+            StmtKind::Define {
+                name,
+                params: Some(ps),
+                body,
+            } => {
                 let ps: Vec<&str> = ps.iter().map(|p| p.name.as_str()).collect();
                 format!("{}({}) = {}", name.name, ps.join(", "), ast.sexpr(*body))
             }
-            StmtKind::Check { derivative, expected } => {
-                format!("check {} = {}", ast.sexpr(*derivative), ast.sexpr(*expected))
+            StmtKind::Check {
+                derivative,
+                expected,
+            } => {
+                format!(
+                    "check {} = {}",
+                    ast.sexpr(*derivative),
+                    ast.sexpr(*expected)
+                )
             }
-            StmtKind::Minimize { objective, wrt, method } => {
+            StmtKind::Minimize {
+                objective,
+                wrt,
+                method,
+            } => {
                 let wrt: Vec<&str> = wrt.iter().map(|w| w.name.as_str()).collect();
                 let method = method.as_ref().map(|m| {
                     let options: Vec<String> = m
@@ -62,7 +81,10 @@ fn check(text: &str) -> String {
         out.push(line);
     }
     for e in errors {
-        out.push(format!("error {}..{}: {}", e.span.start, e.span.end, e.kind));
+        out.push(format!(
+            "error {}..{}: {}",
+            e.span.start, e.span.end, e.kind
+        ));
     }
     out.join("\n")
 }
@@ -83,8 +105,11 @@ fn atoms_calls_vectors_and_derivatives() {
 
 #[test]
 fn statements_of_the_sigmoid_example() {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/sigmoid.nabla"))
-        .unwrap_or_default();
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/sigmoid.nabla"
+    ))
+    .unwrap_or_default();
     insta::assert_snapshot!(check(&text));
 }
 

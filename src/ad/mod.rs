@@ -96,8 +96,8 @@ fn backward_step(g: &mut Graph, id: NodeId, adjoint: NodeId) -> Vec<(NodeId, Nod
 /// A contribution flowing from `user` into a scalar operand from a per-row context is
 /// summed over the rows (a scalar used in every row collects every row's share).
 fn into_shape(g: &mut Graph, user: NodeId, operand: NodeId, flow: NodeId) -> NodeId {
-    let per_row = g.shape(user) == Shape::Rows
-        || matches!(g.op(user), Op::Unary(Func::Sum | Func::Mean, _));
+    let per_row =
+        g.shape(user) == Shape::Rows || matches!(g.op(user), Op::Unary(Func::Sum | Func::Mean, _));
     if per_row && g.shape(operand) == Shape::Scalar {
         g.unary(Func::Sum, flow)
     } else {
@@ -114,7 +114,11 @@ fn add_all(g: &mut Graph, parts: &[NodeId]) -> NodeId {
 }
 
 /// The nodes among `order` that depend on any of `vars`.
-fn depends_on_any(g: &Graph, order: &[NodeId], vars: &[VarId]) -> std::collections::HashSet<NodeId> {
+fn depends_on_any(
+    g: &Graph,
+    order: &[NodeId],
+    vars: &[VarId],
+) -> std::collections::HashSet<NodeId> {
     let mut needed = std::collections::HashSet::new();
     for &id in order {
         let hit = match g.op(id) {

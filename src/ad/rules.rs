@@ -77,7 +77,13 @@ fn unary_partial(g: &mut Graph, func: Func, x: NodeId, f: NodeId) -> Option<Node
     })
 }
 
-fn binary_partials(g: &mut Graph, op: BinOp, a: NodeId, b: NodeId, f: NodeId) -> Vec<(NodeId, NodeId)> {
+fn binary_partials(
+    g: &mut Graph,
+    op: BinOp,
+    a: NodeId,
+    b: NodeId,
+    f: NodeId,
+) -> Vec<(NodeId, NodeId)> {
     use BinOp::*;
     let one = g.int(1);
     match op {

@@ -27,7 +27,10 @@ pub struct EvalArgs {
 
 pub(super) fn run(session: &mut Session, args: &EvalArgs) -> i32 {
     session.json = args.common.json;
-    let mut options = LoadOptions { seed: args.common.seed, ..LoadOptions::default() };
+    let mut options = LoadOptions {
+        seed: args.common.seed,
+        ..LoadOptions::default()
+    };
     let program = match (&args.file, &args.expr) {
         (Some(file), _) => Program::load(&mut session.sources, file, &options),
         (None, Some(expr)) => {
@@ -53,7 +56,11 @@ pub(super) fn run(session: &mut Session, args: &EvalArgs) -> i32 {
             None => return session.fail(&[usage("-e takes an expression, such as `sin(x)^2`")]),
         }
     } else {
-        program.definitions.iter().map(|d| (d.name.clone(), d.node)).collect()
+        program
+            .definitions
+            .iter()
+            .map(|d| (d.name.clone(), d.node))
+            .collect()
     };
     let nodes: Vec<NodeId> = named.iter().map(|(_, n)| *n).collect();
     let values = match evaluate(&program.graph, &bindings, &nodes) {
@@ -74,14 +81,21 @@ fn usage(message: &str) -> Error {
 /// The program's bindings with `--at name=value,...` applied.
 pub(super) fn bind_at(program: &Program, at: &[String]) -> Result<Bindings, Error> {
     let mut bindings = program.bindings();
-    for pair in at.iter().flat_map(|a| a.split(',')).filter(|p| !p.trim().is_empty()) {
+    for pair in at
+        .iter()
+        .flat_map(|a| a.split(','))
+        .filter(|p| !p.trim().is_empty())
+    {
         let Some((name, value)) = pair.split_once('=') else {
             return Err(usage(&format!("--at wants name=value pairs, got `{pair}`")));
         };
         let (name, value) = (name.trim(), value.trim());
         let number = Number::parse(value)
             .map_err(|e| usage(&format!("--at {name}={value}: `{value}` is {e}")))?;
-        let var = program.graph.vars().find(|(_, v)| v.name == name && v.kind != VarKind::Data);
+        let var = program
+            .graph
+            .vars()
+            .find(|(_, v)| v.name == name && v.kind != VarKind::Data);
         match var {
             Some((id, _)) => bindings.set(id, Value::Scalar(number.value)),
             None => {
@@ -96,7 +110,9 @@ pub(super) fn bind_at(program: &Program, at: &[String]) -> Result<Bindings, Erro
                 } else {
                     format!("its params and free names: {}", names.join(", "))
                 };
-                return Err(usage(&format!("--at {name}: `{name}` is not a param or free name ({hint})")));
+                return Err(usage(&format!(
+                    "--at {name}: `{name}` is not a param or free name ({hint})"
+                )));
             }
         }
     }
@@ -112,8 +128,11 @@ fn print_values(session: &mut Session, named: &[(String, NodeId)], values: &[Val
         let document = if single {
             json!({ "value": values.first().map(to_json).unwrap_or(Json::Null) })
         } else {
-            let map: Map<String, Json> =
-                named.iter().zip(values).map(|((n, _), v)| (n.clone(), to_json(v))).collect();
+            let map: Map<String, Json> = named
+                .iter()
+                .zip(values)
+                .map(|((n, _), v)| (n.clone(), to_json(v)))
+                .collect();
             json!({ "values": map })
         };
         session.print_json(&document);

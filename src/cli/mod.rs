@@ -81,7 +81,12 @@ impl Session<'_> {
             let document = errors_json(&self.sources, errors);
             self.print_json(&document);
         } else {
-            let text = render(&self.sources, errors, ariadne::ReportKind::Error, self.color);
+            let text = render(
+                &self.sources,
+                errors,
+                ariadne::ReportKind::Error,
+                self.color,
+            );
             let _ = write!(self.err, "{text}");
         }
         2
@@ -90,7 +95,12 @@ impl Session<'_> {
     /// Prints warnings on stderr (not in JSON mode).
     pub fn warn(&mut self, warnings: &[Error]) {
         if !self.json && !warnings.is_empty() {
-            let text = render(&self.sources, warnings, ariadne::ReportKind::Warning, self.color);
+            let text = render(
+                &self.sources,
+                warnings,
+                ariadne::ReportKind::Warning,
+                self.color,
+            );
             let _ = write!(self.err, "{text}");
         }
     }
@@ -100,7 +110,12 @@ impl Session<'_> {
 pub fn main() -> i32 {
     let args: Vec<OsString> = std::env::args_os().collect();
     let color = std::io::stderr().is_terminal();
-    run(args, &mut std::io::stdout().lock(), &mut std::io::stderr().lock(), color)
+    run(
+        args,
+        &mut std::io::stdout().lock(),
+        &mut std::io::stderr().lock(),
+        color,
+    )
 }
 
 /// Runs the command line with `args` (the first is the program name), writing to `out`
@@ -131,10 +146,18 @@ fn usage_error(e: clap::Error, json: bool, out: &mut dyn Write, err: &mut dyn Wr
     }
     if json {
         let text = e.render().to_string();
-        let message = text.lines().next().unwrap_or("bad usage").trim_start_matches("error: ");
+        let message = text
+            .lines()
+            .next()
+            .unwrap_or("bad usage")
+            .trim_start_matches("error: ");
         let error = Error::new(ErrorKind::Usage(message.to_string()), None);
         let document = errors_json(&Sources::new(), &[error]);
-        let _ = writeln!(out, "{}", serde_json::to_string_pretty(&document).unwrap_or_default());
+        let _ = writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&document).unwrap_or_default()
+        );
     } else {
         let _ = write!(err, "{}", e.render());
     }

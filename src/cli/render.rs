@@ -24,6 +24,10 @@ fn render_one(sources: &Sources, error: &Error, kind: ReportKind, color: bool, o
         }
         return;
     };
+    if line_of(sources.text(span.source), span.start as usize).len() > MAX_LINE {
+        out.extend(render_long_line(sources, error, label_text).into_bytes());
+        return;
+    }
     let name = |s: crate::syntax::SourceId| sources.name(s).to_string();
     let config = Config::default()
         .with_color(color)
@@ -38,15 +42,69 @@ fn render_one(sources: &Sources, error: &Error, kind: ReportKind, color: bool, o
         .with_message(error.to_string())
         .with_label(Label::new((name(span.source), range(span))).with_message(here(error)));
     for (extra, text) in &error.labels {
-        report = report.with_label(Label::new((name(extra.source), range(*extra))).with_message(text));
+        report =
+            report.with_label(Label::new((name(extra.source), range(*extra))).with_message(text));
     }
     if let Some(help) = error.help() {
         report = report.with_help(help);
     }
-    let cache = ariadne::sources(sources.iter().map(|(_, s)| (s.name.clone(), s.text.clone())));
+    let cache = ariadne::sources(
+        sources
+            .iter()
+            .map(|(_, s)| (s.name.clone(), s.text.clone())),
+    );
     if report.finish().write(cache, &mut *out).is_err() {
         out.extend(format!("{label_text}: {error}\n").into_bytes());
     }
+}
+
+/// Lines longer than this are shown as a window around the span.
+const MAX_LINE: usize = 160;
+
+fn line_of(text: &str, offset: usize) -> &str {
+    let offset = offset.min(text.len());
+    let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
+    &text[start..end]
+}
+
+/// A plain rendering for a huge line (a generated 20 MB expression): the file, line
+/// and column, and 60 characters either side of the span with a caret.
+fn render_long_line(sources: &Sources, error: &Error, label: &str) -> String {
+    let Some(span) = error.span else {
+        return format!("{label}: {error}\n");
+    };
+    let text = sources.text(span.source);
+    let at = sources.line_col(span);
+    let line = line_of(text, span.start as usize);
+    let chars: Vec<char> = line.chars().collect();
+    let column = at.column - 1;
+    let from = column.saturating_sub(60);
+    let to = (column + 60).min(chars.len());
+    let mut window: String = chars[from..to].iter().collect();
+    let mut caret_at = column - from;
+    if from > 0 {
+        window.insert(0, '…');
+        caret_at += 1;
+    }
+    if to < chars.len() {
+        window.push('…');
+    }
+    let gutter = at.line.to_string().len();
+    let pad = " ".repeat(gutter);
+    let mut out = format!(
+        "{label}: {error}\n{pad}--> {}:{at}\n{pad} |\n",
+        sources.name(span.source)
+    );
+    out += &format!(
+        "{} | {window}\n{pad} | {}^ here\n",
+        at.line,
+        " ".repeat(caret_at)
+    );
+    if let Some(help) = error.help() {
+        out += &format!("{pad} = help: {help}\n");
+    }
+    out
 }
 
 fn kind_label(kind: ReportKind) -> &'static str {

@@ -168,7 +168,8 @@ pub fn evaluate(
     roots: &[NodeId],
 ) -> Result<Vec<Value>, DomainError> {
     let order = graph.reachable(roots);
-    let mut values: Vec<Option<Value>> = vec![None; roots.iter().max().map_or(0, |r| r.index() + 1)];
+    let mut values: Vec<Option<Value>> =
+        vec![None; roots.iter().max().map_or(0, |r| r.index() + 1)];
     for &id in &order {
         let value = ops::eval_node(graph, bindings, id, &values)
             .map_err(|e| with_params(e, graph, bindings))?;
@@ -181,7 +182,11 @@ pub fn evaluate(
 }
 
 /// Evaluates one node to a scalar (a rows value is an error for the caller to avoid).
-pub fn evaluate_one(graph: &Graph, bindings: &Bindings, root: NodeId) -> Result<Value, DomainError> {
+pub fn evaluate_one(
+    graph: &Graph,
+    bindings: &Bindings,
+    root: NodeId,
+) -> Result<Value, DomainError> {
     let mut values = evaluate(graph, bindings, &[root])?;
     Ok(values.pop().unwrap_or(Value::Scalar(f64::NAN)))
 }
@@ -190,7 +195,12 @@ fn with_params(mut error: DomainError, graph: &Graph, bindings: &Bindings) -> Do
     error.params = graph
         .vars()
         .filter(|(_, v)| v.kind == VarKind::Param)
-        .filter_map(|(id, v)| bindings.get(id).and_then(Value::scalar).map(|x| (v.name.clone(), x)))
+        .filter_map(|(id, v)| {
+            bindings
+                .get(id)
+                .and_then(Value::scalar)
+                .map(|x| (v.name.clone(), x))
+        })
         .collect();
     error
 }

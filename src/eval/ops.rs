@@ -9,7 +9,11 @@ pub(super) fn eval_node(
     id: NodeId,
     values: &[Option<Value>],
 ) -> Result<Value, DomainError> {
-    let get = |n: NodeId| values[n.index()].as_ref().unwrap_or(&Value::Scalar(f64::NAN));
+    let get = |n: NodeId| {
+        values[n.index()]
+            .as_ref()
+            .unwrap_or(&Value::Scalar(f64::NAN))
+    };
     let value = match graph.op(id) {
         Op::Const(c) => Value::Scalar(c.value()),
         Op::Pi => Value::Scalar(std::f64::consts::PI),
@@ -18,7 +22,14 @@ pub(super) fn eval_node(
         Op::Var(v) => match bindings.get(v) {
             Some(value) => value.clone(),
             None => {
-                return Err(error(graph, id, DomainKind::Unbound, &graph.var(v).name, f64::NAN, None));
+                return Err(error(
+                    graph,
+                    id,
+                    DomainKind::Unbound,
+                    &graph.var(v).name,
+                    f64::NAN,
+                    None,
+                ));
             }
         },
         Op::Unary(Func::Sum, a) => Value::Scalar(sum(get(a), bindings.rows())),
@@ -137,7 +148,12 @@ fn sign(x: f64) -> f64 {
 }
 
 /// Finds the first non-finite result and says which domain rule it broke.
-fn check(graph: &Graph, id: NodeId, value: &Value, values: &[Option<Value>]) -> Result<(), DomainError> {
+fn check(
+    graph: &Graph,
+    id: NodeId,
+    value: &Value,
+    values: &[Option<Value>],
+) -> Result<(), DomainError> {
     let (row, _) = match value {
         Value::Scalar(x) if x.is_finite() => return Ok(()),
         Value::Scalar(x) => (None, *x),
@@ -146,7 +162,11 @@ fn check(graph: &Graph, id: NodeId, value: &Value, values: &[Option<Value>]) -> 
             Some(i) => (Some(i), v[i]),
         },
     };
-    let at = |n: NodeId| values[n.index()].as_ref().map_or(f64::NAN, |v| v.at(row.unwrap_or(0)));
+    let at = |n: NodeId| {
+        values[n.index()]
+            .as_ref()
+            .map_or(f64::NAN, |v| v.at(row.unwrap_or(0)))
+    };
     let (kind, name, operand) = match graph.op(id) {
         Op::Unary(f @ (Func::Ln | Func::Log2 | Func::Log10), a) if at(a) <= 0.0 => {
             (DomainKind::LogNonPositive, f.name(), at(a))

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 #[derive(Debug, Clone, Default)]
 pub struct Graph {
     nodes: DiGraph<Node, ()>,
-    memo: HashMap<Op, NodeId>,
+    memo: HashMap<Op, NodeId, foldhash::fast::RandomState>,
     vars: Vec<Var>,
     columns: Vec<Vec<Number>>,
 }

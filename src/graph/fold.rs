@@ -135,7 +135,10 @@ fn exact_add(x: Decimal, y: Decimal) -> Option<Decimal> {
 }
 
 fn exact_mul(x: Decimal, y: Decimal) -> Option<Decimal> {
-    from_parts(x.mantissa().checked_mul(y.mantissa())?, x.scale() + y.scale())
+    from_parts(
+        x.mantissa().checked_mul(y.mantissa())?,
+        x.scale() + y.scale(),
+    )
 }
 
 fn exact_div(x: Decimal, y: Decimal) -> Option<Decimal> {

@@ -135,7 +135,10 @@ impl Func {
 
     /// The function called `name`, if there is one.
     pub fn from_name(name: &str) -> Option<Func> {
-        Func::NAMED.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
+        Func::NAMED
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, f)| *f)
     }
 
     /// The name it prints as (`-` for negation).

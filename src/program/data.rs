@@ -109,7 +109,11 @@ pub fn read_csv(
             break;
         }
     }
-    if errors.is_empty() { Ok(values) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(values)
+    } else {
+        Err(errors)
+    }
 }
 
 fn csv_error(path: &str, row: usize, reason: String, span: Option<Span>) -> Error {

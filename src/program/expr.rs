@@ -11,7 +11,11 @@ use std::collections::HashMap;
 impl Lowerer<'_> {
     /// Lowers the expression `root`; `locals` binds a function's parameters. Reports
     /// every error inside it and returns `None` if there was any.
-    pub(super) fn lower_expr(&mut self, root: ExprId, locals: &HashMap<String, NodeId>) -> Option<NodeId> {
+    pub(super) fn lower_expr(
+        &mut self,
+        root: ExprId,
+        locals: &HashMap<String, NodeId>,
+    ) -> Option<NodeId> {
         let ast = self.ast;
         let first = ast.expr(root).first.index();
         let mut nodes: Vec<Option<NodeId>> = vec![None; root.index() + 1 - first];
@@ -38,10 +42,18 @@ impl Lowerer<'_> {
         match &expr.kind {
             ExprKind::Number(n) => Some(self.program.graph.constant(*n)),
             ExprKind::Name(name) => self.resolve_value(name, expr.span, locals),
-            ExprKind::Neg(a) => Some(self.program.graph.add(Op::Unary(Func::Neg, child(*a)?), span)),
+            ExprKind::Neg(a) => Some(
+                self.program
+                    .graph
+                    .add(Op::Unary(Func::Neg, child(*a)?), span),
+            ),
             ExprKind::Binary(op, a, b) => {
                 let (a, b) = (child(*a)?, child(*b)?);
-                Some(self.program.graph.add(Op::Binary(binary_op(*op), a, b), span))
+                Some(
+                    self.program
+                        .graph
+                        .add(Op::Binary(binary_op(*op), a, b), span),
+                )
             }
             ExprKind::Call { callee, args } => {
                 let args: Option<Vec<NodeId>> = args.iter().map(|a| child(*a)).collect();
@@ -58,7 +70,12 @@ impl Lowerer<'_> {
         }
     }
 
-    fn resolve_value(&mut self, name: &str, span: Span, locals: &HashMap<String, NodeId>) -> Option<NodeId> {
+    fn resolve_value(
+        &mut self,
+        name: &str,
+        span: Span,
+        locals: &HashMap<String, NodeId>,
+    ) -> Option<NodeId> {
         if let Some(&node) = locals.get(name) {
             return Some(node);
         }
@@ -82,7 +99,13 @@ impl Lowerer<'_> {
             return Some(self.program.graph.var_node(name, VarKind::Free, Some(span)));
         }
         let suggestion = suggest(name, self.value_names(locals));
-        self.fail(ErrorKind::UnknownName { name: name.into(), suggestion }, span)
+        self.fail(
+            ErrorKind::UnknownName {
+                name: name.into(),
+                suggestion,
+            },
+            span,
+        )
     }
 
     fn value_names<'b>(&'b self, locals: &'b HashMap<String, NodeId>) -> Vec<&'b str> {
@@ -91,7 +114,12 @@ impl Lowerer<'_> {
             .iter()
             .filter(|(_, (s, _))| !matches!(s, Symbol::Function(..)))
             .map(|(n, _)| n.as_str());
-        locals.keys().map(String::as_str).chain(symbols).chain(["pi", "e"]).collect()
+        locals
+            .keys()
+            .map(String::as_str)
+            .chain(symbols)
+            .chain(["pi", "e"])
+            .collect()
     }
 
     fn call(
@@ -102,17 +130,24 @@ impl Lowerer<'_> {
         locals: &HashMap<String, NodeId>,
     ) -> Option<NodeId> {
         let name = callee.name.as_str();
-        let arity = |expected: usize| ErrorKind::WrongArity { name: name.into(), expected, found: args.len() };
+        let arity = |expected: usize| ErrorKind::WrongArity {
+            name: name.into(),
+            expected,
+            found: args.len(),
+        };
         match self.symbols.get(name).map(|(s, _)| s.clone()) {
             Some(Symbol::Function(params, body)) => {
                 if params.len() != args.len() {
                     return self.fail(arity(params.len()), span);
                 }
-                let substitutions: Vec<_> = params.iter().copied().zip(args.iter().copied()).collect();
+                let substitutions: Vec<_> =
+                    params.iter().copied().zip(args.iter().copied()).collect();
                 return Some(self.program.graph.substitute(body, &substitutions));
             }
             Some(Symbol::Failed) => return None,
-            Some(Symbol::Value(_)) => return self.fail(ErrorKind::NotAFunction { name: name.into() }, callee.span),
+            Some(Symbol::Value(_)) => {
+                return self.fail(ErrorKind::NotAFunction { name: name.into() }, callee.span);
+            }
             None => {}
         }
         if let Some(func) = Func::from_name(name) {
@@ -125,14 +160,24 @@ impl Lowerer<'_> {
             if args.len() != 2 {
                 return self.fail(arity(2), span);
             }
-            return Some(self.program.graph.add(Op::Binary(*op, args[0], args[1]), Some(span)));
+            return Some(
+                self.program
+                    .graph
+                    .add(Op::Binary(*op, args[0], args[1]), Some(span)),
+            );
         }
         if locals.contains_key(name) || matches!(name, "pi" | "e") {
             return self.fail(ErrorKind::NotAFunction { name: name.into() }, callee.span);
         }
         let candidates = self.function_names();
         let suggestion = suggest(name, candidates.iter().map(String::as_str));
-        self.fail(ErrorKind::UnknownFunction { name: name.into(), suggestion }, callee.span)
+        self.fail(
+            ErrorKind::UnknownFunction {
+                name: name.into(),
+                suggestion,
+            },
+            callee.span,
+        )
     }
 
     fn function_names(&self) -> Vec<String> {
@@ -151,14 +196,25 @@ impl Lowerer<'_> {
         for &item in items {
             numbers.push(self.constant_number(item, "an element of a vector")?);
         }
-        self.check_rows("[...]", numbers.len(), span).then_some(())?;
+        self.check_rows("[...]", numbers.len(), span)
+            .then_some(())?;
         Some(self.program.graph.column_node(numbers, Some(span)))
     }
 
-    fn derivative(&mut self, of: NodeId, wrt: &Ident, locals: &HashMap<String, NodeId>) -> Option<NodeId> {
+    fn derivative(
+        &mut self,
+        of: NodeId,
+        wrt: &Ident,
+        locals: &HashMap<String, NodeId>,
+    ) -> Option<NodeId> {
         let by = self.resolve_value(&wrt.name, wrt.span, locals)?;
         let Op::Var(var) = self.program.graph.op(by) else {
-            return self.fail(ErrorKind::NotAVariable { name: wrt.name.clone() }, wrt.span);
+            return self.fail(
+                ErrorKind::NotAVariable {
+                    name: wrt.name.clone(),
+                },
+                wrt.span,
+            );
         };
         Some(crate::ad::derivative(&mut self.program.graph, of, var))
     }

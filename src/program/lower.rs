@@ -25,8 +25,11 @@ pub(super) enum Symbol {
 }
 
 /// Built-in functions of two arguments.
-pub(super) const BINARY_BUILTINS: [(&str, BinOp); 3] =
-    [("max", BinOp::Max), ("min", BinOp::Min), ("pow", BinOp::Pow)];
+pub(super) const BINARY_BUILTINS: [(&str, BinOp); 3] = [
+    ("max", BinOp::Max),
+    ("min", BinOp::Min),
+    ("pow", BinOp::Pow),
+];
 
 /// The state of lowering one source; its methods are split over `lower.rs` (data,
 /// params), `statements.rs` (definitions, checks, minimize) and `expr.rs`.
@@ -80,14 +83,21 @@ impl Lowerer<'_> {
     /// Records a new name, or reports that it is taken.
     pub(super) fn declare(&mut self, name: &Ident, symbol: Symbol) -> bool {
         if let Some((_, first)) = self.symbols.get(&name.name) {
-            let error = Error::new(ErrorKind::Duplicate { name: name.name.clone() }, Some(name.span))
-                .with_label(*first, "first defined here");
+            let error = Error::new(
+                ErrorKind::Duplicate {
+                    name: name.name.clone(),
+                },
+                Some(name.span),
+            )
+            .with_label(*first, "first defined here");
             self.errors.push(error);
             return false;
         }
         if matches!(name.name.as_str(), "e" | "pi") {
             let kind = ErrorKind::Usage(format!("`{}` shadows the built-in constant", name.name));
-            self.program.warnings.push(Error::new(kind, Some(name.span)));
+            self.program
+                .warnings
+                .push(Error::new(kind, Some(name.span)));
         }
         self.symbols.insert(name.name.clone(), (symbol, name.span));
         true
@@ -129,7 +139,11 @@ impl Lowerer<'_> {
                     };
                     self.add_column(name, numbers);
                 }
-                StmtKind::DataFile { names, path, path_span } => {
+                StmtKind::DataFile {
+                    names,
+                    path,
+                    path_span,
+                } => {
                     let wanted: Vec<(String, Span)> =
                         names.iter().map(|n| (n.name.clone(), n.span)).collect();
                     let full = base.join(path);
@@ -154,9 +168,14 @@ impl Lowerer<'_> {
 
     fn add_column(&mut self, name: &Ident, numbers: Vec<Number>) {
         self.check_rows(&name.name, numbers.len(), name.span);
-        let node = self.program.graph.var_node(&name.name, VarKind::Data, Some(name.span));
+        let node = self
+            .program
+            .graph
+            .var_node(&name.name, VarKind::Data, Some(name.span));
         if self.declare(name, Symbol::Value(node)) {
-            let Op::Var(var) = self.program.graph.op(node) else { return };
+            let Op::Var(var) = self.program.graph.op(node) else {
+                return;
+            };
             self.program.data.push(DataColumn {
                 name: name.name.clone(),
                 var,
@@ -190,7 +209,12 @@ impl Lowerer<'_> {
         let node = self.lower_expr(id, &HashMap::new())?;
         let graph = &self.program.graph;
         if !is_constant(graph, node) {
-            self.error(ErrorKind::NotConstant { what: what.to_string() }, span);
+            self.error(
+                ErrorKind::NotConstant {
+                    what: what.to_string(),
+                },
+                span,
+            );
             return None;
         }
         if let Some(c) = graph.op(node).constant() {
@@ -199,7 +223,13 @@ impl Lowerer<'_> {
         match evaluate_one(graph, &Bindings::new(1), node) {
             Ok(Value::Scalar(x)) => Some(Number::from_f64(x)),
             Ok(Value::Rows(v)) => {
-                self.error(ErrorKind::NotScalar { what: what.to_string(), rows: v.len() }, span);
+                self.error(
+                    ErrorKind::NotScalar {
+                        what: what.to_string(),
+                        rows: v.len(),
+                    },
+                    span,
+                );
                 None
             }
             Err(e) => {
@@ -213,19 +243,27 @@ impl Lowerer<'_> {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
         let ast = self.ast;
         for stmt in &ast.statements {
-            let StmtKind::Param(decls) = &stmt.kind else { continue };
+            let StmtKind::Param(decls) = &stmt.kind else {
+                continue;
+            };
             for decl in decls {
                 let value = match &decl.init {
                     ParamInit::Value(e) => self.constant_number(*e, "a param's initial value"),
                     ParamInit::Random { dist, args } => self.draw(dist, args, &mut rng),
                 };
-                let node = self.program.graph.var_node(&decl.name.name, VarKind::Param, Some(decl.name.span));
+                let node = self.program.graph.var_node(
+                    &decl.name.name,
+                    VarKind::Param,
+                    Some(decl.name.span),
+                );
                 let Some(value) = value else {
                     self.declare(&decl.name, Symbol::Failed);
                     continue;
                 };
                 if self.declare(&decl.name, Symbol::Value(node)) {
-                    let Op::Var(var) = self.program.graph.op(node) else { continue };
+                    let Op::Var(var) = self.program.graph.op(node) else {
+                        continue;
+                    };
                     self.program.params.push(Param {
                         name: decl.name.name.clone(),
                         var,
@@ -238,20 +276,40 @@ impl Lowerer<'_> {
     }
 
     /// A seeded draw from `normal(mean, sd)` or `uniform(low, high)`.
-    fn draw(&mut self, dist: &Ident, args: &[ExprId], rng: &mut rand_chacha::ChaCha8Rng) -> Option<Number> {
+    fn draw(
+        &mut self,
+        dist: &Ident,
+        args: &[ExprId],
+        rng: &mut rand_chacha::ChaCha8Rng,
+    ) -> Option<Number> {
         use rand_distr::Distribution;
         if !matches!(dist.name.as_str(), "normal" | "uniform") {
-            self.error(ErrorKind::UnknownDistribution { name: dist.name.clone() }, dist.span);
+            self.error(
+                ErrorKind::UnknownDistribution {
+                    name: dist.name.clone(),
+                },
+                dist.span,
+            );
             return None;
         }
         if args.len() != 2 {
-            let kind = ErrorKind::WrongArity { name: dist.name.clone(), expected: 2, found: args.len() };
+            let kind = ErrorKind::WrongArity {
+                name: dist.name.clone(),
+                expected: 2,
+                found: args.len(),
+            };
             self.error(kind, dist.span);
             return None;
         }
-        let a = self.constant_number(args[0], "a distribution's argument")?.value;
-        let b = self.constant_number(args[1], "a distribution's argument")?.value;
-        let invalid = |reason: &str| ErrorKind::InvalidDistribution { reason: reason.to_string() };
+        let a = self
+            .constant_number(args[0], "a distribution's argument")?
+            .value;
+        let b = self
+            .constant_number(args[1], "a distribution's argument")?
+            .value;
+        let invalid = |reason: &str| ErrorKind::InvalidDistribution {
+            reason: reason.to_string(),
+        };
         let value = if dist.name == "normal" {
             match rand_distr::Normal::new(a, b) {
                 Ok(d) if b > 0.0 => d.sample(rng),
@@ -260,7 +318,9 @@ impl Lowerer<'_> {
         } else {
             match rand_distr::Uniform::new(a, b) {
                 Ok(d) => d.sample(rng),
-                Err(_) => return self.fail(invalid("uniform(low, high) needs low < high"), dist.span),
+                Err(_) => {
+                    return self.fail(invalid("uniform(low, high) needs low < high"), dist.span);
+                }
             }
         };
         Some(Number::from_f64(value))
@@ -271,4 +331,3 @@ impl Lowerer<'_> {
         None
     }
 }
-

@@ -135,7 +135,11 @@ pub struct Program {
 
 impl Program {
     /// Reads and lowers the program in `path`; its text (and any CSV's) go into `sources`.
-    pub fn load(sources: &mut Sources, path: &Path, options: &LoadOptions) -> Result<Program, Errors> {
+    pub fn load(
+        sources: &mut Sources,
+        path: &Path,
+        options: &LoadOptions,
+    ) -> Result<Program, Errors> {
         let shown = path.display().to_string();
         let source = read_source(sources, path, &shown, None)?;
         let base = path.parent().unwrap_or(Path::new("."));
@@ -168,7 +172,10 @@ impl Program {
             bindings.set(p.var, Value::Scalar(p.value));
         }
         for d in &self.data {
-            bindings.set(d.var, Value::Rows(d.values.iter().map(|n| n.value).collect()));
+            bindings.set(
+                d.var,
+                Value::Rows(d.values.iter().map(|n| n.value).collect()),
+            );
         }
         bindings
     }

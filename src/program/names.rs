@@ -47,7 +47,7 @@ pub fn order(uses: &[Vec<usize>]) -> (Vec<usize>, Vec<Vec<usize>>) {
     }
     let mut cycles = Vec::new();
     let mut blocked = vec![false; uses.len()];
-    for scc in petgraph::algo::tarjan_scc(&graph) {
+    for scc in petgraph::algo::kosaraju_scc(&graph) {
         let cyclic = scc.len() > 1 || uses[graph[scc[0]]].contains(&graph[scc[0]]);
         if cyclic {
             let members: Vec<usize> = scc.iter().map(|&n| graph[n]).collect();
@@ -93,6 +93,7 @@ fn kahn(uses: &[Vec<usize>], blocked: &mut [bool]) -> Vec<usize> {
 /// search from its smallest member back to itself.
 fn cycle_path(uses: &[Vec<usize>], members: &[usize]) -> Vec<usize> {
     let start = members.iter().copied().min().unwrap_or(0);
+    let members: std::collections::HashSet<usize> = members.iter().copied().collect();
     let mut came_from: HashMap<usize, usize> = HashMap::new();
     let mut queue = VecDeque::from([start]);
     while let Some(current) = queue.pop_front() {
@@ -125,7 +126,10 @@ mod tests {
 
     #[test]
     fn suggestions_find_typos() {
-        assert_eq!(suggest("sigmiod", ["sigmoid", "sin"]), Some("sigmoid".into()));
+        assert_eq!(
+            suggest("sigmiod", ["sigmoid", "sin"]),
+            Some("sigmoid".into())
+        );
         assert_eq!(suggest("wx", ["w", "x", "loss"]), Some("w".into()));
         assert_eq!(suggest("y", ["x", "k"]), None);
         assert_eq!(suggest("banana", ["w", "b"]), None);

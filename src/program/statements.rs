@@ -24,18 +24,31 @@ impl Lowerer<'_> {
             if let StmtKind::Define { name, params, body } = &stmt.kind
                 && self.declare(name, Symbol::Failed)
             {
-                defs.push(Def { name, params: params.as_ref(), body: *body });
+                defs.push(Def {
+                    name,
+                    params: params.as_ref(),
+                    body: *body,
+                });
             }
         }
-        let index: HashMap<&str, usize> =
-            defs.iter().enumerate().map(|(i, d)| (d.name.name.as_str(), i)).collect();
+        let index: HashMap<&str, usize> = defs
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.name.name.as_str(), i))
+            .collect();
         let uses: Vec<Vec<usize>> = defs.iter().map(|d| self.uses(d, &index)).collect();
         let (order, cycles) = order(&uses);
         for cycle in cycles {
             let names: Vec<String> = cycle.iter().map(|&i| defs[i].name.name.clone()).collect();
-            let mut error = Error::new(ErrorKind::Cycle { cycle: names }, Some(defs[cycle[0]].name.span));
+            let mut error = Error::new(
+                ErrorKind::Cycle { cycle: names },
+                Some(defs[cycle[0]].name.span),
+            );
             for &i in &cycle[1..cycle.len() - 1] {
-                error = error.with_label(defs[i].name.span, format!("`{}` is part of the cycle", defs[i].name.name));
+                error = error.with_label(
+                    defs[i].name.span,
+                    format!("`{}` is part of the cycle", defs[i].name.name),
+                );
             }
             self.errors.push(error);
         }
@@ -81,8 +94,13 @@ impl Lowerer<'_> {
                 let mut locals = HashMap::new();
                 let mut vars = Vec::new();
                 for p in params {
-                    let node = self.program.graph.var_node(&p.name, VarKind::Free, Some(p.span));
-                    let Op::Var(var) = self.program.graph.op(node) else { continue };
+                    let node = self
+                        .program
+                        .graph
+                        .var_node(&p.name, VarKind::Free, Some(p.span));
+                    let Op::Var(var) = self.program.graph.op(node) else {
+                        continue;
+                    };
                     locals.insert(p.name.clone(), node);
                     vars.push(var);
                 }
@@ -102,13 +120,22 @@ impl Lowerer<'_> {
         let ast = self.ast;
         for stmt in &ast.statements {
             match &stmt.kind {
-                StmtKind::Check { derivative, expected } => {
+                StmtKind::Check {
+                    derivative,
+                    expected,
+                } => {
                     if let Some(check) = self.lower_check(*derivative, *expected, stmt.span) {
                         self.program.checks.push(check);
                     }
                 }
-                StmtKind::Minimize { objective, wrt, method } => {
-                    if let Some(m) = self.lower_minimize(*objective, wrt, method.as_ref(), stmt.span) {
+                StmtKind::Minimize {
+                    objective,
+                    wrt,
+                    method,
+                } => {
+                    if let Some(m) =
+                        self.lower_minimize(*objective, wrt, method.as_ref(), stmt.span)
+                    {
                         self.program.minimizes.push(m);
                     }
                 }
@@ -123,8 +150,15 @@ impl Lowerer<'_> {
         }
     }
 
-    fn lower_check(&mut self, derivative: ExprId, expected: ExprId, span: crate::syntax::Span) -> Option<Check> {
-        let ExprKind::Derivative { of, wrt } = &self.ast.expr(derivative).kind else { return None };
+    fn lower_check(
+        &mut self,
+        derivative: ExprId,
+        expected: ExprId,
+        span: crate::syntax::Span,
+    ) -> Option<Check> {
+        let ExprKind::Derivative { of, wrt } = &self.ast.expr(derivative).kind else {
+            return None;
+        };
         let (of, wrt) = (*of, wrt.clone());
         let of_text = self.slice(self.ast.expr(of).span).to_string();
         let of_node = self.lower_expr(of, &HashMap::new());
@@ -139,10 +173,15 @@ impl Lowerer<'_> {
         };
         let Some(var) = var else {
             let kind = if self.symbols.contains_key(&wrt.name) {
-                ErrorKind::NotAVariable { name: wrt.name.clone() }
+                ErrorKind::NotAVariable {
+                    name: wrt.name.clone(),
+                }
             } else {
                 let names = self.program.params.iter().map(|p| p.name.as_str());
-                ErrorKind::UnknownName { name: wrt.name.clone(), suggestion: super::names::suggest(&wrt.name, names) }
+                ErrorKind::UnknownName {
+                    name: wrt.name.clone(),
+                    suggestion: super::names::suggest(&wrt.name, names),
+                }
             };
             return self.fail(kind, wrt.span);
         };
@@ -151,10 +190,23 @@ impl Lowerer<'_> {
         let graph = &self.program.graph;
         if graph.shape(expected_node) == Shape::Rows && graph.shape(ad) == Shape::Scalar {
             let rows = self.rows.as_ref().map_or(0, |r| r.0);
-            let what = format!("the hand-derived d({of_text})/d({}) (like the derivative)", wrt.name);
-            return self.fail(ErrorKind::NotScalar { what, rows }, self.ast.expr(expected).span);
+            let what = format!(
+                "the hand-derived d({of_text})/d({}) (like the derivative)",
+                wrt.name
+            );
+            return self.fail(
+                ErrorKind::NotScalar { what, rows },
+                self.ast.expr(expected).span,
+            );
         }
-        Some(Check { of_text, of: of_node, wrt: var, derivative: ad, expected: expected_node, span })
+        Some(Check {
+            of_text,
+            of: of_node,
+            wrt: var,
+            derivative: ad,
+            expected: expected_node,
+            span,
+        })
     }
 
     fn lower_minimize(
@@ -174,7 +226,13 @@ impl Lowerer<'_> {
                 None => {
                     let names = self.program.params.iter().map(|p| p.name.as_str());
                     let suggestion = super::names::suggest(&w.name, names);
-                    self.error(ErrorKind::UnknownName { name: w.name.clone(), suggestion }, w.span);
+                    self.error(
+                        ErrorKind::UnknownName {
+                            name: w.name.clone(),
+                            suggestion,
+                        },
+                        w.span,
+                    );
                 }
             }
         }
@@ -186,9 +244,22 @@ impl Lowerer<'_> {
         }
         if wrt.is_empty() {
             let graph = &self.program.graph;
-            vars = self.program.params.iter().map(|p| p.var).filter(|&v| graph.depends_on(node, v)).collect();
+            vars = self
+                .program
+                .params
+                .iter()
+                .map(|p| p.var)
+                .filter(|&v| graph.depends_on(node, v))
+                .collect();
         }
-        Some(Minimize { name, objective: node, wrt: vars, method: method.map(|m| m.name.clone()), options: options?, span })
+        Some(Minimize {
+            name,
+            objective: node,
+            wrt: vars,
+            method: method.map(|m| m.name.clone()),
+            options: options?,
+            span,
+        })
     }
 
     fn method_options(&mut self, method: Option<&Method>) -> Option<Vec<(Ident, OptionValue)>> {
@@ -196,8 +267,12 @@ impl Lowerer<'_> {
         let mut ok = true;
         for option in method.map(|m| m.options.as_slice()).unwrap_or_default() {
             let value = match &self.ast.expr(option.value).kind {
-                ExprKind::Name(n) if !matches!(n.as_str(), "pi" | "e") => Some(OptionValue::Name(n.clone())),
-                _ => self.constant_number(option.value, "a method option").map(|n| OptionValue::Number(n.value)),
+                ExprKind::Name(n) if !matches!(n.as_str(), "pi" | "e") => {
+                    Some(OptionValue::Name(n.clone()))
+                }
+                _ => self
+                    .constant_number(option.value, "a method option")
+                    .map(|n| OptionValue::Number(n.value)),
             };
             match value {
                 Some(v) => options.push((option.name.clone(), v)),
@@ -207,4 +282,3 @@ impl Lowerer<'_> {
         ok.then_some(options)
     }
 }
-

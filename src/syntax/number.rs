@@ -119,11 +119,18 @@ fn split_literal(body: &str) -> Option<LiteralParts<'_>> {
 /// The exponent of a literal, saturated far beyond any f64 or decimal range.
 fn parse_exponent(text: &str) -> Option<i64> {
     let digits = text.trim_start_matches(['+', '-']);
-    if digits.is_empty() || text.len() - digits.len() > 1 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+    if digits.is_empty()
+        || text.len() - digits.len() > 1
+        || !digits.bytes().all(|b| b.is_ascii_digit())
+    {
         return None;
     }
     let magnitude = digits.parse::<i64>().unwrap_or(1_000_000).min(1_000_000);
-    Some(if text.starts_with('-') { -magnitude } else { magnitude })
+    Some(if text.starts_with('-') {
+        -magnitude
+    } else {
+        magnitude
+    })
 }
 
 fn exact_decimal(parts: &LiteralParts<'_>) -> Option<Decimal> {
@@ -154,11 +161,19 @@ mod tests {
 
     #[test]
     fn literals_keep_exact_decimals() {
-        let exact = |t: &str| Number::parse(t).ok().and_then(|n| n.exact).map(|d| d.to_string());
+        let exact = |t: &str| {
+            Number::parse(t)
+                .ok()
+                .and_then(|n| n.exact)
+                .map(|d| d.to_string())
+        };
         assert_eq!(exact("2.5").as_deref(), Some("2.5"));
         assert_eq!(exact(".5").as_deref(), Some("0.5"));
         assert_eq!(exact("1e-3").as_deref(), Some("0.001"));
-        assert_eq!(exact("6.02E+23").as_deref(), Some("602000000000000000000000"));
+        assert_eq!(
+            exact("6.02E+23").as_deref(),
+            Some("602000000000000000000000")
+        );
         assert_eq!(exact("-0.1").as_deref(), Some("-0.1"));
         assert_eq!(exact("1e-40"), None);
         assert_eq!(exact("1e29"), None);
@@ -175,7 +190,14 @@ mod tests {
 
     #[test]
     fn f64_formatting_round_trips() {
-        for x in [0.41581990101999, 2.43e-11, 1e300, -7.5, 0.1 + 0.2, 123456789.0] {
+        for x in [
+            0.41581990101999,
+            2.43e-11,
+            1e300,
+            -7.5,
+            0.1 + 0.2,
+            123456789.0,
+        ] {
             assert_eq!(format_f64(x).parse::<f64>(), Ok(x));
         }
         assert_eq!(format_f64(2.43e-11), "2.43e-11");

@@ -121,10 +121,7 @@ impl Parser<'_> {
     }
 
     fn skip_statement(&mut self) {
-        while !matches!(
-            self.peek(),
-            Token::Newline | Token::Semicolon | Token::Eof
-        ) {
+        while !matches!(self.peek(), Token::Newline | Token::Semicolon | Token::Eof) {
             self.pos += 1;
         }
     }
@@ -159,10 +156,7 @@ impl Parser<'_> {
             _ => StmtKind::Expr(self.expr()?),
         };
         let end = self.tokens[self.pos.saturating_sub(1)].span;
-        if !matches!(
-            self.peek(),
-            Token::Newline | Token::Semicolon | Token::Eof
-        ) {
+        if !matches!(self.peek(), Token::Newline | Token::Semicolon | Token::Eof) {
             return Err(self.error_here("an operator or the end of the statement"));
         }
         Ok(Stmt {
@@ -474,7 +468,11 @@ impl Parser<'_> {
         let open = self.advance();
         let wrt = self.ident("the name to differentiate by")?;
         let close = self.close(Token::RParen, open)?;
-        Ok(self.push(ExprKind::Derivative { of, wrt }, d.span.to(close.span), first))
+        Ok(self.push(
+            ExprKind::Derivative { of, wrt },
+            d.span.to(close.span),
+            first,
+        ))
     }
 
     /// Comma-separated expressions up to `close`, the opening bracket just consumed.

@@ -179,8 +179,8 @@ fn starts_statement(text: &str, rest: &[Lexeme]) -> bool {
     let Some(first) = rest.first() else {
         return false;
     };
-    let at_line_start = first.span.start == 0
-        || text.as_bytes().get(first.span.start as usize - 1) == Some(&b'\n');
+    let at_line_start =
+        first.span.start == 0 || text.as_bytes().get(first.span.start as usize - 1) == Some(&b'\n');
     let keyword = matches!(
         first.token,
         Token::Param | Token::Data | Token::Check | Token::Minimize
@@ -205,7 +205,10 @@ fn lex_raw(source: SourceId, text: &str) -> (Vec<Lexeme>, Vec<SyntaxError>) {
                 let mut span = span;
                 if kind == SyntaxErrorKind::UnterminatedString {
                     // Skip the rest of the line, so the string's contents are not lexed.
-                    let rest = lexer.remainder().find('\n').unwrap_or(lexer.remainder().len());
+                    let rest = lexer
+                        .remainder()
+                        .find('\n')
+                        .unwrap_or(lexer.remainder().len());
                     lexer.bump(rest);
                     span.end = span.end.saturating_add(rest as u32);
                 }
