@@ -90,4 +90,5 @@ pub mod error;
 pub mod eval;
 pub mod graph;
 pub mod program;
+pub mod simplify;
 pub mod syntax;

@@ -6,6 +6,7 @@
 //! document, errors included.
 
 mod eval;
+mod grad;
 mod render;
 
 pub use render::{error_json, errors_json, render};
@@ -33,6 +34,19 @@ enum Command {
     ///   nabla eval examples/sigmoid.nabla --at w=1,b=0
     ///   nabla eval -e "sin(x)^2 + y" --at x=1,y=2
     Eval(eval::EvalArgs),
+    /// Symbolic gradient of the objective by each param, and its value.
+    ///
+    /// Examples:
+    ///   nabla grad examples/sigmoid.nabla
+    ///   nabla grad examples/sigmoid.nabla --at w=1,b=0 --latex
+    ///   nabla grad examples/sigmoid.nabla --stats --json
+    Grad(grad::GradArgs),
+    /// One symbolic derivative of an expression, simplified.
+    ///
+    /// Examples:
+    ///   nabla diff "sin(x)^2*exp(x)" --wrt x
+    ///   nabla diff "x^y" --wrt y --at x=2,y=3
+    Diff(grad::DiffArgs),
 }
 
 /// What a command printed and how it ended.
@@ -135,6 +149,8 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write, color:
     };
     match cli.command {
         Command::Eval(args) => eval::run(&mut session, &args),
+        Command::Grad(args) => grad::run_grad(&mut session, &args),
+        Command::Diff(args) => grad::run_diff(&mut session, &args),
     }
 }
 

@@ -19,6 +19,8 @@ pub(super) enum Folded {
 
 const MAX_MANTISSA: i128 = (1 << 96) - 1;
 const MAX_SCALE: u32 = 28;
+/// The most significant digits of an exact constant, as of a literal.
+const MAX_DIGITS: u32 = 28;
 
 pub(super) fn fold(graph: &Graph, op: Op) -> Folded {
     let mut op = op;
@@ -102,8 +104,22 @@ fn fold_identity(graph: &Graph, bin: BinOp, a: NodeId, b: NodeId) -> Option<Fold
     Some(folded)
 }
 
-/// `x op y` in decimal when the result is exact, else `None`.
-pub(crate) fn exact_binary(op: BinOp, x: Decimal, y: Decimal) -> Option<Decimal> {
+/// `x op y` in decimal when the result is exact, else `None`. Exact means at most 28
+/// significant digits, as for a literal (SPEC 1.1), so that the folded constant prints
+/// as a literal that parses back to it.
+pub fn exact_binary(op: BinOp, x: Decimal, y: Decimal) -> Option<Decimal> {
+    exact_binary_any(op, x, y).filter(|d| significant_digits(*d) <= MAX_DIGITS)
+}
+
+fn significant_digits(d: Decimal) -> u32 {
+    let mut mantissa = d.mantissa().unsigned_abs();
+    while mantissa != 0 && mantissa % 10 == 0 {
+        mantissa /= 10;
+    }
+    mantissa.checked_ilog10().map_or(0, |n| n + 1)
+}
+
+fn exact_binary_any(op: BinOp, x: Decimal, y: Decimal) -> Option<Decimal> {
     match op {
         BinOp::Add => exact_add(x, y),
         BinOp::Sub => exact_add(x, -y),
@@ -182,5 +198,11 @@ mod tests {
         assert_eq!(exact_binary(BinOp::Pow, d("2"), d("0.5")), None);
         assert_eq!(exact_binary(BinOp::Mul, d("1e-15"), d("1e-15")), None);
         assert_eq!(exact_binary(BinOp::Div, d("1"), d("0")), None);
+        // 29 significant digits fit a decimal but not a literal.
+        let big = d("9999999999999999999999999999");
+        assert_eq!(exact_binary(BinOp::Mul, big, d("7")), None);
+        let ones = d("1000000000000000000000000001");
+        let tens = d("10000000000000000000000000010");
+        assert_eq!(exact_binary(BinOp::Mul, ones, d("10")), Some(tens));
     }
 }

@@ -2,6 +2,7 @@
 
 mod builder;
 mod fold;
+pub use fold::exact_binary;
 mod node;
 mod print;
 

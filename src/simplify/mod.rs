@@ -1,0 +1,65 @@
+//! The simplifier: rewrite rules applied bottom-up to a fixed point, for readability
+//! and speed, **never changing a value** (for finite operands; rounding may differ in
+//! the last bits, as `0.5*(2*x)` becoming `x` does).
+//!
+//! Each pass rebuilds the nodes reachable from the roots in id order (operands first),
+//! applying the rules of [`rules::RULES`] to each rebuilt node until none applies; the
+//! graph's own folds ([`Graph::add`]) run on every rebuilt node too. Passes repeat until
+//! the roots stop changing. Old nodes stay in the append-only graph, unreferenced.
+
+mod rules;
+
+pub use rules::{RULES, Rule};
+
+use crate::graph::{Graph, NodeId, Op};
+use std::collections::HashMap;
+
+/// How many passes at most (each is linear in the graph; a handful reach the fixed point).
+const MAX_PASSES: usize = 8;
+/// How many rule applications at most on one node within a pass.
+const MAX_REWRITES_PER_NODE: usize = 16;
+
+/// The simplified forms of `roots`, in the same order.
+pub fn simplify(graph: &mut Graph, roots: &[NodeId]) -> Vec<NodeId> {
+    let mut current = roots.to_vec();
+    for _ in 0..MAX_PASSES {
+        let next = pass(graph, &current);
+        if next == current {
+            break;
+        }
+        current = next;
+    }
+    current
+}
+
+/// The simplified form of one node.
+pub fn simplify_one(graph: &mut Graph, root: NodeId) -> NodeId {
+    simplify(graph, &[root])[0]
+}
+
+fn pass(graph: &mut Graph, roots: &[NodeId]) -> Vec<NodeId> {
+    let mut rebuilt: HashMap<NodeId, NodeId> = HashMap::new();
+    for id in graph.reachable(roots) {
+        let node = graph.node(id).clone();
+        let map = |n: NodeId| rebuilt.get(&n).copied().unwrap_or(n);
+        let op = match node.op {
+            Op::Unary(f, a) => Op::Unary(f, map(a)),
+            Op::Binary(b, x, y) => Op::Binary(b, map(x), map(y)),
+            leaf => leaf,
+        };
+        let mut new = graph.add(op, node.span);
+        for _ in 0..MAX_REWRITES_PER_NODE {
+            match rules::rewrite(graph, new) {
+                Some(next) if next != new => new = next,
+                _ => break,
+            }
+        }
+        if new != id {
+            rebuilt.insert(id, new);
+        }
+    }
+    roots
+        .iter()
+        .map(|r| rebuilt.get(r).copied().unwrap_or(*r))
+        .collect()
+}

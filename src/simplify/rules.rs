@@ -1,0 +1,274 @@
+//! The rewrite rules, as data: each is a name and a function that looks at one node
+//! (whose operands are already simplified) and returns the node it becomes.
+
+use crate::graph::{BinOp, Constant, Func, Graph, NodeId, Op};
+use rust_decimal::Decimal;
+
+/// One rewrite rule.
+pub struct Rule {
+    /// What it does, as `before => after`.
+    pub name: &'static str,
+    /// The rewrite: the node's replacement, or `None` where the rule does not apply.
+    pub apply: fn(&mut Graph, NodeId) -> Option<NodeId>,
+}
+
+/// Every rule, tried in this order.
+pub const RULES: &[Rule] = &[
+    Rule {
+        name: "1/(1 + exp(-z)) => sigmoid(z)",
+        apply: sigmoid_pattern,
+    },
+    Rule {
+        name: "x - x => 0",
+        apply: subtract_self,
+    },
+    Rule {
+        name: "a + -b => a - b, a - -b => a + b, -a + b => b - a",
+        apply: absorb_negation,
+    },
+    Rule {
+        name: "-(a - b) => b - a",
+        apply: negated_difference,
+    },
+    Rule {
+        name: "(-a)*b => -(a*b), a/(-b) => -(a/b), (-a)^2 => a^2",
+        apply: pull_negation,
+    },
+    Rule {
+        name: "x*c => c*x, c1*(c2*x) => (c1*c2)*x",
+        apply: constants_first,
+    },
+    Rule {
+        name: "a*(1/b) => a/b",
+        apply: multiply_by_reciprocal,
+    },
+    Rule {
+        name: "x*x => x^2, x*x^c => x^(c+1), x^a*x^b => x^(a+b)",
+        apply: merge_powers,
+    },
+    Rule {
+        name: "(x^a)^b => x^(a*b) for integer a, b",
+        apply: power_of_power,
+    },
+    Rule {
+        name: "c1*x + c2*x => (c1+c2)*x",
+        apply: like_terms,
+    },
+    Rule {
+        name: "sum(c*x) => c*sum(x), sum(-x) => -sum(x)",
+        apply: sum_linear,
+    },
+];
+
+/// Applies the first rule that changes the node.
+pub(super) fn rewrite(graph: &mut Graph, id: NodeId) -> Option<NodeId> {
+    RULES
+        .iter()
+        .find_map(|rule| (rule.apply)(graph, id).filter(|&n| n != id))
+}
+
+fn exact(graph: &Graph, id: NodeId) -> Option<Decimal> {
+    graph.op(id).constant().and_then(Constant::exact)
+}
+
+fn is_int(graph: &Graph, id: NodeId, value: i64) -> bool {
+    exact(graph, id) == Some(Decimal::from(value))
+}
+
+fn constant(graph: &mut Graph, value: Decimal) -> NodeId {
+    graph.constant(crate::syntax::Number::from_decimal(value))
+}
+
+fn negated(graph: &Graph, id: NodeId) -> Option<NodeId> {
+    match graph.op(id) {
+        Op::Unary(Func::Neg, a) => Some(a),
+        _ => None,
+    }
+}
+
+fn sigmoid_pattern(g: &mut Graph, id: NodeId) -> Option<NodeId> {
+    let Op::Binary(BinOp::Div, one, denominator) = g.op(id) else {
+        return None;
+    };
+    let Op::Binary(BinOp::Add, a, b) = g.op(denominator) else {
+        return None;
+    };
+    let exponential = if is_int(g, a, 1) {
+        b
+    } else if is_int(g, b, 1) {
+        a
+    } else {
+        return None;
+    };
+    let Op::Unary(Func::Exp, argument) = g.op(exponential) else {
+        return None;
+    };
+    let z = negated(g, argument)?;
+    is_int(g, one, 1).then(|| g.unary(Func::Sigmoid, z))
+}
+
+fn subtract_self(g: &mut Graph, id: NodeId) -> Option<NodeId> {
+    match g.op(id) {
+        Op::Binary(BinOp::Sub, a, b) if a == b => Some(g.int(0)),
+        _ => None,
+    }
+}
+
+fn absorb_negation(g: &mut Graph, id: NodeId) -> Option<NodeId> {
+    match g.op(id) {
+        Op::Binary(BinOp::Add, a, b) => match (negated(g, a), negated(g, b)) {
+            (_, Some(nb)) => Some(g.binary(BinOp::Sub, a, nb)),
+            (Some(na), None) => Some(g.binary(BinOp::Sub, b, na)),
+            _ => None,
+        },
+        Op::Binary(BinOp::Sub, a, b) => negated(g, b).map(|nb| g.binary(BinOp::Add, a, nb)),
+        _ => None,
+    }
+}
+
+fn negated_difference(g: &mut Graph, id: NodeId) -> Option<NodeId> {
+    let inner = negated(g, id)?;
+    match g.op(inner) {
+        Op::Binary(BinOp::Sub, a, b) => Some(g.binary(BinOp::Sub, b, a)),
+        _ => None,
+    }
+}
+
+fn pull_negation(g: &mut Graph, id: NodeId) -> Option<NodeId> {
+    let (op, a, b) = match g.op(id) {
+        Op::Binary(op @ (BinOp::Mul | BinOp::Div | BinOp::Pow), a, b) => (op, a, b),
+        _ => return None,
+    };
+    if op == BinOp::Pow {
+        let even = exact(g, b)
+            .is_some_and(|e| e.fract().is_zero() && (e / Decimal::TWO).fract().is_zero());
+        return negated(g, a)
+            .filter(|_| even)
+            .map(|na| g.binary(BinOp::Pow, na, b));
+    }
+    let inner = match (negated(g, a), negated(g, b)) {
+        (Some(na), Some(nb)) => return Some(g.binary(op, na, nb)),
+        (Some(na), None) => g.binary(op, na, b),
+        (None, Some(nb)) => g.binary(op, a, nb),
+        (None, None) => return None,
+    };
+    Some(g.unary(Func::Neg, inner))
+}
+
+fn constants_first(g: &mut Graph, id: NodeId) -> Option<NodeId> {
+    let Op::Binary(BinOp::Mul, a, b) = g.op(id) else {
+        return None;
+    };
+    if exact(g, b).is_some() && exact(g, a).is_none() {
+        return Some(g.binary(BinOp::Mul, b, a));
+    }
+    let c1 = exact(g, a)?;
+    let Op::Binary(BinOp::Mul, inner_a, inner_b) = g.op(b) else {
+        return None;
+    };
+    let c2 = exact(g, inner_a)?;
+    let product = crate::graph::exact_binary(BinOp::Mul, c1, c2)?;
+    let c = constant(g, product);
+    Some(g.binary(BinOp::Mul, c, inner_b))
+}
+
+fn multiply_by_reciprocal(g: &mut Graph, id: NodeId) -> Option<NodeId> {
+    let Op::Binary(BinOp::Mul, a, b) = g.op(id) else {
+        return None;
+    };
+    let reciprocal = |g: &Graph, n: NodeId| match g.op(n) {
+        Op::Binary(BinOp::Div, one, d) if is_int(g, one, 1) => Some(d),
+        _ => None,
+    };
+    if let Some(d) = reciprocal(g, b) {
+        return Some(g.binary(BinOp::Div, a, d));
+    }
+    reciprocal(g, a).map(|d| g.binary(BinOp::Div, b, d))
+}
+
+/// `x` as `(base, exponent)`: `x^c` gives `(x, c)`, anything else `(x, 1)`.
+fn as_power(g: &mut Graph, id: NodeId) -> (NodeId, NodeId) {
+    match g.op(id) {
+        Op::Binary(BinOp::Pow, base, e) if exact(g, e).is_some() => (base, e),
+        _ => (id, g.int(1)),
+    }
+}
+
+fn merge_powers(g: &mut Graph, id: NodeId) -> Option<NodeId> {
+    let Op::Binary(BinOp::Mul, a, b) = g.op(id) else {
+        return None;
+    };
+    if exact(g, a).is_some() {
+        return None;
+    }
+    let ((base_a, e_a), (base_b, e_b)) = (as_power(g, a), as_power(g, b));
+    if base_a != base_b {
+        return None;
+    }
+    let sum = crate::graph::exact_binary(BinOp::Add, exact(g, e_a)?, exact(g, e_b)?)?;
+    let exponent = constant(g, sum);
+    Some(g.binary(BinOp::Pow, base_a, exponent))
+}
+
+fn power_of_power(g: &mut Graph, id: NodeId) -> Option<NodeId> {
+    let Op::Binary(BinOp::Pow, inner, b) = g.op(id) else {
+        return None;
+    };
+    let Op::Binary(BinOp::Pow, base, a) = g.op(inner) else {
+        return None;
+    };
+    let (ea, eb) = (exact(g, a)?, exact(g, b)?);
+    if !ea.fract().is_zero() || !eb.fract().is_zero() {
+        return None;
+    }
+    let product = crate::graph::exact_binary(BinOp::Mul, ea, eb)?;
+    let exponent = constant(g, product);
+    Some(g.binary(BinOp::Pow, base, exponent))
+}
+
+/// `x` as `(coefficient, term)`: `c*x` gives `(c, x)`, anything else `(1, x)`.
+fn as_term(g: &Graph, id: NodeId) -> (Decimal, NodeId) {
+    match g.op(id) {
+        Op::Binary(BinOp::Mul, c, x) if exact(g, c).is_some() && exact(g, x).is_none() => {
+            (exact(g, c).unwrap_or(Decimal::ONE), x)
+        }
+        _ => (Decimal::ONE, id),
+    }
+}
+
+fn like_terms(g: &mut Graph, id: NodeId) -> Option<NodeId> {
+    let (op, a, b) = match g.op(id) {
+        Op::Binary(op @ (BinOp::Add | BinOp::Sub), a, b) => (op, a, b),
+        _ => return None,
+    };
+    if exact(g, a).is_some() || exact(g, b).is_some() {
+        return None;
+    }
+    let ((c1, x1), (c2, x2)) = (as_term(g, a), as_term(g, b));
+    if x1 != x2 {
+        return None;
+    }
+    let total = crate::graph::exact_binary(op, c1, c2)?;
+    let c = constant(g, total);
+    Some(g.binary(BinOp::Mul, c, x1))
+}
+
+fn sum_linear(g: &mut Graph, id: NodeId) -> Option<NodeId> {
+    let Op::Unary(Func::Sum, inner) = g.op(id) else {
+        return None;
+    };
+    if let Some(x) = negated(g, inner) {
+        let sum = g.unary(Func::Sum, x);
+        return Some(g.unary(Func::Neg, sum));
+    }
+    let Op::Binary(BinOp::Mul, c, x) = g.op(inner) else {
+        return None;
+    };
+    let scalar =
+        g.shape(c) == crate::graph::Shape::Scalar && g.shape(x) == crate::graph::Shape::Rows;
+    if !scalar {
+        return None;
+    }
+    let sum = g.unary(Func::Sum, x);
+    Some(g.binary(BinOp::Mul, c, sum))
+}
