@@ -76,6 +76,10 @@ impl Error {
                 Some("reduce it to a scalar with `sum(...)` or `mean(...)`".into())
             }
             FunctionAsValue { name } => Some(format!("call it: `{name}(...)`")),
+            NotAFunction { name } => Some(format!("to multiply, write `{name}*(...)`")),
+            NotScalar { .. } => {
+                Some("reduce it over the rows with `sum(...)` or `mean(...)`".into())
+            }
             NotConstant { .. } => Some("use numbers, `pi`, `e` and arithmetic on them only".into()),
             Cycle { .. } => Some("a definition may not depend on itself".into()),
             Domain(e) if e.kind == crate::eval::DomainKind::Unbound => {
@@ -168,10 +172,12 @@ pub enum ErrorKind {
     },
     /// A value that must be a constant (a param's initial value, a method option) uses a
     /// param or data.
-    #[error("{what} must be a constant expression")]
+    #[error("{what} must be a constant expression{}", uses.as_ref().map(|u| format!(", but it uses `{u}`")).unwrap_or_default())]
     NotConstant {
         /// What needed the constant.
         what: String,
+        /// The param or data column it uses, if any.
+        uses: Option<String>,
     },
     /// A vector where a single number is needed.
     #[error("{what} must be a scalar, but this is a vector of {rows} rows")]

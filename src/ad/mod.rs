@@ -47,6 +47,26 @@ pub fn gradient(g: &mut Graph, output: NodeId, wrt: &[VarId]) -> Vec<NodeId> {
         .collect()
 }
 
+/// The Hessian of the scalar `output` by `vars`: row i is the gradient of the i-th
+/// gradient component, so second derivatives come from the same backward pass.
+pub fn hessian(g: &mut Graph, output: NodeId, vars: &[VarId]) -> Vec<Vec<NodeId>> {
+    let first = gradient(g, output, vars);
+    first.into_iter().map(|d| gradient(g, d, vars)).collect()
+}
+
+/// The Hessian-vector product `H v` as nodes, by one more backward pass over
+/// `∇output · v` (never forming H).
+pub fn hessian_vector(g: &mut Graph, output: NodeId, vars: &[VarId], v: &[NodeId]) -> Vec<NodeId> {
+    let first = gradient(g, output, vars);
+    let products: Vec<NodeId> = first
+        .iter()
+        .zip(v)
+        .map(|(&d, &vi)| g.binary(BinOp::Mul, d, vi))
+        .collect();
+    let dot = add_all(g, &products);
+    gradient(g, dot, vars)
+}
+
 /// The derivative of `output` (of any shape) by one variable, by forward mode.
 pub fn tangent(g: &mut Graph, output: NodeId, var: VarId) -> NodeId {
     let order = g.reachable(&[output]);

@@ -90,8 +90,8 @@ pub(super) fn bind_at(program: &Program, at: &[String]) -> Result<Bindings, Erro
             return Err(usage(&format!("--at wants name=value pairs, got `{pair}`")));
         };
         let (name, value) = (name.trim(), value.trim());
-        let number = Number::parse(value)
-            .map_err(|e| usage(&format!("--at {name}={value}: `{value}` is {e}")))?;
+        let number =
+            Number::parse(value).map_err(|e| usage(&format!("--at {name}={value}: {e}")))?;
         let var = program
             .graph
             .vars()

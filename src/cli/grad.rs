@@ -237,7 +237,7 @@ pub(super) fn objective(
 
 fn print(graph: &Graph, roots: &[NodeId], latex: bool) -> Printed {
     if latex {
-        print_shared(graph, roots) // LATEX-TODO
+        crate::graph::latex_shared(graph, roots)
     } else {
         print_shared(graph, roots)
     }

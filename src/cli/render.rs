@@ -9,13 +9,25 @@ use serde_json::{Value as Json, json};
 /// Renders errors (or warnings) as text with the source line and a caret under the span.
 pub fn render(sources: &Sources, errors: &[Error], kind: ReportKind, color: bool) -> String {
     let mut out = Vec::new();
+    let mut cache = ariadne::sources(
+        sources
+            .iter()
+            .map(|(_, s)| (s.name.clone(), s.text.as_str())),
+    );
     for error in errors {
-        render_one(sources, error, kind, color, &mut out);
+        render_one(sources, error, kind, color, &mut cache, &mut out);
     }
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn render_one(sources: &Sources, error: &Error, kind: ReportKind, color: bool, out: &mut Vec<u8>) {
+fn render_one(
+    sources: &Sources,
+    error: &Error,
+    kind: ReportKind,
+    color: bool,
+    cache: &mut impl ariadne::Cache<String>,
+    out: &mut Vec<u8>,
+) {
     let label_text = kind_label(kind);
     let Some(span) = error.span.filter(|s| sources.get(s.source).is_some()) else {
         out.extend(format!("{label_text}: {error}\n").into_bytes());
@@ -24,7 +36,11 @@ fn render_one(sources: &Sources, error: &Error, kind: ReportKind, color: bool, o
         }
         return;
     };
-    if line_of(sources.text(span.source), span.start as usize).len() > MAX_LINE {
+    let spans = std::iter::once(span).chain(error.labels.iter().map(|(s, _)| *s));
+    let long = spans
+        .filter(|s| sources.get(s.source).is_some())
+        .any(|s| line_of(sources.text(s.source), s.start as usize).len() > MAX_LINE);
+    if long {
         out.extend(render_long_line(sources, error, label_text).into_bytes());
         return;
     }
@@ -32,30 +48,46 @@ fn render_one(sources: &Sources, error: &Error, kind: ReportKind, color: bool, o
     let config = Config::default()
         .with_color(color)
         .with_index_type(IndexType::Byte);
-    let range = |s: crate::syntax::Span| {
-        let len = sources.text(s.source).len();
-        let start = (s.start as usize).min(len);
-        start..(s.end as usize).clamp(start, len)
-    };
+    let range = |s: crate::syntax::Span| char_range(sources.text(s.source), s);
     let mut report = Report::build(kind, (name(span.source), range(span)))
         .with_config(config)
         .with_message(error.to_string())
         .with_label(Label::new((name(span.source), range(span))).with_message(here(error)));
+    // An extra place on the main line is a label; elsewhere a note with its own line and
+    // column (ariadne would head a second snippet with the main error's position).
+    let main_line = sources.line_col(span).line;
     for (extra, text) in &error.labels {
-        report =
-            report.with_label(Label::new((name(extra.source), range(*extra))).with_message(text));
+        let at = sources.line_col(*extra);
+        if extra.source == span.source && at.line == main_line {
+            report = report
+                .with_label(Label::new((name(extra.source), range(*extra))).with_message(text));
+        } else {
+            let line = line_of(sources.text(extra.source), extra.start as usize).trim();
+            report = report.with_note(format!(
+                "{text}: {}:{at}: {line}",
+                sources.name(extra.source)
+            ));
+        }
     }
     if let Some(help) = error.help() {
         report = report.with_help(help);
     }
-    let cache = ariadne::sources(
-        sources
-            .iter()
-            .map(|(_, s)| (s.name.clone(), s.text.clone())),
-    );
-    if report.finish().write(cache, &mut *out).is_err() {
+    if report.finish().write(&mut *cache, &mut *out).is_err() {
         out.extend(format!("{label_text}: {error}\n").into_bytes());
     }
+}
+
+/// The span's byte range, clamped to the text and widened to character boundaries.
+fn char_range(text: &str, span: crate::syntax::Span) -> std::ops::Range<usize> {
+    let mut start = (span.start as usize).min(text.len());
+    while !text.is_char_boundary(start) {
+        start -= 1;
+    }
+    let mut end = (span.end as usize).clamp(start, text.len());
+    while !text.is_char_boundary(end) {
+        end += 1;
+    }
+    start..end
 }
 
 /// Lines longer than this are shown as a window around the span.

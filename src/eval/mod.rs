@@ -168,11 +168,26 @@ pub fn evaluate(
     roots: &[NodeId],
 ) -> Result<Vec<Value>, DomainError> {
     let order = graph.reachable(roots);
-    let mut values: Vec<Option<Value>> =
-        vec![None; roots.iter().max().map_or(0, |r| r.index() + 1)];
+    let size = roots.iter().max().map_or(0, |r| r.index() + 1);
+    // A value is dropped after its last use, so a long chain keeps only a few alive.
+    let mut last_use: Vec<Option<NodeId>> = vec![None; size];
+    for &id in &order {
+        for operand in graph.op(id).operands() {
+            last_use[operand.index()] = Some(id);
+        }
+    }
+    for root in roots {
+        last_use[root.index()] = None;
+    }
+    let mut values: Vec<Option<Value>> = vec![None; size];
     for &id in &order {
         let value = ops::eval_node(graph, bindings, id, &values)
             .map_err(|e| with_params(e, graph, bindings))?;
+        for operand in graph.op(id).operands() {
+            if last_use[operand.index()] == Some(id) {
+                values[operand.index()] = None;
+            }
+        }
         values[id.index()] = Some(value);
     }
     Ok(roots

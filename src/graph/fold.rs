@@ -113,7 +113,7 @@ pub fn exact_binary(op: BinOp, x: Decimal, y: Decimal) -> Option<Decimal> {
 
 fn significant_digits(d: Decimal) -> u32 {
     let mut mantissa = d.mantissa().unsigned_abs();
-    while mantissa != 0 && mantissa % 10 == 0 {
+    while mantissa != 0 && mantissa.is_multiple_of(10) {
         mantissa /= 10;
     }
     mantissa.checked_ilog10().map_or(0, |n| n + 1)

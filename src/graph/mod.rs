@@ -1,11 +1,15 @@
 //! The computation graph: typed node ids, hash-consing, lowering from the AST, printing.
 
 mod builder;
+mod dot;
 mod fold;
+mod latex;
 pub use fold::exact_binary;
 mod node;
 mod print;
 
 pub use builder::Graph;
+pub use dot::dot;
+pub use latex::{latex_aligned, latex_expr, latex_name, latex_shared};
 pub use node::*;
 pub use print::{Printed, print_expr, print_shared};

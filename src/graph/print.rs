@@ -234,7 +234,7 @@ impl Printer<'_> {
 }
 
 /// The non-trivial nodes used more than once by `roots`, in increasing id order.
-fn shared_nodes(graph: &Graph, roots: &[NodeId]) -> Vec<NodeId> {
+pub(super) fn shared_nodes(graph: &Graph, roots: &[NodeId]) -> Vec<NodeId> {
     let reachable = graph.reachable(roots);
     let size = reachable.last().map_or(0, |top| top.index() + 1);
     let mut uses = vec![0u32; size];
@@ -269,7 +269,7 @@ fn temp_names(graph: &Graph) -> impl Iterator<Item = String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::graph::VarKind;
     use crate::syntax::{ExprKind, Number, SourceId, StmtKind, parse};
@@ -284,7 +284,7 @@ mod tests {
 
     /// Parses `text` (definitions and one bare expression) and lowers it into `g`; by
     /// hash-consing, the same tree gives back the same node.
-    fn reparse(g: &mut Graph, text: &str) -> Option<NodeId> {
+    pub(in crate::graph) fn reparse(g: &mut Graph, text: &str) -> Option<NodeId> {
         let (ast, errors) = parse(SourceId(0), text);
         assert!(errors.is_empty(), "{text:?} does not parse: {errors:?}");
         let mut defined: HashMap<String, NodeId> = HashMap::new();

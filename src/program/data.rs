@@ -46,7 +46,8 @@ pub fn read_source(
             let bytes = e.into_bytes();
             let text = String::from_utf8_lossy(&bytes).into_owned();
             let id = sources.add(shown_as, text);
-            let span = Span::new(id, valid, valid + 1);
+            // The lossy text has U+FFFD (3 bytes) where the bad byte was.
+            let span = Span::new(id, valid, valid + '\u{FFFD}'.len_utf8());
             Err(Error::new(
                 ErrorKind::Syntax(crate::syntax::SyntaxErrorKind::InvalidUtf8),
                 Some(span),
@@ -64,6 +65,8 @@ pub fn read_csv(
     at: Span,
 ) -> Result<Vec<Vec<Number>>, Vec<Error>> {
     let source = read_source(sources, path, shown_as, Some(at)).map_err(|e| vec![e])?;
+    let shown_as = sources.name(source).to_string();
+    let shown_as = shown_as.as_str();
     let text = sources.text(source).to_string();
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)

@@ -60,6 +60,13 @@ pub(super) fn lower_program(
         free_names: options.free_names,
         errors: Vec::new(),
     };
+    for name in &ast.broken_names {
+        let ident = Ident {
+            name: name.clone(),
+            span: Span::default(),
+        };
+        lowerer.declare(&ident, Symbol::Failed);
+    }
     lowerer.declare_data(sources, base);
     lowerer.declare_params(options.seed);
     lowerer.lower_definitions();
@@ -82,7 +89,9 @@ impl Lowerer<'_> {
 
     /// Records a new name, or reports that it is taken.
     pub(super) fn declare(&mut self, name: &Ident, symbol: Symbol) -> bool {
-        if let Some((_, first)) = self.symbols.get(&name.name) {
+        if let Some((_, first)) = self.symbols.get(&name.name)
+            && *first != Span::default()
+        {
             let error = Error::new(
                 ErrorKind::Duplicate {
                     name: name.name.clone(),
@@ -93,7 +102,7 @@ impl Lowerer<'_> {
             self.errors.push(error);
             return false;
         }
-        if matches!(name.name.as_str(), "e" | "pi") {
+        if matches!(name.name.as_str(), "e" | "pi") && name.span != Span::default() {
             let kind = ErrorKind::Usage(format!("`{}` shadows the built-in constant", name.name));
             self.program
                 .warnings
@@ -146,8 +155,9 @@ impl Lowerer<'_> {
                 } => {
                     let wanted: Vec<(String, Span)> =
                         names.iter().map(|n| (n.name.clone(), n.span)).collect();
-                    let full = base.join(path);
-                    match super::data::read_csv(sources, &full, path, &wanted, *path_span) {
+                    let full = normalize(&base.join(path));
+                    let shown = full.display().to_string();
+                    match super::data::read_csv(sources, &full, &shown, &wanted, *path_span) {
                         Ok(columns) => {
                             for (name, numbers) in names.iter().zip(columns) {
                                 self.add_column(name, numbers);
@@ -209,9 +219,17 @@ impl Lowerer<'_> {
         let node = self.lower_expr(id, &HashMap::new())?;
         let graph = &self.program.graph;
         if !is_constant(graph, node) {
+            let uses = graph
+                .reachable(&[node])
+                .into_iter()
+                .find_map(|n| match graph.op(n) {
+                    Op::Var(v) => Some(graph.var(v).name.clone()),
+                    _ => None,
+                });
             self.error(
                 ErrorKind::NotConstant {
                     what: what.to_string(),
+                    uses,
                 },
                 span,
             );
@@ -330,4 +348,22 @@ impl Lowerer<'_> {
         self.error(kind, span);
         None
     }
+}
+
+/// `a/b/../c` as `a/c`, without touching the file system (for messages and reading).
+fn normalize(path: &Path) -> std::path::PathBuf {
+    use std::path::Component;
+    let mut out = std::path::PathBuf::new();
+    for part in path.components() {
+        match part {
+            Component::ParentDir
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
+            {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
 }

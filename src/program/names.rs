@@ -2,7 +2,8 @@
 //! are lowered (dependencies first), with cycles found and named.
 
 use petgraph::graph::{DiGraph, NodeIndex};
-use std::collections::{HashMap, VecDeque};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
 
 /// The candidate nearest to `name` by edit distance, if it is near enough to be a typo.
 pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
@@ -60,7 +61,9 @@ pub fn order(uses: &[Vec<usize>]) -> (Vec<usize>, Vec<Vec<usize>>) {
     (kahn(uses, &mut blocked), cycles)
 }
 
-/// Kahn's algorithm; what depends on a blocked definition is blocked too.
+/// Kahn's algorithm, taking the first ready definition in source order (so a source
+/// already in dependency order keeps its order); what depends on a blocked definition
+/// is blocked too.
 fn kahn(uses: &[Vec<usize>], blocked: &mut [bool]) -> Vec<usize> {
     let mut users: Vec<Vec<usize>> = vec![Vec::new(); uses.len()];
     let mut waiting: Vec<usize> = vec![0; uses.len()];
@@ -70,9 +73,12 @@ fn kahn(uses: &[Vec<usize>], blocked: &mut [bool]) -> Vec<usize> {
             waiting[user] += 1;
         }
     }
-    let mut ready: VecDeque<usize> = (0..uses.len()).filter(|&i| waiting[i] == 0).collect();
+    let mut ready: BinaryHeap<Reverse<usize>> = (0..uses.len())
+        .filter(|&i| waiting[i] == 0)
+        .map(Reverse)
+        .collect();
     let mut order = Vec::new();
-    while let Some(i) = ready.pop_front() {
+    while let Some(Reverse(i)) = ready.pop() {
         if !blocked[i] {
             order.push(i);
         }
@@ -82,7 +88,7 @@ fn kahn(uses: &[Vec<usize>], blocked: &mut [bool]) -> Vec<usize> {
             }
             waiting[user] -= 1;
             if waiting[user] == 0 {
-                ready.push_back(user);
+                ready.push(Reverse(user));
             }
         }
     }

@@ -191,7 +191,7 @@ impl Lowerer<'_> {
         if graph.shape(expected_node) == Shape::Rows && graph.shape(ad) == Shape::Scalar {
             let rows = self.rows.as_ref().map_or(0, |r| r.0);
             let what = format!(
-                "the hand-derived d({of_text})/d({}) (like the derivative)",
+                "the hand-derived d({of_text})/d({}), like the derivative,",
                 wrt.name
             );
             return self.fail(

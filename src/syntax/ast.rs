@@ -210,6 +210,8 @@ pub struct Ast {
     pub exprs: Vec<Expr>,
     /// The statements, in source order.
     pub statements: Vec<Stmt>,
+    /// Names declared by statements that failed to parse (their uses are not errors).
+    pub broken_names: Vec<String>,
 }
 
 impl Ast {

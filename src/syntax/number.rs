@@ -37,9 +37,8 @@ impl Number {
 
     /// A number from an exact decimal; the f64 is the nearest to it.
     pub fn from_decimal(exact: Decimal) -> Number {
-        use rust_decimal::prelude::ToPrimitive;
         Number {
-            value: exact.to_f64().unwrap_or(f64::NAN),
+            value: nearest_f64(exact),
             exact: Some(exact),
         }
     }
@@ -64,15 +63,54 @@ impl Number {
 }
 
 impl fmt::Display for Number {
-    /// The exact decimal where there is one, else the shortest f64 that round-trips.
+    /// The exact decimal where there is one (with an exponent when it is very large or
+    /// very small: `3.0590228625390625e-8`, every digit kept so it parses back to the
+    /// same decimal), else the shortest f64 that round-trips.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.exact {
+        match self.exact.map(|d| d.normalize()) {
             Some(d) if d.scale() <= 20 && d.abs() < Decimal::from(10_i64.pow(15)) => {
-                write!(f, "{}", d.normalize())
+                write!(f, "{d}")
             }
-            _ => write!(f, "{}", format_f64(self.value)),
+            Some(d) => f.write_str(&scientific(d)),
+            None => write!(f, "{}", format_f64(self.value)),
         }
     }
+}
+
+/// The f64 nearest to `d`, as parsing its literal gives. (`Decimal::to_f64` is not
+/// correctly rounded: 0.9092618934800625 came out one ulp low, so a folded constant
+/// had another value than the literal it prints as.)
+fn nearest_f64(d: Decimal) -> f64 {
+    const POWERS: [f64; 23] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+        1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+    ];
+    let (mantissa, scale) = (d.mantissa(), d.scale() as usize);
+    if mantissa.unsigned_abs() < 1 << 53 && scale < POWERS.len() {
+        // Both operands are exact in f64, so the one division rounds correctly.
+        return mantissa as f64 / POWERS[scale];
+    }
+    d.to_string().parse().unwrap_or(f64::NAN)
+}
+
+/// `d` as `digits e exponent` with all its significant digits: `6.02e23`, `-1.5e-21`.
+fn scientific(d: Decimal) -> String {
+    let mut digits = d.mantissa().unsigned_abs();
+    let mut exponent = -(d.scale() as i64);
+    while digits != 0 && digits.is_multiple_of(10) {
+        digits /= 10;
+        exponent += 1;
+    }
+    let digits = digits.to_string();
+    let (first, rest) = digits.split_at(1);
+    let sign = if d.is_sign_negative() && !d.is_zero() {
+        "-"
+    } else {
+        ""
+    };
+    let point = if rest.is_empty() { "" } else { "." };
+    let exponent = exponent + rest.len() as i64;
+    format!("{sign}{first}{point}{rest}e{exponent}")
 }
 
 /// Formats an f64 so that parsing the text gives the same f64 back, with an exponent
@@ -201,5 +239,49 @@ mod tests {
             assert_eq!(format_f64(x).parse::<f64>(), Ok(x));
         }
         assert_eq!(format_f64(2.43e-11), "2.43e-11");
+    }
+
+    #[test]
+    fn exact_numbers_print_every_digit() {
+        for text in [
+            "3.0590228625390625e-8",
+            "6.02e23",
+            "-1.5e-21",
+            "1e15",
+            "0.25",
+            "-7",
+        ] {
+            let number = Number::parse(text).unwrap_or(Number::from_f64(f64::NAN));
+            let printed = number.to_string();
+            let back = Number::parse(&printed).ok().and_then(|n| n.exact);
+            assert_eq!(back, number.exact, "{text} printed as {printed}");
+        }
+        let exact = |t: &str| Number::parse(t).unwrap_or(Number::from_f64(f64::NAN));
+        assert_eq!(
+            exact("3.0590228625390625e-8").to_string(),
+            "3.0590228625390625e-8"
+        );
+        assert_eq!(exact("602000000000000000000000").to_string(), "6.02e23");
+        assert_eq!(exact("0.000000000000000000001").to_string(), "1e-21");
+    }
+
+    #[test]
+    fn decimals_convert_to_the_nearest_f64() {
+        for text in [
+            "0.9092618934800625",
+            "0.3",
+            "-2.675",
+            "123456789.123456789",
+            "0.0000000000000000000000000001",
+            "79228162514264337593543950335",
+            "9007199254740993",
+        ] {
+            let d: Decimal = text.parse().unwrap_or_default();
+            assert_eq!(
+                Number::from_decimal(d).value,
+                text.parse::<f64>().unwrap_or(0.0),
+                "{text}"
+            );
+        }
     }
 }

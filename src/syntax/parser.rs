@@ -16,6 +16,7 @@ pub const MAX_DEPTH: usize = 200;
 /// the statements that did parse.
 pub fn parse(source: SourceId, text: &str) -> (Ast, Vec<SyntaxError>) {
     let (tokens, mut errors) = lex(source, text);
+    let lex_error_count = errors.len();
     let mut parser = Parser {
         text,
         tokens,
@@ -28,19 +29,38 @@ pub fn parse(source: SourceId, text: &str) -> (Ast, Vec<SyntaxError>) {
             parser.pos += 1;
             continue;
         }
+        let start = parser.pos;
         match parser.statement() {
             Ok(stmt) => parser.ast.statements.push(stmt),
             Err(error) => {
                 errors.push(error);
+                parser.record_broken_names(start);
                 parser.skip_statement();
             }
         }
     }
-    errors.sort_by_key(|e| (e.span.start, e.span.end));
+    let errors = drop_cascades(text, errors, lex_error_count);
     (parser.ast, errors)
 }
 
 type Parsed<T> = Result<T, SyntaxError>;
+
+/// Sorts the errors and drops the parser's errors on a line where the lexer already
+/// refused a character: those follow from the bad character (`w $ 2` is not also an
+/// implicit multiplication).
+fn drop_cascades(text: &str, mut errors: Vec<SyntaxError>, lex_errors: usize) -> Vec<SyntaxError> {
+    let line = |e: &SyntaxError| {
+        text[..(e.span.start as usize).min(text.len())]
+            .matches('\n')
+            .count()
+    };
+    let bad_lines: std::collections::HashSet<usize> =
+        errors[..lex_errors].iter().map(line).collect();
+    let mut kept: Vec<SyntaxError> = errors.drain(..lex_errors).collect();
+    kept.extend(errors.into_iter().filter(|e| !bad_lines.contains(&line(e))));
+    kept.sort_by_key(|e| (e.span.start, e.span.end));
+    kept
+}
 
 /// Binding powers of the infix operators (left, right): `^` is right-associative.
 fn infix_power(token: Token) -> Option<(u8, u8, BinaryOp)> {
@@ -100,8 +120,18 @@ impl Parser<'_> {
                 expected: expected.to_string(),
                 found: lexeme.token.describe(),
             },
-            lexeme.span,
+            self.error_span(),
         )
+    }
+
+    /// Where an error at the current token points: at the token, or, at the end of a
+    /// line or of the input, at the token before it (the dangling `*` of `loss = w *`).
+    fn error_span(&self) -> Span {
+        let lexeme = self.current();
+        match lexeme.token {
+            Token::Newline | Token::Eof if self.pos > 0 => self.tokens[self.pos - 1].span,
+            _ => lexeme.span,
+        }
     }
 
     fn expect(&mut self, token: Token, expected: &str) -> Parsed<Lexeme> {
@@ -118,6 +148,30 @@ impl Parser<'_> {
             name: self.slice(lexeme.span).to_string(),
             span: lexeme.span,
         })
+    }
+
+    /// Records the names a statement that failed to parse would have declared, so that
+    /// their uses elsewhere do not cascade into "unknown name" errors.
+    fn record_broken_names(&mut self, start: usize) {
+        let end = self.tokens[start..]
+            .iter()
+            .position(|l| matches!(l.token, Token::Newline | Token::Semicolon | Token::Eof))
+            .map_or(self.tokens.len(), |i| start + i);
+        let statement = &self.tokens[start..end];
+        let declared: Vec<Span> = match statement.first().map(|l| l.token) {
+            Some(Token::Param | Token::Data) => statement
+                .windows(2)
+                .filter(|w| matches!(w[0].token, Token::Param | Token::Data | Token::Comma))
+                .filter(|w| w[1].token == Token::Name)
+                .map(|w| w[1].span)
+                .collect(),
+            Some(Token::Name) => statement.first().map(|l| l.span).into_iter().collect(),
+            _ => Vec::new(),
+        };
+        for span in declared {
+            let name = self.slice(span).to_string();
+            self.ast.broken_names.push(name);
+        }
     }
 
     fn skip_statement(&mut self) {
@@ -438,10 +492,7 @@ impl Parser<'_> {
             return self.derivative(lexeme, first);
         }
         let open = self.advance();
-        self.depth += 1;
-        let args = self.arguments_after(Token::RParen, open);
-        self.depth -= 1;
-        let args = args?;
+        let args = self.arguments_after(Token::RParen, open)?;
         let end = self.tokens[self.pos - 1].span;
         let callee = Ident {
             name,
@@ -478,10 +529,7 @@ impl Parser<'_> {
     /// Comma-separated expressions up to `close`, the opening bracket just consumed.
     fn arguments(&mut self, close: Token) -> Parsed<Vec<ExprId>> {
         let open = self.tokens[self.pos - 1];
-        self.depth += 1;
-        let result = self.arguments_after(close, open);
-        self.depth -= 1;
-        result
+        self.arguments_after(close, open)
     }
 
     fn arguments_after(&mut self, close: Token, open: Lexeme) -> Parsed<Vec<ExprId>> {

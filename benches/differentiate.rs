@@ -1,0 +1,154 @@
+//! The whole differentiation pipeline from text (parse + lower + simplify + reverse-mode
+//! gradient + simplify, as `nabla grad` runs it), on the three families of the W2
+//! comparison (`benches/families.rs`), against the peer figures measured on this machine.
+//!
+//! `cargo bench --bench differentiate`. Criterion reports its own statistics; after it,
+//! `main` times each case again (median of [`REPETITIONS`]) and prints the comparison
+//! table.
+
+mod families;
+
+use criterion::{BenchmarkId, Criterion};
+use families::{Family, differentiate, source};
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+/// Repetitions of the summary's own timing.
+const REPETITIONS: usize = 30;
+
+/// One benchmarked case and the peers' figures for it (measured on this machine by
+/// `/work/shared/bench/peers/w2_symbolic.py`).
+struct Case {
+    family: Family,
+    n: usize,
+    /// CasADi SX `gradient` + `Function` build, seconds (measured at n = 100 only).
+    casadi_s: Option<f64>,
+    /// CasADi's gradient nodes / function nodes (at n = 100).
+    casadi_ratio: Option<f64>,
+    /// SymPy `diff` by every param, seconds.
+    sympy_s: f64,
+    /// Whether `sympy_s` is only a lower bound (the run was stopped).
+    sympy_lower_bound: bool,
+}
+
+const CASES: [Case; 4] = [
+    Case {
+        family: Family::Nested,
+        n: 20,
+        casadi_s: None,
+        casadi_ratio: None,
+        sympy_s: 60.0,
+        sympy_lower_bound: true,
+    },
+    Case {
+        family: Family::Nested,
+        n: 100,
+        casadi_s: Some(0.40e-3),
+        casadi_ratio: Some(2.98),
+        sympy_s: 60.0, // already over 60 s at n = 20
+        sympy_lower_bound: true,
+    },
+    Case {
+        family: Family::Sigmoid,
+        n: 100,
+        casadi_s: Some(1.0e-3),
+        casadi_ratio: Some(1.34),
+        sympy_s: 0.74,
+        sympy_lower_bound: false,
+    },
+    Case {
+        family: Family::Mlp,
+        n: 100,
+        casadi_s: Some(4.4e-3),
+        casadi_ratio: Some(2.54),
+        sympy_s: 33.7,
+        sympy_lower_bound: false,
+    },
+];
+
+fn bench(c: &mut Criterion) {
+    let mut group = c.benchmark_group("text to simplified gradient");
+    group
+        .sample_size(20)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(3));
+    for case in &CASES {
+        let text = source(case.family, case.n);
+        group.bench_with_input(
+            BenchmarkId::new(case.family.name(), case.n),
+            &text,
+            |b, text| b.iter(|| differentiate(black_box(text))),
+        );
+    }
+    group.finish();
+}
+
+fn median_seconds(text: &str) -> f64 {
+    let mut times: Vec<f64> = (0..REPETITIONS)
+        .map(|_| {
+            let start = Instant::now();
+            black_box(differentiate(black_box(text)));
+            start.elapsed().as_secs_f64()
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    times[REPETITIONS / 2]
+}
+
+fn milliseconds(seconds: f64) -> String {
+    format!("{:.3} ms", seconds * 1e3)
+}
+
+fn summary() {
+    println!(
+        "\nW2: text -> simplified gradient (median of {REPETITIONS}), peers measured on this machine"
+    );
+    println!(
+        "{:<8} {:>4} {:>11} {:>10} {:>8} {:>9} {:>10} {:>12} {:>12}",
+        "family",
+        "n",
+        "nabla",
+        "CasADi",
+        "speedup",
+        "SymPy",
+        "speedup",
+        "nabla nodes",
+        "CasADi nodes"
+    );
+    for case in &CASES {
+        let text = source(case.family, case.n);
+        let seconds = median_seconds(&text);
+        let d = differentiate(&text);
+        let ratio = d.gradient_nodes() as f64 / d.function_nodes() as f64;
+        let (casadi, casadi_speedup) = match case.casadi_s {
+            Some(s) => (milliseconds(s), format!("{:.1}x", s / seconds)),
+            None => ("-".to_string(), "-".to_string()),
+        };
+        let bound = if case.sympy_lower_bound { ">" } else { "" };
+        let sympy = format!("{bound}{} s", case.sympy_s);
+        let sympy_speedup = format!("{bound}{:.0}x", case.sympy_s / seconds);
+        let casadi_ratio = case
+            .casadi_ratio
+            .map_or("-".to_string(), |r| format!("{r:.2}"));
+        println!(
+            "{:<8} {:>4} {:>11} {:>10} {:>8} {:>9} {:>10} {:>12} {:>12}",
+            case.family.name(),
+            case.n,
+            milliseconds(seconds),
+            casadi,
+            casadi_speedup,
+            sympy,
+            sympy_speedup,
+            format!("{ratio:.2}"),
+            casadi_ratio
+        );
+    }
+    println!("(speedup = peer time / nabla time; nodes = gradient nodes / function nodes)");
+}
+
+fn main() {
+    let mut criterion = Criterion::default().configure_from_args();
+    bench(&mut criterion);
+    criterion.final_summary();
+    summary();
+}
