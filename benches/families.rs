@@ -162,8 +162,8 @@ impl Differentiated {
     }
 }
 
-/// The whole pipeline from text: parse, lower, simplify the objective, reverse-mode
-/// gradient by every param, simplify the gradient.
+/// The whole pipeline from text, as `nabla grad` runs it: parse, lower (which folds and
+/// recognises the written-out sigmoid), reverse-mode gradient by every param, simplify.
 pub fn differentiate(text: &str) -> Differentiated {
     let mut sources = Sources::new();
     let id = sources.add("family.nabla", text);
@@ -178,8 +178,7 @@ pub fn differentiate(text: &str) -> Differentiated {
         .node;
     let vars: Vec<VarId> = program.params.iter().map(|p| p.var).collect();
     let graph = &mut program.graph;
-    let simple = nabla::simplify::simplify_one(graph, objective);
-    let raw = nabla::ad::gradient(graph, simple, &vars);
+    let raw = nabla::ad::gradient(graph, objective, &vars);
     let gradient = nabla::simplify::simplify(graph, &raw);
     Differentiated {
         program,

@@ -23,26 +23,30 @@ pub fn derivative(g: &mut Graph, of: NodeId, var: VarId) -> NodeId {
 pub fn gradient(g: &mut Graph, output: NodeId, wrt: &[VarId]) -> Vec<NodeId> {
     let order = g.reachable(&[output]);
     let needed = depends_on_any(g, &order, wrt);
-    let mut contributions: HashMap<NodeId, Vec<NodeId>> = HashMap::new();
-    contributions.insert(output, vec![g.int(1)]);
-    let mut adjoints: HashMap<NodeId, NodeId> = HashMap::new();
+    // Dense tables indexed by node id: the backward pass touches each node once.
+    let size = output.index() + 1;
+    let mut contributions: Vec<Vec<NodeId>> = vec![Vec::new(); size];
+    let mut adjoints: Vec<Option<NodeId>> = vec![None; size];
+    contributions[output.index()].push(g.int(1));
     for &id in order.iter().rev() {
-        let Some(parts) = contributions.remove(&id) else {
+        let parts = std::mem::take(&mut contributions[id.index()]);
+        if parts.is_empty() {
             continue;
-        };
+        }
         let adjoint = add_all(g, &parts);
-        adjoints.insert(id, adjoint);
+        adjoints[id.index()] = Some(adjoint);
         for (operand, local) in backward_step(g, id, adjoint) {
-            if needed.contains(&operand) {
+            if needed[operand.index()] {
                 let flow = into_shape(g, id, operand, local);
-                contributions.entry(operand).or_default().push(flow);
+                contributions[operand.index()].push(flow);
             }
         }
     }
     wrt.iter()
         .map(|&v| {
             let node = g.add(Op::Var(v), None);
-            adjoints.get(&node).copied().unwrap_or_else(|| g.int(0))
+            let adjoint = adjoints.get(node.index()).copied().flatten();
+            adjoint.unwrap_or_else(|| g.int(0))
         })
         .collect()
 }
@@ -73,7 +77,7 @@ pub fn tangent(g: &mut Graph, output: NodeId, var: VarId) -> NodeId {
     let needed = depends_on_any(g, &order, &[var]);
     let mut tangents: HashMap<NodeId, NodeId> = HashMap::new();
     for &id in &order {
-        if !needed.contains(&id) {
+        if !needed[id.index()] {
             continue;
         }
         let t = match g.op(id) {
@@ -108,7 +112,7 @@ fn backward_step(g: &mut Graph, id: NodeId, adjoint: NodeId) -> Vec<(NodeId, Nod
         }
         _ => rules::local_partials(g, id)
             .into_iter()
-            .map(|(operand, partial)| (operand, g.binary(BinOp::Mul, adjoint, partial)))
+            .map(|(operand, partial)| (operand, product(g, adjoint, partial)))
             .collect(),
     }
 }
@@ -125,6 +129,15 @@ fn into_shape(g: &mut Graph, user: NodeId, operand: NodeId, flow: NodeId) -> Nod
     }
 }
 
+/// `adjoint * partial`, with a constant factor written first (`2*x`, not `x*2`).
+fn product(g: &mut Graph, adjoint: NodeId, partial: NodeId) -> NodeId {
+    if g.op(partial).constant().is_some() {
+        g.binary(BinOp::Mul, partial, adjoint)
+    } else {
+        g.binary(BinOp::Mul, adjoint, partial)
+    }
+}
+
 fn add_all(g: &mut Graph, parts: &[NodeId]) -> NodeId {
     let mut iter = parts.iter().copied();
     let Some(first) = iter.next() else {
@@ -133,21 +146,19 @@ fn add_all(g: &mut Graph, parts: &[NodeId]) -> NodeId {
     iter.fold(first, |total, part| g.binary(BinOp::Add, total, part))
 }
 
-/// The nodes among `order` that depend on any of `vars`.
-fn depends_on_any(
-    g: &Graph,
-    order: &[NodeId],
-    vars: &[VarId],
-) -> std::collections::HashSet<NodeId> {
-    let mut needed = std::collections::HashSet::new();
+/// Which nodes (by id, up to the last of `order`) depend on any of `vars`.
+fn depends_on_any(g: &Graph, order: &[NodeId], vars: &[VarId]) -> Vec<bool> {
+    let size = order.last().map_or(0, |n| n.index() + 1);
+    let mut target = vec![false; vars.iter().map(|v| v.index() + 1).max().unwrap_or(0)];
+    for v in vars {
+        target[v.index()] = true;
+    }
+    let mut needed = vec![false; size];
     for &id in order {
-        let hit = match g.op(id) {
-            Op::Var(v) => vars.contains(&v),
-            op => op.operands().any(|o| needed.contains(&o)),
+        needed[id.index()] = match g.op(id) {
+            Op::Var(v) => target.get(v.index()).copied().unwrap_or(false),
+            op => op.operands().any(|o| needed[o.index()]),
         };
-        if hit {
-            needed.insert(id);
-        }
     }
     needed
 }

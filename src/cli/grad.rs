@@ -70,8 +70,7 @@ pub(super) fn run_grad(session: &mut Session, args: &GradArgs) -> i32 {
     };
     let graph = &mut program.graph;
     let function_nodes = graph.reachable(&[objective]).len();
-    let simple = crate::simplify::simplify_one(graph, objective);
-    let raw = crate::ad::gradient(graph, simple, &wrt);
+    let raw = crate::ad::gradient(graph, objective, &wrt);
     let gradient = crate::simplify::simplify(graph, &raw);
     let gradient_nodes = graph.reachable(&gradient).len();
     let mut roots = vec![objective];

@@ -4,7 +4,7 @@ use super::fold;
 use super::node::*;
 use crate::syntax::{Number, Span};
 use petgraph::graph::{DiGraph, NodeIndex};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// A hash-consed computation graph: equal sub-expressions are one node.
 ///
@@ -17,6 +17,8 @@ pub struct Graph {
     nodes: DiGraph<Node, ()>,
     memo: HashMap<Op, NodeId, foldhash::fast::RandomState>,
     vars: Vec<Var>,
+    /// Function parameters: private variables that no name lookup finds.
+    locals: HashSet<VarId>,
     columns: Vec<Vec<Number>>,
 }
 
@@ -69,24 +71,40 @@ impl Graph {
             .map(|(i, v)| (VarId(i as u32), v))
     }
 
-    /// The variable called `name`, if declared.
+    /// The variable called `name`, if declared (function parameters are not found).
     pub fn find_var(&self, name: &str) -> Option<VarId> {
-        self.vars().find(|(_, v)| v.name == name).map(|(id, _)| id)
+        self.vars()
+            .find(|(id, v)| v.name == name && !self.locals.contains(id))
+            .map(|(id, _)| id)
     }
 
     /// Declares a variable (or returns the existing one of that name and kind) and its node.
     pub fn var_node(&mut self, name: &str, kind: VarKind, span: Option<Span>) -> NodeId {
-        let id = match self.find_var(name) {
-            Some(id) if self.vars[id.index()].kind == kind => id,
-            _ => {
-                self.vars.push(Var {
-                    name: name.to_string(),
-                    kind,
-                });
-                VarId(self.vars.len() as u32 - 1)
-            }
+        let existing = self
+            .vars()
+            .find(|(id, v)| v.name == name && v.kind == kind && !self.locals.contains(id));
+        let id = match existing {
+            Some((id, _)) => id,
+            None => self.new_var(name, kind),
         };
         self.add(Op::Var(id), span)
+    }
+
+    /// Declares a function's parameter: a new free variable of its own, never shared
+    /// with another of the same name (so a call's substitution cannot capture a free
+    /// name that a global definition in the body uses), and its node.
+    pub fn local_var_node(&mut self, name: &str, span: Option<Span>) -> NodeId {
+        let id = self.new_var(name, VarKind::Free);
+        self.locals.insert(id);
+        self.add(Op::Var(id), span)
+    }
+
+    fn new_var(&mut self, name: &str, kind: VarKind) -> VarId {
+        self.vars.push(Var {
+            name: name.to_string(),
+            kind,
+        });
+        VarId(self.vars.len() as u32 - 1)
     }
 
     /// The values of a vector literal.
@@ -125,6 +143,10 @@ impl Graph {
     /// exactly (in decimal) and the identities `x+0`, `x*1`, `x*0`, `--x`, `x^1` fold
     /// away, so a symbolic zero never grows a derivative. `span` is kept for a new node.
     pub fn add(&mut self, op: Op, span: Option<Span>) -> NodeId {
+        let op = match op {
+            Op::Const(c) => Op::Const(c.normalized()),
+            other => other,
+        };
         let op = match fold::fold(self, op) {
             fold::Folded::Node(id) => return id,
             fold::Folded::Op(op) => op,

@@ -48,6 +48,9 @@ fn constant(d: Decimal) -> Op {
 }
 
 fn fold_once(graph: &Graph, op: Op) -> Option<Folded> {
+    if let Some(z) = sigmoid_argument(graph, op) {
+        return Some(Folded::Op(Op::Unary(Func::Sigmoid, z)));
+    }
     match op {
         Op::Unary(func, a) => fold_unary(graph, func, a),
         Op::Binary(bin, a, b) => {
@@ -60,6 +63,32 @@ fn fold_once(graph: &Graph, op: Op) -> Option<Folded> {
         }
         _ => None,
     }
+}
+
+/// `z` when `op` is `1/(1 + exp(-z))` (or `1/(exp(-z) + 1)`): the logistic function
+/// written out, as in the seed's sigmoid neuron. Recognising it gives the derivative
+/// `f*(1 - f)` and an evaluation that does not overflow for large negative `z`.
+fn sigmoid_argument(graph: &Graph, op: Op) -> Option<NodeId> {
+    let Op::Binary(BinOp::Div, one, denominator) = op else {
+        return None;
+    };
+    let Op::Binary(BinOp::Add, a, b) = graph.op(denominator) else {
+        return None;
+    };
+    let exponential = if is_value(graph, a, 1) {
+        b
+    } else if is_value(graph, b, 1) {
+        a
+    } else {
+        return None;
+    };
+    let Op::Unary(Func::Exp, argument) = graph.op(exponential) else {
+        return None;
+    };
+    let Op::Unary(Func::Neg, z) = graph.op(argument) else {
+        return None;
+    };
+    is_value(graph, one, 1).then_some(z)
 }
 
 fn fold_unary(graph: &Graph, func: Func, a: NodeId) -> Option<Folded> {
@@ -96,12 +125,17 @@ fn fold_identity(graph: &Graph, bin: BinOp, a: NodeId, b: NodeId) -> Option<Fold
         BinOp::Mul if is(b, -1) => neg(a),
         BinOp::Div if is(b, 1) => Folded::Node(a),
         BinOp::Div if is(b, -1) => neg(a),
-        BinOp::Div if is(a, 0) && !is(b, 0) => zero(),
+        // Only by a non-zero constant: `0/b` for a `b` that may be 0 is no identity.
+        BinOp::Div if is(a, 0) && nonzero_constant(graph, b) => zero(),
         BinOp::Pow if is(b, 1) => Folded::Node(a),
         BinOp::Pow if is(b, 0) => Folded::Op(constant(Decimal::ONE)),
         _ => return None,
     };
     Some(folded)
+}
+
+fn nonzero_constant(graph: &Graph, id: NodeId) -> bool {
+    graph.op(id).constant().is_some_and(|c| c.value() != 0.0)
 }
 
 /// `x op y` in decimal when the result is exact, else `None`. Exact means at most 28

@@ -437,7 +437,8 @@ mod tests {
     #[test]
     fn fractions_products_powers() {
         check_all(&[
-            ("1/(1 + exp(-z))", r"\frac{1}{1 + e^{-z}}"),
+            ("1/(2 + exp(-z))", r"\frac{1}{2 + e^{-z}}"),
+            ("1/(1 + exp(-z))", r"\sigma\left(z\right)"),
             ("w*x + b", r"w \cdot x + b"),
             ("(a + b)^2", r"\left(a + b\right)^{2}"),
             ("(a/b)^2", r"\left(\frac{a}{b}\right)^{2}"),

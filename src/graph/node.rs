@@ -207,10 +207,27 @@ impl PartialEq for Constant {
 impl Eq for Constant {}
 
 impl Hash for Constant {
+    /// Hashes the decimal's digits and scale directly (normalising here would cost more
+    /// than the rest of hash-consing): equal constants with different scales (`2.50`,
+    /// `2.5`) hash apart but still compare equal, and the graph only creates normalised
+    /// constants (see [`Constant::normalized`]), so a lookup finds them.
     fn hash<H: Hasher>(&self, state: &mut H) {
         match self.0.exact {
-            Some(d) => d.normalize().hash(state),
+            Some(d) => (d.mantissa(), d.scale()).hash(state),
             None => self.0.value.to_bits().hash(state),
+        }
+    }
+}
+
+impl Constant {
+    /// The same constant with its decimal in lowest terms (`2.50` becomes `2.5`).
+    pub fn normalized(self) -> Constant {
+        match self.0.exact {
+            Some(d) if d.scale() > 0 => Constant(Number {
+                exact: Some(d.normalize()),
+                ..self.0
+            }),
+            _ => self,
         }
     }
 }

@@ -4,7 +4,7 @@ use super::lower::{Lowerer, Symbol};
 use super::names::order;
 use super::{Check, Definition, Minimize, OptionValue};
 use crate::error::{Error, ErrorKind};
-use crate::graph::{Op, Shape, VarKind};
+use crate::graph::{Op, Shape};
 use crate::syntax::{ExprId, ExprKind, Ident, Method, StmtKind};
 use std::collections::HashMap;
 
@@ -94,10 +94,7 @@ impl Lowerer<'_> {
                 let mut locals = HashMap::new();
                 let mut vars = Vec::new();
                 for p in params {
-                    let node = self
-                        .program
-                        .graph
-                        .var_node(&p.name, VarKind::Free, Some(p.span));
+                    let node = self.program.graph.local_var_node(&p.name, Some(p.span));
                     let Op::Var(var) = self.program.graph.op(node) else {
                         continue;
                     };

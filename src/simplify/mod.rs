@@ -12,7 +12,6 @@ mod rules;
 pub use rules::{RULES, Rule};
 
 use crate::graph::{Graph, NodeId, Op};
-use std::collections::HashMap;
 
 /// How many passes at most (each is linear in the graph; a handful reach the fixed point).
 const MAX_PASSES: usize = 8;
@@ -38,16 +37,22 @@ pub fn simplify_one(graph: &mut Graph, root: NodeId) -> NodeId {
 }
 
 fn pass(graph: &mut Graph, roots: &[NodeId]) -> Vec<NodeId> {
-    let mut rebuilt: HashMap<NodeId, NodeId> = HashMap::new();
-    for id in graph.reachable(roots) {
+    let order = graph.reachable(roots);
+    let mut rebuilt: Vec<Option<NodeId>> = vec![None; order.last().map_or(0, |n| n.index() + 1)];
+    for id in order {
         let node = graph.node(id).clone();
-        let map = |n: NodeId| rebuilt.get(&n).copied().unwrap_or(n);
+        let map = |n: NodeId| rebuilt[n.index()].unwrap_or(n);
         let op = match node.op {
             Op::Unary(f, a) => Op::Unary(f, map(a)),
             Op::Binary(b, x, y) => Op::Binary(b, map(x), map(y)),
             leaf => leaf,
         };
-        let mut new = graph.add(op, node.span);
+        // With its operands unchanged the node is already folded: only the rules remain.
+        let mut new = if op == node.op {
+            id
+        } else {
+            graph.add(op, node.span)
+        };
         for _ in 0..MAX_REWRITES_PER_NODE {
             match rules::rewrite(graph, new) {
                 Some(next) if next != new => new = next,
@@ -55,11 +60,11 @@ fn pass(graph: &mut Graph, roots: &[NodeId]) -> Vec<NodeId> {
             }
         }
         if new != id {
-            rebuilt.insert(id, new);
+            rebuilt[id.index()] = Some(new);
         }
     }
     roots
         .iter()
-        .map(|r| rebuilt.get(r).copied().unwrap_or(*r))
+        .map(|r| rebuilt[r.index()].unwrap_or(*r))
         .collect()
 }

@@ -15,10 +15,6 @@ pub struct Rule {
 /// Every rule, tried in this order.
 pub const RULES: &[Rule] = &[
     Rule {
-        name: "1/(1 + exp(-z)) => sigmoid(z)",
-        apply: sigmoid_pattern,
-    },
-    Rule {
         name: "x - x => 0",
         apply: subtract_self,
     },
@@ -35,7 +31,7 @@ pub const RULES: &[Rule] = &[
         apply: pull_negation,
     },
     Rule {
-        name: "x*c => c*x, c1*(c2*x) => (c1*c2)*x",
+        name: "c1*(c2*x) => (c1*c2)*x",
         apply: constants_first,
     },
     Rule {
@@ -84,27 +80,6 @@ fn negated(graph: &Graph, id: NodeId) -> Option<NodeId> {
         Op::Unary(Func::Neg, a) => Some(a),
         _ => None,
     }
-}
-
-fn sigmoid_pattern(g: &mut Graph, id: NodeId) -> Option<NodeId> {
-    let Op::Binary(BinOp::Div, one, denominator) = g.op(id) else {
-        return None;
-    };
-    let Op::Binary(BinOp::Add, a, b) = g.op(denominator) else {
-        return None;
-    };
-    let exponential = if is_int(g, a, 1) {
-        b
-    } else if is_int(g, b, 1) {
-        a
-    } else {
-        return None;
-    };
-    let Op::Unary(Func::Exp, argument) = g.op(exponential) else {
-        return None;
-    };
-    let z = negated(g, argument)?;
-    is_int(g, one, 1).then(|| g.unary(Func::Sigmoid, z))
 }
 
 fn subtract_self(g: &mut Graph, id: NodeId) -> Option<NodeId> {
@@ -159,9 +134,6 @@ fn constants_first(g: &mut Graph, id: NodeId) -> Option<NodeId> {
     let Op::Binary(BinOp::Mul, a, b) = g.op(id) else {
         return None;
     };
-    if exact(g, b).is_some() && exact(g, a).is_none() {
-        return Some(g.binary(BinOp::Mul, b, a));
-    }
     let c1 = exact(g, a)?;
     let Op::Binary(BinOp::Mul, inner_a, inner_b) = g.op(b) else {
         return None;
