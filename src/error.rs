@@ -209,6 +209,12 @@ pub enum ErrorKind {
         /// Its length.
         second_len: usize,
     },
+    /// A data column without rows (`data x = []`, or a CSV file with only a header).
+    #[error("the data column `{name}` has no rows")]
+    EmptyColumn {
+        /// The column.
+        name: String,
+    },
     /// `param w ~ cauchy(0, 1)`: only `normal` and `uniform` exist.
     #[error("unknown distribution `{name}`")]
     UnknownDistribution {

@@ -1,17 +1,25 @@
 //! Invariants over random input (STYLE "Tests"): printing parses back to the same
-//! values, AD agrees with central differences, and no input makes the library panic.
+//! graph, AD agrees with central differences, and no input makes the library panic.
 //!
 //! - Print/parse round trip: random expression text over `x, y, z` is lowered and
-//!   printed; the printed text lowers and prints to the same text (a fixed point), and
-//!   both nodes evaluate to the same f64 bits (or both to a domain error). The same
-//!   again through `print_shared(..).as_definitions(..)`, temporaries and all.
-//! - AD against central differences: first derivatives (reverse and forward mode) and
-//!   second derivatives (pure and mixed) of random smooth expressions in `x, y`.
-//! - Never panics: random bytes and random token soup give `Ok` or `Err`, and what
-//!   loads evaluates, prints and differentiates without panicking.
-//! - Extreme inputs (plain tests): deep nesting, a 100,000-term sum, long definition
-//!   chains, stray bytes; each is an error or a correct answer, quickly, without
-//!   overflowing the stack.
+//!   printed; the printed text lowers to the same tree (exact constants included) and
+//!   prints to the same text (a fixed point), and both evaluate to the same f64 bits
+//!   (or both to a domain error) at random points. The same again through
+//!   `print_shared(..).as_definitions(..)`, temporaries that use temporaries and all.
+//! - AD against central differences: first derivatives (reverse and forward mode, and
+//!   the language's `d(f)/d(x)`) and second derivatives (pure and mixed) of random
+//!   smooth expressions in `x, y`; and in a model with a data column, the gradient of
+//!   `sum(f)` / `mean(f)` by the params and by each row of the data, and the per-row
+//!   derivative of `f`.
+//! - Never panics: random bytes, random token soup and random programs of
+//!   well-formed statements give `Ok` or `Err`, and what loads evaluates, prints and
+//!   differentiates without panicking.
+//! - Extreme inputs (plain tests): deep nesting, a 100,000-term sum, a 100,000-long
+//!   chain of definitions and a cycle through all of it, stray bytes; each is an
+//!   error or a correct answer, quickly, without overflowing the stack.
+//! - Regressions the properties found, as plain tests.
+//!
+//! Each property runs proptest's default 256 cases (`PROPTEST_CASES=10000` for more).
 
 use nabla::error::{ErrorKind, Errors};
 use nabla::eval::{Bindings, DomainError, Value, evaluate};
@@ -19,6 +27,7 @@ use nabla::graph::{NodeId, Op, VarId, VarKind, print_expr, print_shared};
 use nabla::program::{LoadOptions, Program};
 use nabla::syntax::{NumberError, Sources, SyntaxErrorKind};
 use proptest::prelude::*;
+use std::collections::HashMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -87,6 +96,28 @@ fn eval_at(program: &Program, node: NodeId, point: &[f64]) -> Result<f64, Domain
     }
 }
 
+/// The tree under `root` as an S-expression of operators (exact constants by their
+/// decimal, others by their bits): equal for two graphs exactly when the trees are.
+fn structure(graph: &nabla::graph::Graph, root: NodeId) -> String {
+    let mut text: HashMap<NodeId, String> = HashMap::new();
+    for id in graph.reachable(&[root]) {
+        let s = match graph.op(id) {
+            Op::Const(c) => match c.exact() {
+                Some(d) => d.normalize().to_string(),
+                None => format!("f64:{:#x}", c.value().to_bits()),
+            },
+            Op::Pi => "pi".into(),
+            Op::Euler => "e".into(),
+            Op::Var(v) => graph.var(v).name.clone(),
+            Op::Column(c) => format!("{:?}", graph.column(c)),
+            Op::Unary(f, a) => format!("({f:?} {})", text[&a]),
+            Op::Binary(op, a, b) => format!("({op:?} {} {})", text[&a], text[&b]),
+        };
+        text.insert(id, s);
+    }
+    text.remove(&root).unwrap_or_default()
+}
+
 /// Same f64 bits, or a domain error on both sides.
 fn same_value(
     a: &Result<f64, DomainError>,
@@ -118,10 +149,6 @@ fn number() -> impl Strategy<Value = String> {
     ]
 }
 
-fn name() -> impl Strategy<Value = String> {
-    prop::sample::select(NAMES.to_vec()).prop_map(String::from)
-}
-
 /// An operand, bare or in parentheses (bare operands regroup, which is fine: the
 /// text only has to parse).
 fn operand(text: String, parens: bool) -> String {
@@ -131,8 +158,18 @@ fn operand(text: String, parens: bool) -> String {
 /// Random expression text over `x, y, z`: numbers, unary minus, `+ - * / ^` with small
 /// integer exponents, calls of the common built-ins, and parentheses.
 fn expression() -> impl Strategy<Value = String> {
-    let leaf = prop_oneof![number(), name()];
-    leaf.prop_recursive(5, 48, 3, |inner| {
+    expression_over(&NAMES, 5, 48)
+}
+
+/// Expressions over numbers and the names `names`, `depth` deep.
+fn expression_over(
+    names: &'static [&'static str],
+    depth: u32,
+    size: u32,
+) -> impl Strategy<Value = String> + Clone {
+    let names = prop::sample::select(names.to_vec()).prop_map(String::from);
+    let leaf = prop_oneof![number(), names];
+    leaf.prop_recursive(depth, size, 3, |inner| {
         let ops = prop::sample::select(vec!["+", "-", "*", "/", " + ", " - ", " * ", " / "]);
         let unary = prop::sample::select(vec![
             "exp", "ln", "sin", "cos", "tanh", "sigmoid", "sqrt", "abs",
@@ -150,26 +187,88 @@ fn expression() -> impl Strategy<Value = String> {
             2 => (unary, inner.clone()).prop_map(|(f, a)| format!("{f}({a})")),
             1 => (prop::sample::select(vec!["max", "min"]), inner.clone(), inner.clone())
                 .prop_map(|(f, a, b)| format!("{f}({a}, {b})")),
-            1 => inner.prop_map(|a| format!("({a})")),
+            1 => inner.clone().prop_map(|a| format!("({a})")),
+            // The same sub-expression twice: hash-consing shares it.
+            1 => (inner, prop::sample::select(vec!["+", "*", "/"]))
+                .prop_map(|(a, op)| format!("({a}){op}({a})")),
         ]
     })
 }
 
+/// Expressions with shared parts nested in each other: `P` is a call, `Q` an expression
+/// that uses `P`, `R` a call of its own; the whole uses each of them twice, so
+/// `print_shared` has temporaries that depend on temporaries and temporaries that do
+/// not (and the random parts may share more).
+fn shared_expression() -> impl Strategy<Value = String> {
+    let calls = || prop::sample::select(vec!["sin", "exp", "abs", "sigmoid", "sqrt"]);
+    let ops = || prop::sample::select(vec!["+", "-", "*", "/"]);
+    (
+        (calls(), expression_over(&NAMES, 3, 12)),
+        (
+            calls(),
+            expression_over(&["x", "y", "z", "P"], 3, 12),
+            ops(),
+        ),
+        (calls(), expression_over(&NAMES, 3, 12), ops()),
+        (
+            expression_over(&["x", "y", "z", "P", "Q", "R"], 4, 24),
+            ops(),
+            ops(),
+            ops(),
+        ),
+    )
+        .prop_map(|((f, p), (g, q, o1), (h, r, o2), (whole, o3, o4, o5))| {
+            let p = format!("{f}({p})");
+            let q = format!("{g}(({q}){o1}P)").replace('P', &format!("({p})"));
+            let r = format!("{h}({r})");
+            format!("({whole}){o3}Q{o4}(P{o5}Q){o3}(R{o2}R)")
+                .replace('Q', &format!("({q})"))
+                .replace('P', &format!("({p})"))
+                .replace('R', &format!("({r})"))
+        })
+}
+
+fn any_expression() -> impl Strategy<Value = String> {
+    prop_oneof![expression(), shared_expression()]
+}
+
 /// Random smooth expression text in `x, y`, defined everywhere: `exp sin cos tanh
-/// sigmoid`, `+ - *`, squares and cubes, and division by `1 + u^2`.
+/// sigmoid`, `+ - *`, squares and cubes, and division by `1 + u^2`; and, less often,
+/// the other built-ins on arguments inside their domains (`ln(1 + u^2)`,
+/// `asin(0.5*sin(u))`, `(1 + u^2)^v`, ...).
 fn smooth_expression() -> impl Strategy<Value = String> {
+    smooth_over(&["x", "y"])
+}
+
+fn smooth_over(names: &'static [&'static str]) -> impl Strategy<Value = String> {
     let leaf = prop_oneof![
-        2 => prop::sample::select(vec!["x", "y"]).prop_map(String::from),
+        2 => prop::sample::select(names.to_vec()).prop_map(String::from),
         1 => prop::sample::select(vec!["0.5", "2", "1.5", "3", "0.1"]).prop_map(String::from),
     ];
     leaf.prop_recursive(4, 24, 2, |inner| {
         let unary = prop::sample::select(vec!["exp", "sin", "cos", "tanh", "sigmoid", "-"]);
         let ops = prop::sample::select(vec!["+", "-", "*"]);
+        let guarded = prop::sample::select(vec![
+            "ln(1 + (U)^2)",
+            "log2(2 + sin(U))",
+            "log10(1 + exp(U))",
+            "sqrt(1 + (U)^2)",
+            "atan(U)",
+            "sinh(sin(U))",
+            "cosh(tanh(U))",
+            "softplus(U)",
+            "asin(0.5*sin(U))",
+            "acos(0.5*tanh(U))",
+            "tan(0.5*cos(U))",
+            "1/(2 + cos(U))",
+        ]);
         prop_oneof![
-            3 => (inner.clone(), ops, inner.clone()).prop_map(|(a, op, b)| format!("({a}) {op} ({b})")),
-            3 => (unary, inner.clone()).prop_map(|(f, a)| format!("{f}({a})")),
-            1 => (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a})/(1 + ({b})^2)")),
-            1 => (inner, prop::sample::select(vec![2, 3])).prop_map(|(a, k)| format!("({a})^{k}")),
+            6 => (inner.clone(), ops, inner.clone()).prop_map(|(a, op, b)| format!("({a}) {op} ({b})")),
+            6 => (unary, inner.clone()).prop_map(|(f, a)| format!("{f}({a})")),
+            2 => (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a})/(1 + ({b})^2)")),
+            2 => (inner.clone(), prop::sample::select(vec![2, 3])).prop_map(|(a, k)| format!("({a})^{k}")),
+            2 => (guarded, inner.clone()).prop_map(|(g, a)| g.replace('U', &a)),
+            1 => (inner.clone(), inner).prop_map(|(a, b)| format!("(1 + ({a})^2)^(sin({b}))")),
         ]
     })
 }
@@ -189,44 +288,50 @@ fn points() -> impl Strategy<Value = Vec<Vec<f64>>> {
 
 // ---- AD against central differences ----
 
-/// Central difference of `node` along coordinate `axis` at `point`, with the step
-/// `h = 1e-6 * max(1, |x|)`. Returns the difference and the largest |value| sampled
-/// (the scale of its rounding noise).
+/// Central differences of `f` along coordinate `axis` at `point` with the steps `h`
+/// and `2h`, `h = 1e-6 * max(1, |x|)`: returns `D(h)`, its truncation error estimated
+/// as `|D(h) - D(2h)|` (three times the Richardson estimate), and the largest |f|
+/// sampled (the scale of its rounding noise); `None` if `f` fails anywhere.
 fn central_difference(
-    program: &Program,
-    node: NodeId,
+    f: &impl Fn(&[f64]) -> Option<f64>,
     point: &[f64],
     axis: usize,
-) -> Option<(f64, f64)> {
+) -> Option<(f64, f64, f64)> {
     let h = 1e-6 * point[axis].abs().max(1.0);
-    let (mut up, mut down) = (point.to_vec(), point.to_vec());
-    up[axis] += h;
-    down[axis] -= h;
-    let f_up = eval_at(program, node, &up).ok()?;
-    let f_down = eval_at(program, node, &down).ok()?;
-    let difference = (f_up - f_down) / (up[axis] - down[axis]);
-    Some((difference, f_up.abs().max(f_down.abs())))
+    let mut scale = 0.0_f64;
+    let mut difference = |step: f64| -> Option<f64> {
+        let (mut up, mut down) = (point.to_vec(), point.to_vec());
+        up[axis] += step;
+        down[axis] -= step;
+        let (f_up, f_down) = (f(&up)?, f(&down)?);
+        scale = scale.max(f_up.abs()).max(f_down.abs());
+        Some((f_up - f_down) / (up[axis] - down[axis]))
+    };
+    let (fine, coarse) = (difference(h)?, difference(2.0 * h)?);
+    Some((fine, (fine - coarse).abs(), scale))
 }
 
-/// `exact` agrees with the central difference to 1e-5 relative and 1e-7 absolute,
-/// plus the difference's own rounding noise (`~1e-16 * |f| / h`, taken generously).
-fn agrees_with_difference(
-    program: &Program,
-    derivative: NodeId,
-    of: NodeId,
+/// `exact` (the AD derivative's value at `point`) agrees with the central difference
+/// of `f` to 1e-5 relative and 1e-7 absolute, plus the difference's own errors: its
+/// rounding noise (`~1e-16 * |f| / h`, taken generously) and its truncation error
+/// (which only matters where `f` oscillates fast, as `sin(exp(exp(x)))` does).
+/// `show` prints the derivative on failure.
+fn agrees(
+    exact: Option<f64>,
+    f: impl Fn(&[f64]) -> Option<f64>,
     point: &[f64],
     axis: usize,
     what: &str,
+    show: impl Fn() -> String,
 ) -> Result<(), TestCaseError> {
-    let (Ok(exact), Some((difference, scale))) = (
-        eval_at(program, derivative, point),
-        central_difference(program, of, point, axis),
-    ) else {
+    let (Some(exact), Some((difference, truncation, scale))) =
+        (exact, central_difference(&f, point, axis))
+    else {
         // Overflow near this point (nested `exp`): nothing to compare.
         return Ok(());
     };
     let noise = 1e-9 * scale;
-    let tolerance = 1e-5 * exact.abs().max(difference.abs()) + 1e-7 + noise;
+    let tolerance = 1e-5 * exact.abs().max(difference.abs()) + 1e-7 + noise + truncation;
     prop_assert!(
         (exact - difference).abs() <= tolerance,
         "{}: AD {} vs central difference {} at {:?} (tolerance {:e})\n  derivative: {}",
@@ -235,75 +340,63 @@ fn agrees_with_difference(
         difference,
         point,
         tolerance,
-        print_expr(&program.graph, derivative)
+        show()
     );
     Ok(())
+}
+
+/// [`agrees`] for nodes over the free names `x, y, z`.
+fn agrees_with_difference(
+    program: &Program,
+    derivative: NodeId,
+    of: NodeId,
+    point: &[f64],
+    axis: usize,
+    what: &str,
+) -> Result<(), TestCaseError> {
+    agrees(
+        eval_at(program, derivative, point).ok(),
+        |p| eval_at(program, of, p).ok(),
+        point,
+        axis,
+        what,
+        || print_expr(&program.graph, derivative),
+    )
+}
+
+/// The rows of the model programs of [`models_match_central_differences`].
+const ROWS: usize = 3;
+
+/// A model program's values at `point = [w, b, x1, x2, x3]`: params `w, b` and the data
+/// column `x`, in place of their values in the program.
+fn model_bindings(program: &Program, point: &[f64]) -> Bindings {
+    let mut bindings = program.bindings();
+    for p in &program.params {
+        let value = if p.name == "w" { point[0] } else { point[1] };
+        bindings.set(p.var, Value::Scalar(value));
+    }
+    for d in &program.data {
+        bindings.set(d.var, Value::Rows(point[2..].to_vec()));
+    }
+    bindings
+}
+
+/// Row `row` of `node` (a scalar is the same in every row) at `point`.
+fn model_value(program: &Program, node: NodeId, point: &[f64], row: usize) -> Option<f64> {
+    let values = evaluate(&program.graph, &model_bindings(program, point), &[node]).ok()?;
+    values.first().map(|v| v.at(row))
 }
 
 // ---- never panics ----
 
 /// Every token of the language, and some that are not, for token soup.
 fn token() -> impl Strategy<Value = &'static str> {
-    prop::sample::select(vec![
-        "param",
-        "data",
-        "from",
-        "check",
-        "minimize",
-        "by",
-        "wrt",
-        "=",
-        "(",
-        ")",
-        "[",
-        "]",
-        ",",
-        "d(",
-        ")/d(",
-        "d",
-        "1",
-        "2.5",
-        ".5",
-        "1e-3",
-        "0",
-        "1e999",
-        "x",
-        "y",
-        "w",
-        "b",
-        "f",
-        "loss",
-        "sum",
-        "mean",
-        "exp",
-        "ln",
-        "sqrt",
-        "sigmoid",
-        "max",
-        "pow",
-        "e",
-        "pi",
-        "gd",
-        "normal",
-        "uniform",
-        "rate",
-        "\n",
-        ";",
-        "#",
-        "\"",
-        "\"a.csv\"",
-        "^",
-        "-",
-        "+",
-        "*",
-        "/",
-        "~",
-        "\\",
-        "η",
-        "$",
-        "\0",
-        " ",
-    ])
+    const WORDS: &str = "param data from check minimize by wrt = ( ) [ ] , d( )/d( d 1 2.5 .5 \
+        1e-3 0 1e999 x y w b f loss sum mean exp ln sqrt sigmoid max pow e pi gd normal \
+        uniform rate ; # \" \"a.csv\" ^ - + * / ~ \\ η $";
+    let mut tokens: Vec<&'static str> = WORDS.split_whitespace().collect();
+    tokens.extend(["\n", "\0", " "]);
+    prop::sample::select(tokens)
 }
 
 fn token_soup() -> impl Strategy<Value = String> {
@@ -315,6 +408,70 @@ fn token_soup() -> impl Strategy<Value = String> {
                 .collect()
         },
     )
+}
+
+/// Expression text over the names of [`program_soup`]: its params, data, definitions
+/// and functions, built-ins, vectors and derivatives, all mixed without regard to
+/// shape, arity or order.
+fn program_expression() -> impl Strategy<Value = String> {
+    let names = prop::sample::select(vec!["w", "b", "x", "y", "f", "g", "loss", "a", "pi", "e"]);
+    let leaf = prop_oneof![number(), names.prop_map(String::from)];
+    leaf.prop_recursive(4, 24, 3, |inner| {
+        let calls = prop::sample::select(vec![
+            "sum", "mean", "exp", "ln", "sqrt", "sigmoid", "relu", "abs", "f", "g", "loss",
+        ]);
+        let wrt = prop::sample::select(vec!["w", "b", "x", "a", "f", "loss", "q"]);
+        prop_oneof![
+            3 => (inner.clone(), prop::sample::select(vec!["+", "-", "*", "/", "^"]), inner.clone())
+                .prop_map(|(a, op, b)| format!("({a}){op}({b})")),
+            2 => (calls, inner.clone()).prop_map(|(f, a)| format!("{f}({a})")),
+            1 => (prop::sample::select(vec!["max", "min", "pow", "f", "g"]), inner.clone(), inner.clone())
+                .prop_map(|(f, a, b)| format!("{f}({a}, {b})")),
+            1 => (inner.clone(), wrt).prop_map(|(a, v)| format!("d({a})/d({v})")),
+            1 => prop::collection::vec(inner, 0..4).prop_map(|items| format!("[{}]", items.join(", "))),
+        ]
+    })
+}
+
+/// Programs of random statements: every statement form of SPEC 1.2 with random
+/// expressions, names that may clash, and columns that may differ in length.
+fn program_soup() -> impl Strategy<Value = String> {
+    let name = || prop::sample::select(vec!["w", "b", "x", "y", "f", "g", "loss", "a"]);
+    let value = || program_expression();
+    let statement = prop_oneof![
+        (name(), value()).prop_map(|(n, v)| format!("param {n} = {v}")),
+        (
+            name(),
+            prop::sample::select(vec![
+                "normal(0, 1)",
+                "uniform(-1, 1)",
+                "normal(0, -1)",
+                "uniform(1)",
+                "beta(1, 2)"
+            ])
+        )
+            .prop_map(|(n, d)| format!("param {n} ~ {d}")),
+        (name(), prop::collection::vec(number(), 0..4))
+            .prop_map(|(n, v)| format!("data {n} = [{}]", v.join(", "))),
+        (name(), value()).prop_map(|(n, v)| format!("{n} = {v}")),
+        (name(), prop::collection::vec(name(), 0..3), value())
+            .prop_map(|(n, ps, v)| format!("{n}({}) = {v}", ps.join(", "))),
+        (value(), name(), value()).prop_map(|(f, w, v)| format!("check d({f})/d({w}) = {v}")),
+        (
+            value(),
+            prop::sample::select(vec!["", " wrt w", " wrt w, b", " wrt x"]),
+            prop::sample::select(vec![
+                "",
+                " by gd(rate = 0.1)",
+                " by gd(rate = auto, epochs = 2)",
+                " by adam"
+            ])
+        )
+            .prop_map(|(v, w, m)| format!("minimize {v}{w}{m}")),
+        value(),
+        Just("data x from \"missing.csv\"".to_string()),
+    ];
+    prop::collection::vec(statement, 0..8).prop_map(|statements| statements.join("\n"))
 }
 
 /// Loads `text` every way, and exercises whatever loads: evaluation of every node a
@@ -349,18 +506,22 @@ fn exercise(text: &str) {
 }
 
 proptest! {
-    // 256 cases each (proptest's default; `PROPTEST_CASES=10000` runs more).
     #![proptest_config(ProptestConfig::default())]
 
     /// Printing is a fixed point of print ∘ parse, and the printed text has the same
     /// values as the original.
     #[test]
-    fn printed_expressions_parse_back(text in expression(), points in points()) {
+    fn printed_expressions_parse_back(text in any_expression(), points in points()) {
         let (program, node) = lower_expression(&text).map_err(TestCaseError::fail)?;
         let printed = print_expr(&program.graph, node);
         let (reparsed, again) = lower_expression(&printed).map_err(TestCaseError::fail)?;
         let reprinted = print_expr(&reparsed.graph, again);
         prop_assert_eq!(&printed, &reprinted, "from {:?}", text);
+        prop_assert_eq!(
+            structure(&program.graph, node),
+            structure(&reparsed.graph, again),
+            "{:?} printed as {:?} parses to another tree", text, printed
+        );
         for point in &points {
             let original = eval_at(&program, node, point);
             let round_trip = eval_at(&reparsed, again, point);
@@ -372,16 +533,16 @@ proptest! {
     /// The same through `print_shared`: the program of temporaries and `result = ...`
     /// loads back, prints to the same program, and has the same values.
     #[test]
-    fn shared_printing_parses_back(text in expression(), points in points()) {
+    fn shared_printing_parses_back(text in any_expression(), points in points()) {
         let (program, node) = lower_expression(&text).map_err(TestCaseError::fail)?;
         let printed = print_shared(&program.graph, &[node]).as_definitions(&["result"]);
         let (reparsed, again) = lower_result(&printed).map_err(TestCaseError::fail)?;
         let reprinted = print_shared(&reparsed.graph, &[again]).as_definitions(&["result"]);
         prop_assert_eq!(&printed, &reprinted, "from {:?}", text);
         prop_assert_eq!(
-            print_expr(&program.graph, node),
-            print_expr(&reparsed.graph, again),
-            "inline forms differ; from {:?}", text
+            structure(&program.graph, node),
+            structure(&reparsed.graph, again),
+            "{:?} printed as {:?} parses to another tree", text, printed
         );
         for point in &points {
             let original = eval_at(&program, node, point);
@@ -416,6 +577,104 @@ proptest! {
             agrees_with_difference(&program, dxx, dx, point, 0, "d2/dx2")?;
             agrees_with_difference(&program, dxy, dx, point, 1, "d2/dxdy")?;
             agrees_with_difference(&program, dyy, dy, point, 1, "d2/dy2")?;
+            // Evaluating the nodes together gives what evaluating each alone does.
+            let roots = [dyy, f, dx, dy, forward_dx, dxx, dxy];
+            let mut bindings = Bindings::new(1);
+            bindings.set(x, Value::Scalar(point[0]));
+            bindings.set(y, Value::Scalar(point[1]));
+            if let Ok(together) = evaluate(&program.graph, &bindings, &roots) {
+                for (root, value) in roots.iter().zip(&together) {
+                    let alone = eval_at(&program, *root, point).map(Value::Scalar);
+                    prop_assert_eq!(alone.as_ref(), Ok(value));
+                }
+            }
+        }
+        // The language's `d(f)/d(x)` is the same derivative: the same nodes, so the
+        // same bits.
+        for (written, node) in [
+            (format!("d({text})/d(x)"), dx),
+            (format!("d(d({text})/d(x))/d(y)"), dxy),
+        ] {
+            let (derived, derived_node) = lower_expression(&written).map_err(TestCaseError::fail)?;
+            for point in &points {
+                same_value(&eval_at(&program, node, point), &eval_at(&derived, derived_node, point))
+                    .map_err(|e| TestCaseError::fail(format!("{e} at {point:?} for {written:?}")))?;
+            }
+        }
+    }
+
+    /// In a model with data, the gradient of `sum(f)` or `mean(f)` by the params and by
+    /// the data column (one entry per row), and the per-row derivative of `f` by a
+    /// param (forward mode), agree with central differences.
+    #[test]
+    fn models_match_central_differences(
+        body in smooth_over(&["w", "b", "x"]),
+        reduce in prop::sample::select(vec!["sum", "mean"]),
+        points in prop::collection::vec(prop::collection::vec(-2.0..2.0f64, 2 + ROWS), 1..3),
+    ) {
+        let text = format!(
+            "data x = [0.5, -1, 2]\nparam w = 1, b = -1\nf = {body}\nloss = {reduce}(f)\n\
+             loss_by_w = d(loss)/d(w)\nf_by_b = d(f)/d(b)\n"
+        );
+        let mut program = load(&text, false, false)
+            .map_err(|e| TestCaseError::fail(format!("{text:?} does not load: {e}")))?;
+        let node = |p: &Program, name: &str| p.definition(name).map(|d| d.node);
+        let (Some(f), Some(loss), Some(loss_by_w), Some(f_by_b)) = (
+            node(&program, "f"), node(&program, "loss"), node(&program, "loss_by_w"),
+            node(&program, "f_by_b"),
+        ) else {
+            return Err(TestCaseError::fail("a definition is missing"));
+        };
+        let vars: Vec<VarId> = ["w", "b", "x"]
+            .iter()
+            .map(|n| program.graph.find_var(n).ok_or_else(|| TestCaseError::fail(*n)))
+            .collect::<Result<_, _>>()?;
+        let gradient = nabla::ad::gradient(&mut program.graph, loss, &vars);
+        prop_assert_eq!(gradient[0], loss_by_w, "`d(loss)/d(w)` is the gradient's entry");
+        let show = |n: NodeId| print_expr(&program.graph, n);
+        for point in &points {
+            let value = |n: NodeId, row: usize| model_value(&program, n, point, row);
+            let loss_at = |p: &[f64]| model_value(&program, loss, p, 0);
+            agrees(value(gradient[0], 0), loss_at, point, 0, "d(loss)/d(w)", || show(gradient[0]))?;
+            agrees(value(gradient[1], 0), loss_at, point, 1, "d(loss)/d(b)", || show(gradient[1]))?;
+            for row in 0..ROWS {
+                let what = format!("d(loss)/d(x) in row {}", row + 1);
+                agrees(value(gradient[2], row), loss_at, point, 2 + row, &what, || show(gradient[2]))?;
+                let f_row = |p: &[f64]| model_value(&program, f, p, row);
+                let what = format!("d(f)/d(b) in row {}", row + 1);
+                agrees(value(f_by_b, row), f_row, point, 1, &what, || show(f_by_b))?;
+            }
+        }
+    }
+
+    /// Calling a function is substituting its arguments into its body: `f(x, y) = B`
+    /// then `f(A1, A2)` is the tree of `B` with `(A1)`, `(A2)` written in for `x`, `y`,
+    /// even where the arguments and a global definition the body uses mention free
+    /// names `x`, `y` of their own.
+    #[test]
+    fn calls_are_substitutions(
+        template in expression_over(&["X", "Y", "z", "c"], 4, 24),
+        global in expression_over(&NAMES, 3, 12),
+        first in expression_over(&NAMES, 3, 12),
+        second in expression_over(&NAMES, 3, 12),
+        points in points(),
+    ) {
+        let body = template.replace('X', "x").replace('Y', "y");
+        let called = format!("c = {global}\nf(x, y) = {body}\nresult = f({first}, {second})\n");
+        let written = template
+            .replace('X', &format!("({first})"))
+            .replace('Y', &format!("({second})"));
+        let written = format!("c = {global}\nresult = {written}\n");
+        let (program, node) = lower_result(&called).map_err(TestCaseError::fail)?;
+        let (expected, expected_node) = lower_result(&written).map_err(TestCaseError::fail)?;
+        prop_assert_eq!(
+            print_expr(&program.graph, node),
+            print_expr(&expected.graph, expected_node),
+            "{:?} is not {:?}", called, written
+        );
+        prop_assert_eq!(structure(&program.graph, node), structure(&expected.graph, expected_node));
+        for point in &points {
+            same_value(&eval_at(&program, node, point), &eval_at(&expected, expected_node, point))?;
         }
     }
 
@@ -428,6 +687,12 @@ proptest! {
     /// Nor do random strings of the language's own tokens.
     #[test]
     fn token_soup_never_panics(text in token_soup()) {
+        exercise(&text);
+    }
+
+    /// Nor do random programs of well-formed statements that mean nonsense.
+    #[test]
+    fn random_programs_never_panic(text in program_soup()) {
         exercise(&text);
     }
 }
@@ -555,4 +820,112 @@ fn empty_source_is_an_empty_program() {
         assert!(program.minimizes.is_empty() && program.expressions.is_empty());
         assert_eq!(program.graph.len(), 0);
     }
+}
+
+// ---- the generators, and regressions the properties found ----
+
+/// The round-trip generators are not vacuous: many expressions have temporaries that
+/// depend on temporaries, and some random programs load.
+#[test]
+fn generators_reach_the_interesting_cases() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+    let mut runner = TestRunner::deterministic();
+    let (mut nested, mut loaded) = (0, 0);
+    for _ in 0..200 {
+        let Ok(tree) = any_expression().new_tree(&mut runner) else {
+            continue;
+        };
+        let text = tree.current();
+        let (program, node) = lower_expression(&text).unwrap_or_else(|e| panic!("{e}"));
+        let printed = print_shared(&program.graph, &[node]);
+        let uses_temporary = |(_, expr): &(String, String)| {
+            printed
+                .temps
+                .iter()
+                .any(|(name, _)| expr.contains(name.as_str()))
+        };
+        nested += usize::from(printed.temps.iter().any(uses_temporary));
+        if let Ok(tree) = program_soup().new_tree(&mut runner) {
+            loaded += usize::from(load(&tree.current(), false, false).is_ok());
+        }
+    }
+    assert!(
+        nested >= 40,
+        "only {nested} of 200 expressions nest temporaries"
+    );
+    assert!(loaded >= 20, "only {loaded} of 200 random programs load");
+}
+
+/// A folded constant has the f64 of the literal it prints as (`Decimal::to_f64` was
+/// one ulp off for 0.9765^4 = 0.9092618934800625).
+#[test]
+fn folded_constants_have_the_literals_value() {
+    let value = |text: &str| {
+        let (program, node) = lower_expression(text).unwrap_or_else(|e| panic!("{e}"));
+        eval_at(&program, node, &[]).map(f64::to_bits)
+    };
+    assert_eq!(value("0.9765^4"), value("0.9092618934800625"));
+    assert_eq!(value("0.1 + 0.2"), value("0.3"));
+}
+
+/// Printing keeps every digit of an exact constant (`3.0590228625390625e-8`, not the
+/// f64's `3.059022862539063e-8`), and folding never makes a constant of more digits
+/// than a literal may have.
+#[test]
+fn exact_constants_print_back_exactly() {
+    for text in [
+        "(0.115^4)*(0.115^4)",
+        "9999999999999999999999999999*7",
+        "-(106.6^8)*600.6",
+    ] {
+        let (program, node) = lower_expression(text).unwrap_or_else(|e| panic!("{e}"));
+        let printed = print_expr(&program.graph, node);
+        let (reparsed, again) = lower_expression(&printed).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            structure(&program.graph, node),
+            structure(&reparsed.graph, again),
+            "{text} printed as {printed}"
+        );
+    }
+}
+
+/// `0/b` folds to 0 only for a non-zero constant `b`: `0/min(x, 0)` at x = 1 is a
+/// division by zero, in a function body as written out.
+#[test]
+fn zero_over_a_possible_zero_is_not_folded() {
+    let (program, node) = lower_expression("0/min(x, 0)").unwrap_or_else(|e| panic!("{e}"));
+    let error = eval_at(&program, node, &[1.0]).err().map(|e| e.kind);
+    assert_eq!(error, Some(nabla::eval::DomainKind::DivisionByZero));
+    let (program, node) =
+        lower_result("f(x) = 0/min(x, 0)\nresult = f(1)\n").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(print_expr(&program.graph, node), "0/0");
+    // An f64-only constant (no exact decimal) that is not zero still folds.
+    let (program, node) = lower_expression("0/1e-40").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(print_expr(&program.graph, node), "0");
+}
+
+/// A function's parameter is its own variable: a global definition that uses a free
+/// name of the same spelling is not captured by the call's substitution.
+#[test]
+fn function_parameters_do_not_capture_free_names() {
+    let (program, node) =
+        lower_result("c = x\nf(x) = x + c\nresult = f(y)\n").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(print_expr(&program.graph, node), "y + x");
+}
+
+/// Definitions are lowered in source order where dependencies allow, so temporaries
+/// keep their numbers through a second round trip.
+#[test]
+fn shared_printing_keeps_temporary_numbers() {
+    let text = "(sin(x) + sin(x))*(sin(x) + sin(x)) + cos(y)*cos(y)";
+    let (program, node) = lower_expression(text).unwrap_or_else(|e| panic!("{e}"));
+    let printed = print_shared(&program.graph, &[node]).as_definitions(&["result"]);
+    assert_eq!(
+        printed,
+        "t1 = sin(x)\nt2 = t1 + t1\nt3 = cos(y)\nresult = t2*t2 + t3*t3\n"
+    );
+    let (reparsed, again) = lower_result(&printed).unwrap_or_else(|e| panic!("{e}"));
+    let reprinted = print_shared(&reparsed.graph, &[again]).as_definitions(&["result"]);
+    assert_eq!(printed, reprinted);
 }

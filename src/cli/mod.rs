@@ -7,6 +7,7 @@
 
 mod eval;
 mod grad;
+mod graph;
 mod render;
 
 pub use render::{error_json, errors_json, render};
@@ -47,6 +48,12 @@ enum Command {
     ///   nabla diff "sin(x)^2*exp(x)" --wrt x
     ///   nabla diff "x^y" --wrt y --at x=2,y=3
     Diff(grad::DiffArgs),
+    /// The computation graph as Graphviz DOT (`--grad` adds the adjoint nodes).
+    ///
+    /// Examples:
+    ///   nabla graph examples/sigmoid.nabla | dot -Tsvg > sigmoid.svg
+    ///   nabla graph examples/sigmoid.nabla --grad
+    Graph(graph::GraphArgs),
 }
 
 /// What a command printed and how it ended.
@@ -151,6 +158,7 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write, color:
         Command::Eval(args) => eval::run(&mut session, &args),
         Command::Grad(args) => grad::run_grad(&mut session, &args),
         Command::Diff(args) => grad::run_diff(&mut session, &args),
+        Command::Graph(args) => graph::run(&mut session, &args),
     }
 }
 

@@ -2,7 +2,10 @@
 //! decimal and the identities that keep symbolic zeros and ones out of the graph.
 //!
 //! A fold happens only when it is exact: `0.1 + 0.2` becomes `0.3`, `1/3` stays a
-//! division, `exp(1)` stays a call. The identities hold for every finite operand.
+//! division, `exp(1)` stays a call. The identities hold for every finite operand. One
+//! fold is a change of route rather than of value: the written-out logistic function
+//! `1/(1 + exp(-z))` becomes `sigmoid(z)`, the same function computed without overflow
+//! (its f64 result may differ in the last bit).
 
 use super::builder::Graph;
 use super::node::*;

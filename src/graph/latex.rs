@@ -28,12 +28,13 @@ const SHORT_EXPONENT: usize = 6;
 /// use nabla::graph::{BinOp, Func, Graph, VarKind, latex_expr};
 /// let mut g = Graph::new();
 /// let z = g.var_node("z", VarKind::Free, None);
-/// let one = g.int(1);
+/// let two = g.int(2);
 /// let minus_z = g.unary(Func::Neg, z);
 /// let exp = g.unary(Func::Exp, minus_z);
-/// let denominator = g.binary(BinOp::Add, one, exp);
-/// let sigmoid = g.binary(BinOp::Div, one, denominator);
-/// assert_eq!(latex_expr(&g, sigmoid), r"\frac{1}{1 + e^{-z}}");
+/// let denominator = g.binary(BinOp::Add, two, exp);
+/// let one = g.int(1);
+/// let quotient = g.binary(BinOp::Div, one, denominator);
+/// assert_eq!(latex_expr(&g, quotient), r"\frac{1}{2 + e^{-z}}");
 /// ```
 pub fn latex_expr(graph: &Graph, root: NodeId) -> String {
     let names = HashMap::new();

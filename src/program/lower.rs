@@ -177,6 +177,16 @@ impl Lowerer<'_> {
     }
 
     fn add_column(&mut self, name: &Ident, numbers: Vec<Number>) {
+        if numbers.is_empty() {
+            self.errors.push(Error::new(
+                ErrorKind::EmptyColumn {
+                    name: name.name.clone(),
+                },
+                Some(name.span),
+            ));
+            self.declare(name, Symbol::Failed);
+            return;
+        }
         self.check_rows(&name.name, numbers.len(), name.span);
         let node = self
             .program

@@ -93,7 +93,16 @@ impl Lowerer<'_> {
             Some(params) => {
                 let mut locals = HashMap::new();
                 let mut vars = Vec::new();
-                for p in params {
+                for (i, p) in params.iter().enumerate() {
+                    if let Some(first) = params[..i].iter().find(|q| q.name == p.name) {
+                        let kind = ErrorKind::Duplicate {
+                            name: p.name.clone(),
+                        };
+                        let error = Error::new(kind, Some(p.span))
+                            .with_label(first.span, "first defined here");
+                        self.errors.push(error);
+                        return;
+                    }
                     let node = self.program.graph.local_var_node(&p.name, Some(p.span));
                     let Op::Var(var) = self.program.graph.op(node) else {
                         continue;

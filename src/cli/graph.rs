@@ -1,0 +1,57 @@
+//! `nabla graph FILE`: the computation graph as Graphviz DOT.
+
+use super::grad::objective;
+use super::{CommonArgs, Session};
+use crate::graph::{NodeId, dot};
+use crate::program::{LoadOptions, Program};
+use serde_json::json;
+use std::path::PathBuf;
+
+/// Arguments of `nabla graph`.
+#[derive(Debug, clap::Args)]
+pub struct GraphArgs {
+    /// The `.nabla` file.
+    file: PathBuf,
+    /// The objective: a definition's name (default: the first `minimize`, else `loss`).
+    #[arg(long, value_name = "NAME")]
+    of: Option<String>,
+    /// Add the gradient's adjoint nodes (drawn in another colour).
+    #[arg(long)]
+    grad: bool,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+pub(super) fn run(session: &mut Session, args: &GraphArgs) -> i32 {
+    session.json = args.common.json;
+    let options = LoadOptions {
+        seed: args.common.seed,
+        ..LoadOptions::default()
+    };
+    let mut program = match Program::load(&mut session.sources, &args.file, &options) {
+        Ok(p) => p,
+        Err(errors) => return session.fail(&errors.0),
+    };
+    let (name, node, wrt) = match objective(&program, args.of.as_deref()) {
+        Ok(found) => found,
+        Err(e) => return session.fail(&[e]),
+    };
+    let mut roots: Vec<(String, NodeId)> = vec![(name.clone(), node)];
+    let mut adjoint_from = None;
+    if args.grad {
+        let graph = &mut program.graph;
+        adjoint_from = Some(NodeId(graph.len() as u32));
+        let raw = crate::ad::gradient(graph, node, &wrt);
+        let gradient = crate::simplify::simplify(graph, &raw);
+        for (var, g) in wrt.iter().zip(gradient) {
+            roots.push((format!("d {name}/d {}", graph.var(*var).name), g));
+        }
+    }
+    let text = dot(&program.graph, &roots, adjoint_from);
+    if session.json {
+        session.print_json(&json!({ "objective": name, "dot": text }));
+    } else {
+        session.print(text.trim_end());
+    }
+    0
+}
