@@ -178,8 +178,7 @@ pub fn differentiate(text: &str) -> Differentiated {
         .node;
     let vars: Vec<VarId> = program.params.iter().map(|p| p.var).collect();
     let graph = &mut program.graph;
-    let raw = nabla::ad::gradient(graph, objective, &vars);
-    let gradient = nabla::simplify::simplify(graph, &raw);
+    let gradient = nabla::simplify::simplified_gradient(graph, objective, &vars);
     Differentiated {
         program,
         objective,

@@ -23,22 +23,23 @@ pub fn derivative(g: &mut Graph, of: NodeId, var: VarId) -> NodeId {
 pub fn gradient(g: &mut Graph, output: NodeId, wrt: &[VarId]) -> Vec<NodeId> {
     let order = g.reachable(&[output]);
     let needed = depends_on_any(g, &order, wrt);
-    // Dense tables indexed by node id: the backward pass touches each node once.
-    let size = output.index() + 1;
-    let mut contributions: Vec<Vec<NodeId>> = vec![Vec::new(); size];
-    let mut adjoints: Vec<Option<NodeId>> = vec![None; size];
-    contributions[output.index()].push(g.int(1));
+    // Dense table indexed by node id: each node's adjoint, summed as contributions
+    // arrive (users come after their operands, so a node's sum is complete when the
+    // backward sweep reaches it).
+    let mut adjoints: Vec<Option<NodeId>> = vec![None; output.index() + 1];
+    adjoints[output.index()] = Some(g.int(1));
     for &id in order.iter().rev() {
-        let parts = std::mem::take(&mut contributions[id.index()]);
-        if parts.is_empty() {
+        let Some(adjoint) = adjoints[id.index()] else {
             continue;
-        }
-        let adjoint = add_all(g, &parts);
-        adjoints[id.index()] = Some(adjoint);
-        for (operand, local) in backward_step(g, id, adjoint) {
+        };
+        for (operand, local) in backward_step(g, id, adjoint).into_iter().flatten() {
             if needed[operand.index()] {
                 let flow = into_shape(g, id, operand, local);
-                contributions[operand.index()].push(flow);
+                let slot = &mut adjoints[operand.index()];
+                *slot = Some(match *slot {
+                    None => flow,
+                    Some(sum) => g.binary(BinOp::Add, sum, flow),
+                });
             }
         }
     }
@@ -88,7 +89,7 @@ pub fn tangent(g: &mut Graph, output: NodeId, var: VarId) -> NodeId {
             }
             _ => {
                 let mut terms = Vec::new();
-                for (operand, partial) in rules::local_partials(g, id) {
+                for (operand, partial) in rules::local_partials(g, id).into_iter().flatten() {
                     if let Some(&t) = tangents.get(&operand) {
                         terms.push(g.binary(BinOp::Mul, partial, t));
                     }
@@ -101,19 +102,17 @@ pub fn tangent(g: &mut Graph, output: NodeId, var: VarId) -> NodeId {
     tangents.get(&output).copied().unwrap_or_else(|| g.int(0))
 }
 
-/// The contributions of `adjoint` (of node `id`) to each operand.
-fn backward_step(g: &mut Graph, id: NodeId, adjoint: NodeId) -> Vec<(NodeId, NodeId)> {
+/// The contributions of `adjoint` (of node `id`) to each operand (at most two).
+fn backward_step(g: &mut Graph, id: NodeId, adjoint: NodeId) -> rules::Partials {
     match g.op(id) {
-        Op::Unary(Func::Sum, a) => vec![(a, adjoint)],
+        Op::Unary(Func::Sum, a) => [Some((a, adjoint)), None],
         Op::Unary(Func::Mean, a) => {
             let one = g.int(1);
             let rows = g.unary(Func::Sum, one);
-            vec![(a, g.binary(BinOp::Div, adjoint, rows))]
+            [Some((a, g.binary(BinOp::Div, adjoint, rows))), None]
         }
         _ => rules::local_partials(g, id)
-            .into_iter()
-            .map(|(operand, partial)| (operand, product(g, adjoint, partial)))
-            .collect(),
+            .map(|p| p.map(|(operand, partial)| (operand, product(g, adjoint, partial)))),
     }
 }
 

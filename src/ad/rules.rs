@@ -7,14 +7,19 @@ use crate::graph::{BinOp, Func, Graph, NodeId, Op};
 /// The local partial derivatives `∂node/∂operand` of an elementwise node, one per
 /// operand that has a non-zero one. Kinks follow SPEC 1.3: `abs'(0) = relu'(0) = 0`,
 /// `sign' = step' = 0`, and `max`/`min` split evenly at a tie.
-pub(crate) fn local_partials(g: &mut Graph, id: NodeId) -> Vec<(NodeId, NodeId)> {
+pub(crate) fn local_partials(g: &mut Graph, id: NodeId) -> Partials {
     match g.op(id) {
-        Op::Unary(func, x) => unary_partial(g, func, x, id)
-            .map(|p| vec![(x, p)])
-            .unwrap_or_default(),
+        Op::Unary(func, x) => [unary_partial(g, func, x, id).map(|p| (x, p)), None],
         Op::Binary(op, a, b) => binary_partials(g, op, a, b, id),
-        _ => Vec::new(),
+        _ => [None, None],
     }
+}
+
+/// Up to two `(operand, partial)` pairs: operators have at most two operands.
+pub(crate) type Partials = [Option<(NodeId, NodeId)>; 2];
+
+fn both(a: (NodeId, NodeId), b: (NodeId, NodeId)) -> Partials {
+    [Some(a), Some(b)]
 }
 
 fn unary_partial(g: &mut Graph, func: Func, x: NodeId, f: NodeId) -> Option<NodeId> {
@@ -77,24 +82,18 @@ fn unary_partial(g: &mut Graph, func: Func, x: NodeId, f: NodeId) -> Option<Node
     })
 }
 
-fn binary_partials(
-    g: &mut Graph,
-    op: BinOp,
-    a: NodeId,
-    b: NodeId,
-    f: NodeId,
-) -> Vec<(NodeId, NodeId)> {
+fn binary_partials(g: &mut Graph, op: BinOp, a: NodeId, b: NodeId, f: NodeId) -> Partials {
     use BinOp::*;
     let one = g.int(1);
     match op {
-        Add => vec![(a, one), (b, one)],
-        Sub => vec![(a, one), (b, g.int(-1))],
-        Mul => vec![(a, b), (b, a)],
+        Add => both((a, one), (b, one)),
+        Sub => both((a, one), (b, g.int(-1))),
+        Mul => both((a, b), (b, a)),
         Div => {
             let inverse = g.binary(Div, one, b);
             let square = squared(g, b);
             let quotient = g.binary(Div, a, square);
-            vec![(a, inverse), (b, g.unary(Func::Neg, quotient))]
+            both((a, inverse), (b, g.unary(Func::Neg, quotient)))
         }
         Pow => power_partials(g, a, b, f),
         Max | Min => {
@@ -104,23 +103,23 @@ fn binary_partials(
             let up = g.binary(Add, one, sign);
             let down = g.binary(Sub, one, sign);
             let (to_a, to_b) = if op == Max { (up, down) } else { (down, up) };
-            vec![(a, g.binary(Div, to_a, two)), (b, g.binary(Div, to_b, two))]
+            both((a, g.binary(Div, to_a, two)), (b, g.binary(Div, to_b, two)))
         }
     }
 }
 
 /// `x^c` for a constant c gives `c*x^(c-1)`; a non-constant exponent adds `x^y*ln(x)`
 /// for y. (`y*x^(y-1)` rather than SPEC's `x^y*y/x`: equal for x ≠ 0, and defined at 0.)
-fn power_partials(g: &mut Graph, x: NodeId, y: NodeId, f: NodeId) -> Vec<(NodeId, NodeId)> {
+fn power_partials(g: &mut Graph, x: NodeId, y: NodeId, f: NodeId) -> Partials {
     let one = g.int(1);
     let exponent = g.binary(BinOp::Sub, y, one);
     let lowered = g.binary(BinOp::Pow, x, exponent);
     let by_x = g.binary(BinOp::Mul, y, lowered);
     if crate::eval::is_constant(g, y) {
-        return vec![(x, by_x)];
+        return [Some((x, by_x)), None];
     }
     let ln = g.unary(Func::Ln, x);
-    vec![(x, by_x), (y, g.binary(BinOp::Mul, f, ln))]
+    both((x, by_x), (y, g.binary(BinOp::Mul, f, ln)))
 }
 
 fn squared(g: &mut Graph, x: NodeId) -> NodeId {

@@ -70,8 +70,7 @@ pub(super) fn run_grad(session: &mut Session, args: &GradArgs) -> i32 {
     };
     let graph = &mut program.graph;
     let function_nodes = graph.reachable(&[objective]).len();
-    let raw = crate::ad::gradient(graph, objective, &wrt);
-    let gradient = crate::simplify::simplify(graph, &raw);
+    let gradient = crate::simplify::simplified_gradient(graph, objective, &wrt);
     let gradient_nodes = graph.reachable(&gradient).len();
     let mut roots = vec![objective];
     roots.extend(&gradient);
@@ -157,9 +156,9 @@ pub(super) fn run_diff(session: &mut Session, args: &DiffArgs) -> i32 {
     let Op::Var(var) = graph.op(wrt_node) else {
         return 2;
     };
-    let simple = crate::simplify::simplify_one(graph, expr);
-    let raw = crate::ad::derivative(graph, simple, var);
-    let derivative = crate::simplify::simplify_one(graph, raw);
+    let from = NodeId(graph.len() as u32);
+    let raw = crate::ad::derivative(graph, expr, var);
+    let derivative = crate::simplify::simplify_from(graph, &[raw], from)[0];
     let printed = print(graph, &[derivative], args.latex);
     let value = if args.at.is_empty() {
         None

@@ -41,8 +41,7 @@ pub(super) fn run(session: &mut Session, args: &GraphArgs) -> i32 {
     if args.grad {
         let graph = &mut program.graph;
         adjoint_from = Some(NodeId(graph.len() as u32));
-        let raw = crate::ad::gradient(graph, node, &wrt);
-        let gradient = crate::simplify::simplify(graph, &raw);
+        let gradient = crate::simplify::simplified_gradient(graph, node, &wrt);
         for (var, g) in wrt.iter().zip(gradient) {
             roots.push((format!("d {name}/d {}", graph.var(*var).name), g));
         }

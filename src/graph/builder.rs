@@ -20,7 +20,11 @@ pub struct Graph {
     /// Function parameters: private variables that no name lookup finds.
     locals: HashSet<VarId>,
     columns: Vec<Vec<Number>>,
+    small_ints: [Option<NodeId>; SMALL_INTS],
 }
+
+/// How many small integers (from -1 up) [`Graph::int`] remembers.
+const SMALL_INTS: usize = 4;
 
 impl Graph {
     /// An empty graph.
@@ -124,9 +128,18 @@ impl Graph {
         self.add(Op::Const(Constant(value)), None)
     }
 
-    /// An exact integer constant node.
+    /// An exact integer constant node. The small ones that every derivative uses
+    /// (-1, 0, 1, 2) are remembered, which keeps them off the hash-consing path.
     pub fn int(&mut self, value: i64) -> NodeId {
-        self.add(Op::Const(Constant::int(value)), None)
+        let slot = usize::try_from(value + 1).ok().filter(|&i| i < SMALL_INTS);
+        if let Some(id) = slot.and_then(|i| self.small_ints[i]) {
+            return id;
+        }
+        let id = self.add(Op::Const(Constant::int(value)), None);
+        if let Some(i) = slot {
+            self.small_ints[i] = Some(id);
+        }
+        id
     }
 
     /// `f(a)`
@@ -150,6 +163,10 @@ impl Graph {
         let op = match fold::fold(self, op) {
             fold::Folded::Node(id) => return id,
             fold::Folded::Op(op) => op,
+            fold::Folded::Scaled(factor, x) => {
+                let c = self.add(Op::Const(Constant(Number::from_decimal(factor))), None);
+                return self.add(Op::Binary(BinOp::Mul, c, x), span);
+            }
         };
         if let Some(&id) = self.memo.get(&op) {
             return id;

@@ -18,6 +18,8 @@ pub(super) enum Folded {
     Node(NodeId),
     /// The operator to add (maybe rewritten).
     Op(Op),
+    /// The product of this constant and the node (a constant that may need adding).
+    Scaled(Decimal, NodeId),
 }
 
 const MAX_MANTISSA: i128 = (1 << 96) - 1;
@@ -32,6 +34,7 @@ pub(super) fn fold(graph: &Graph, op: Op) -> Folded {
         match fold_once(graph, op) {
             Some(Folded::Op(next)) if next != op => op = next,
             Some(Folded::Node(id)) => return Folded::Node(id),
+            Some(scaled @ Folded::Scaled(..)) => return scaled,
             _ => return Folded::Op(op),
         }
     }
@@ -132,9 +135,21 @@ fn fold_identity(graph: &Graph, bin: BinOp, a: NodeId, b: NodeId) -> Option<Fold
         BinOp::Div if is(a, 0) && nonzero_constant(graph, b) => zero(),
         BinOp::Pow if is(b, 1) => Folded::Node(a),
         BinOp::Pow if is(b, 0) => Folded::Op(constant(Decimal::ONE)),
+        BinOp::Mul => return merge_constant_factors(graph, a, b),
         _ => return None,
     };
     Some(folded)
+}
+
+/// `c1*(c2*x)` as `(c1*c2)*x` when the product is exact, so the constant factors that
+/// the chain rule multiplies together (`0.5*(2*e)`) never pile up.
+fn merge_constant_factors(graph: &Graph, a: NodeId, b: NodeId) -> Option<Folded> {
+    let c1 = exact_of(graph, a)?;
+    let Op::Binary(BinOp::Mul, inner, x) = graph.op(b) else {
+        return None;
+    };
+    let product = exact_binary(BinOp::Mul, c1, exact_of(graph, inner)?)?;
+    Some(Folded::Scaled(product, x))
 }
 
 fn nonzero_constant(graph: &Graph, id: NodeId) -> bool {

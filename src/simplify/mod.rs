@@ -20,9 +20,16 @@ const MAX_REWRITES_PER_NODE: usize = 16;
 
 /// The simplified forms of `roots`, in the same order.
 pub fn simplify(graph: &mut Graph, roots: &[NodeId]) -> Vec<NodeId> {
+    simplify_from(graph, roots, NodeId(0))
+}
+
+/// Like [`simplify`], but nodes older than `from` are kept as they are: after a
+/// derivative is taken, only the new (adjoint) nodes need rewriting, and the function's
+/// own nodes stay as the person wrote them.
+pub fn simplify_from(graph: &mut Graph, roots: &[NodeId], from: NodeId) -> Vec<NodeId> {
     let mut current = roots.to_vec();
     for _ in 0..MAX_PASSES {
-        let next = pass(graph, &current);
+        let next = pass(graph, &current, from);
         if next == current {
             break;
         }
@@ -36,10 +43,22 @@ pub fn simplify_one(graph: &mut Graph, root: NodeId) -> NodeId {
     simplify(graph, &[root])[0]
 }
 
-fn pass(graph: &mut Graph, roots: &[NodeId]) -> Vec<NodeId> {
+/// The derivatives of the scalar `output` by `vars`, simplified: the reverse pass of
+/// [`crate::ad::gradient`], then the rules on the nodes it added.
+pub fn simplified_gradient(
+    graph: &mut Graph,
+    output: NodeId,
+    vars: &[crate::graph::VarId],
+) -> Vec<NodeId> {
+    let from = NodeId(graph.len() as u32);
+    let raw = crate::ad::gradient(graph, output, vars);
+    simplify_from(graph, &raw, from)
+}
+
+fn pass(graph: &mut Graph, roots: &[NodeId], from: NodeId) -> Vec<NodeId> {
     let order = graph.reachable(roots);
     let mut rebuilt: Vec<Option<NodeId>> = vec![None; order.last().map_or(0, |n| n.index() + 1)];
-    for id in order {
+    for id in order.into_iter().filter(|&id| id >= from) {
         let node = graph.node(id).clone();
         let map = |n: NodeId| rebuilt[n.index()].unwrap_or(n);
         let op = match node.op {

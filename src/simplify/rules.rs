@@ -159,10 +159,13 @@ fn multiply_by_reciprocal(g: &mut Graph, id: NodeId) -> Option<NodeId> {
 }
 
 /// `x` as `(base, exponent)`: `x^c` gives `(x, c)`, anything else `(x, 1)`.
-fn as_power(g: &mut Graph, id: NodeId) -> (NodeId, NodeId) {
+fn as_power(g: &Graph, id: NodeId) -> (NodeId, Decimal) {
     match g.op(id) {
-        Op::Binary(BinOp::Pow, base, e) if exact(g, e).is_some() => (base, e),
-        _ => (id, g.int(1)),
+        Op::Binary(BinOp::Pow, base, e) => match exact(g, e) {
+            Some(c) => (base, c),
+            None => (id, Decimal::ONE),
+        },
+        _ => (id, Decimal::ONE),
     }
 }
 
@@ -177,7 +180,7 @@ fn merge_powers(g: &mut Graph, id: NodeId) -> Option<NodeId> {
     if base_a != base_b {
         return None;
     }
-    let sum = crate::graph::exact_binary(BinOp::Add, exact(g, e_a)?, exact(g, e_b)?)?;
+    let sum = crate::graph::exact_binary(BinOp::Add, e_a, e_b)?;
     let exponent = constant(g, sum);
     Some(g.binary(BinOp::Pow, base_a, exponent))
 }

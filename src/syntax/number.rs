@@ -172,18 +172,30 @@ fn parse_exponent(text: &str) -> Option<i64> {
 }
 
 fn exact_decimal(parts: &LiteralParts<'_>) -> Option<Decimal> {
-    let digits: String = [parts.int_digits, parts.frac_digits].concat();
-    let significant = digits.trim_start_matches('0');
-    let trimmed = significant.trim_end_matches('0');
-    let trailing_zeros = (significant.len() - trimmed.len()) as i64;
-    if trimmed.is_empty() {
+    // The significant digits, without building a string: skip leading zeros, then
+    // count the trailing zeros apart so `1200` is 12 with exponent 2.
+    let digits = parts.int_digits.bytes().chain(parts.frac_digits.bytes());
+    let mut mantissa: i128 = 0;
+    let (mut significant, mut pending_zeros) = (0usize, 0i64);
+    for digit in digits.map(|b| i128::from(b - b'0')) {
+        if digit == 0 {
+            pending_zeros += i64::from(significant > 0);
+            continue;
+        }
+        for _ in 0..pending_zeros {
+            mantissa = mantissa.checked_mul(10)?;
+        }
+        significant += pending_zeros as usize + 1;
+        pending_zeros = 0;
+        if significant > DECIMAL_DIGITS {
+            return None;
+        }
+        mantissa = mantissa.checked_mul(10)?.checked_add(digit)?;
+    }
+    if mantissa == 0 {
         return Some(Decimal::ZERO);
     }
-    if trimmed.len() > DECIMAL_DIGITS {
-        return None;
-    }
-    let mantissa: i128 = trimmed.parse().ok()?;
-    let scale = parts.frac_digits.len() as i64 - parts.exponent - trailing_zeros;
+    let scale = parts.frac_digits.len() as i64 - parts.exponent - pending_zeros;
     if scale >= 0 {
         let scale = u32::try_from(scale).ok().filter(|s| *s <= 28)?;
         Decimal::try_from_i128_with_scale(mantissa, scale).ok()
