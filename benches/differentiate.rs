@@ -146,9 +146,48 @@ fn summary() {
     println!("(speedup = peer time / nabla time; nodes = gradient nodes / function nodes)");
 }
 
+/// `nabla diff "sin(x)^2*exp(x)" --wrt x` as a whole process, start to exit, against
+/// `true` (the cost of starting any process here) and SymPy's 320 ms for the same.
+fn process_summary() {
+    let time = |program: &str, args: &[&str]| {
+        let mut times: Vec<f64> = (0..PROCESS_REPETITIONS)
+            .filter_map(|_| {
+                let start = Instant::now();
+                let status = std::process::Command::new(program)
+                    .args(args)
+                    .stdout(std::process::Stdio::null())
+                    .status()
+                    .ok()?;
+                status.success().then(|| start.elapsed().as_secs_f64())
+            })
+            .collect();
+        times.sort_by(f64::total_cmp);
+        times.get(times.len() / 2).copied()
+    };
+    let nabla = env!("CARGO_BIN_EXE_nabla");
+    let diff = time(nabla, &["diff", "sin(x)^2*exp(x)", "--wrt", "x"]);
+    let baseline = time("true", &[]);
+    println!(
+        "\nW3: `nabla diff \"sin(x)^2*exp(x)\" --wrt x`, whole process (median of {PROCESS_REPETITIONS})"
+    );
+    match (diff, baseline) {
+        (Some(d), Some(b)) => println!(
+            "nabla {}   (`true`: {}; target < 5 ms; SymPy 320 ms, {:.0}x)",
+            milliseconds(d),
+            milliseconds(b),
+            0.320 / d
+        ),
+        _ => println!("could not run {nabla}"),
+    }
+}
+
+/// How many times the whole-process timing runs.
+const PROCESS_REPETITIONS: usize = 101;
+
 fn main() {
     let mut criterion = Criterion::default().configure_from_args();
     bench(&mut criterion);
     criterion.final_summary();
     summary();
+    process_summary();
 }

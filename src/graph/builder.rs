@@ -32,6 +32,13 @@ impl Graph {
         Graph::default()
     }
 
+    /// Makes room for about `additional` more nodes (lowering knows roughly how many).
+    pub fn reserve(&mut self, additional: usize) {
+        self.memo.reserve(additional);
+        self.nodes.reserve_nodes(additional);
+        self.nodes.reserve_edges(2 * additional);
+    }
+
     /// Number of nodes.
     pub fn len(&self) -> usize {
         self.nodes.node_count()

@@ -65,7 +65,10 @@ fn fold_once(graph: &Graph, op: Op) -> Option<Folded> {
             {
                 return Some(Folded::Op(constant(d)));
             }
-            fold_identity(graph, bin, a, b)
+            fold_identity(graph, bin, a, b).or_else(|| match bin {
+                BinOp::Mul => merge_constant_factors(graph, a, b),
+                _ => None,
+            })
         }
         _ => None,
     }
@@ -115,10 +118,27 @@ fn fold_unary(graph: &Graph, func: Func, a: NodeId) -> Option<Folded> {
     }
 }
 
+/// 0, 1 or -1 when the node is that exact constant.
+fn unit_value(graph: &Graph, id: NodeId) -> Option<i64> {
+    let d = exact_of(graph, id)?;
+    [0, 1, -1].into_iter().find(|&v| d == Decimal::from(v))
+}
+
 fn fold_identity(graph: &Graph, bin: BinOp, a: NodeId, b: NodeId) -> Option<Folded> {
     let zero = || Folded::Op(constant(Decimal::ZERO));
     let neg = |x: NodeId| Folded::Op(Op::Unary(Func::Neg, x));
-    let is = |id: NodeId, v: i64| is_value(graph, id, v);
+    // Look each operand up once: the identities only care about 0, 1 and -1.
+    let (ka, kb) = (unit_value(graph, a), unit_value(graph, b));
+    if ka.is_none() && kb.is_none() {
+        return None;
+    }
+    let is = |id: NodeId, v: i64| {
+        if id == a {
+            ka == Some(v)
+        } else {
+            kb == Some(v)
+        }
+    };
     let folded = match bin {
         BinOp::Add if is(a, 0) => Folded::Node(b),
         BinOp::Add if is(b, 0) => Folded::Node(a),
@@ -135,7 +155,6 @@ fn fold_identity(graph: &Graph, bin: BinOp, a: NodeId, b: NodeId) -> Option<Fold
         BinOp::Div if is(a, 0) && nonzero_constant(graph, b) => zero(),
         BinOp::Pow if is(b, 1) => Folded::Node(a),
         BinOp::Pow if is(b, 0) => Folded::Op(constant(Decimal::ONE)),
-        BinOp::Mul => return merge_constant_factors(graph, a, b),
         _ => return None,
     };
     Some(folded)

@@ -60,6 +60,7 @@ pub(super) fn lower_program(
         free_names: options.free_names,
         errors: Vec::new(),
     };
+    lowerer.program.graph.reserve(ast.exprs.len());
     for name in &ast.broken_names {
         let ident = Ident {
             name: name.clone(),
