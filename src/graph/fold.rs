@@ -114,6 +114,7 @@ fn fold_unary(graph: &Graph, func: Func, a: NodeId) -> Option<Folded> {
     }
     match (func, graph.op(a)) {
         (Func::Neg, Op::Unary(Func::Neg, inner)) => Some(Folded::Node(inner)),
+        (Func::Ln, Op::Euler) => Some(Folded::Op(constant(Decimal::ONE))),
         _ => None,
     }
 }
