@@ -8,8 +8,11 @@
 //!
 //! ```text
 //! text ──lex──▶ tokens ──parse──▶ AST ──lower──▶ hash-consed graph ──ad──▶ adjoint nodes
-//!                                                      │
-//!                                                      └──eval──▶ numbers (f64, per row)
+//!                                                      │                      │
+//!                                                      │               simplify (rules)
+//!                                                      │                      │
+//!                                                      ├──eval──▶ numbers (f64, per row)
+//!                                                      └──print──▶ text, LaTeX, DOT
 //! ```
 //!
 //! - [`syntax`]: [`Sources`](syntax::Sources) and [`Span`](syntax::Span)s, the logos
@@ -20,13 +23,19 @@
 //!   [`NodeId`](graph::NodeId) (prints `n12`), held in a petgraph `DiGraph`;
 //!   [`Graph::add`](graph::Graph::add) hash-conses and folds constants exactly in decimal;
 //!   [`print_expr`](graph::print_expr) / [`print_shared`](graph::print_shared) print
-//!   text that parses back to the same graph. Never sees source text, only spans.
+//!   text that parses back to the same graph (shared nodes as temporaries `t1`),
+//!   [`latex_shared`](graph::latex_shared) LaTeX and [`dot`](graph::dot) Graphviz.
+//!   Never sees source text, only spans.
 //! - [`program`]: [`Program::load`](program::Program::load) resolves names (with
 //!   suggestions), orders definitions (cycles are named), loads data (inline and CSV),
 //!   draws seeded random initial values, inlines functions by substitution, and lowers
 //!   every statement into one graph. All errors of a file are collected.
-//! - [`ad`]: reverse mode ([`gradient`](ad::gradient)) and forward mode
-//!   ([`tangent`](ad::tangent)) over one table of local derivative rules.
+//! - [`ad`]: reverse mode ([`gradient`](ad::gradient), [`hessian`](ad::hessian),
+//!   [`hessian_vector`](ad::hessian_vector)) and forward mode ([`tangent`](ad::tangent))
+//!   over one table of local derivative rules (`ad/rules.rs`, one arm per operator).
+//! - [`simplify`]: rewrite rules as data ([`simplify::RULES`]) applied bottom-up to a
+//!   fixed point, never changing a value for finite operands;
+//!   [`simplified_gradient`](simplify::simplified_gradient) is what `nabla grad` shows.
 //! - [`eval`]: the plain f64 evaluator over the data rows with domain checks
 //!   ([`DomainError`](eval::DomainError) names the span, the row and the params).
 //! - [`cli`]: clap commands, ariadne diagnostics and the JSON documents of SPEC 6; the
@@ -39,7 +48,9 @@
 //! - **The graph is append-only: a node's operands are older than it, so insertion
 //!   order is a topological order.** Every pass over the graph is a loop over ids, never
 //!   a recursion, so a 100,000-term sum cannot overflow the stack.
-//! - **Equal sub-expressions are one node.** `Graph::add` is the only constructor.
+//! - **Equal sub-expressions are one node.** `Graph::add` is the only constructor; it
+//!   also does the local, exact folds (`x*1`, `0*x`, `c1*(c2*x)`, constants in decimal,
+//!   the written-out logistic function), so a symbolic zero never grows an adjoint.
 //! - **Derivatives are graph nodes, never numbers**: they print, evaluate and
 //!   differentiate again like any other node.
 //! - **A subtree of the AST is a contiguous id range** (`first..=root`), so lowering
@@ -54,8 +65,17 @@
 //!    an infix operator, plus a [`graph::BinOp`] variant).
 //! 2. Its f64 value in `eval/ops.rs` (and its domain rule in `check` there).
 //! 3. Its local derivative in `ad/rules.rs`.
-//! 4. Its printed form in `graph/print.rs` if it is not a plain call.
-//! 5. Tests: a snapshot of its derivative and a finite-difference check.
+//! 4. Its printed form in `graph/print.rs` and `graph/latex.rs` if it is not a plain
+//!    call, and its DOT label in `graph/dot.rs`.
+//! 5. Tests: a row in `tests/derivatives.rs` (symbolic snapshot and finite-difference
+//!    checks of the first and second derivative).
+//!
+//! # Where a change goes
+//!
+//! A new statement: `syntax` (parser, AST, `grammar/nabla.ebnf` and an example under
+//! `grammar/examples/`), then `program/statements.rs`. A new rewrite: one [`simplify::Rule`]
+//! in `simplify/rules.rs` and an example in `tests/simplify.rs`. A new command:
+//! a file in `src/cli/` with its clap arguments, thin over the library.
 //!
 //! # A tour
 //!
