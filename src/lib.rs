@@ -112,3 +112,4 @@ pub mod graph;
 pub mod program;
 pub mod simplify;
 pub mod syntax;
+pub mod tape;

@@ -92,17 +92,18 @@ pub(super) fn bind_at(program: &Program, at: &[String]) -> Result<Bindings, Erro
         let (name, value) = (name.trim(), value.trim());
         let number =
             Number::parse(value).map_err(|e| usage(&format!("--at {name}={value}: {e}")))?;
-        let var = program
-            .graph
-            .vars()
-            .find(|(_, v)| v.name == name && v.kind != VarKind::Data);
+        let graph = &program.graph;
+        // Params and free names; a function's parameters are private to its body.
+        let settable = |(id, v): &(crate::graph::VarId, &crate::graph::Var)| {
+            v.kind != VarKind::Data && !graph.is_local(*id)
+        };
+        let var = graph.vars().filter(settable).find(|(_, v)| v.name == name);
         match var {
             Some((id, _)) => bindings.set(id, Value::Scalar(number.value)),
             None => {
-                let names: Vec<&str> = program
-                    .graph
+                let names: Vec<&str> = graph
                     .vars()
-                    .filter(|(_, v)| v.kind != VarKind::Data)
+                    .filter(settable)
                     .map(|(_, v)| v.name.as_str())
                     .collect();
                 let hint = if names.is_empty() {

@@ -5,7 +5,7 @@ use super::eval::bind_at;
 use super::{CommonArgs, Session};
 use crate::error::{Error, ErrorKind};
 use crate::eval::{Value, evaluate};
-use crate::graph::{Graph, NodeId, Op, Printed, Shape, VarId, VarKind, print_shared};
+use crate::graph::{Graph, NodeId, Op, Printed, Shape, VarId, VarKind, latex_name, print_shared};
 use crate::program::{LoadOptions, Program};
 use serde_json::{Map, Value as Json, json};
 use std::path::{Path, PathBuf};
@@ -109,10 +109,25 @@ pub(super) fn run_grad(session: &mut Session, args: &GradArgs) -> i32 {
         session.print_json(&document);
         return 0;
     }
-    for (i, n) in names.iter().enumerate() {
-        session.print(&format!("d({name})/d({n}) = {}", printed.results[i]));
+    if args.latex {
+        let labels: Vec<String> = names
+            .iter()
+            .map(|n| {
+                format!(
+                    r"\frac{{\partial {}}}{{\partial {}}}",
+                    latex_name(&name),
+                    latex_name(n)
+                )
+            })
+            .collect();
+        let labels: Vec<&str> = labels.iter().map(String::as_str).collect();
+        session.print(&crate::graph::latex_aligned(&printed, &labels));
+    } else {
+        for (i, n) in names.iter().enumerate() {
+            session.print(&format!("d({name})/d({n}) = {}", printed.results[i]));
+        }
+        print_temps(session, &printed);
     }
-    print_temps(session, &printed);
     let at: Vec<String> = program
         .params
         .iter()
@@ -188,8 +203,13 @@ pub(super) fn run_diff(session: &mut Session, args: &DiffArgs) -> i32 {
         session.print_json(&document);
         return 0;
     }
-    session.print(&printed.results[0]);
-    print_temps(session, &printed);
+    if args.latex {
+        let label = format!(r"\frac{{d}}{{d {}}}", latex_name(&args.wrt));
+        session.print(&crate::graph::latex_aligned(&printed, &[label.as_str()]));
+    } else {
+        session.print(&printed.results[0]);
+        print_temps(session, &printed);
+    }
     if let Some(v) = value {
         session.print(&format!("= {v}"));
     }

@@ -5,6 +5,7 @@ use super::{CommonArgs, Session};
 use crate::graph::{NodeId, dot};
 use crate::program::{LoadOptions, Program};
 use serde_json::json;
+use std::collections::HashSet;
 use std::path::PathBuf;
 
 /// Arguments of `nabla graph`.
@@ -37,16 +38,19 @@ pub(super) fn run(session: &mut Session, args: &GraphArgs) -> i32 {
         Err(e) => return session.fail(&[e]),
     };
     let mut roots: Vec<(String, NodeId)> = vec![(name.clone(), node)];
-    let mut adjoint_from = None;
+    let mut adjoint = None;
     if args.grad {
         let graph = &mut program.graph;
-        adjoint_from = Some(NodeId(graph.len() as u32));
         let gradient = crate::simplify::simplified_gradient(graph, node, &wrt);
+        // Adjoint nodes: what the derivatives use and the function does not.
+        let forward: HashSet<NodeId> = graph.reachable(&[node]).into_iter().collect();
+        let used: HashSet<NodeId> = graph.reachable(&gradient).into_iter().collect();
+        adjoint = Some(used.difference(&forward).copied().collect::<HashSet<_>>());
         for (var, g) in wrt.iter().zip(gradient) {
             roots.push((format!("d {name}/d {}", graph.var(*var).name), g));
         }
     }
-    let text = dot(&program.graph, &roots, adjoint_from);
+    let text = dot(&program.graph, &roots, adjoint.as_ref());
     if session.json {
         session.print_json(&json!({ "objective": name, "dot": text }));
     } else {

@@ -27,6 +27,7 @@ struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(verbatim_doc_comment)]
 enum Command {
     /// Values of a file's definitions, or of one expression.
     ///
@@ -34,6 +35,7 @@ enum Command {
     ///   nabla eval examples/sigmoid.nabla
     ///   nabla eval examples/sigmoid.nabla --at w=1,b=0
     ///   nabla eval -e "sin(x)^2 + y" --at x=1,y=2
+    #[command(verbatim_doc_comment)]
     Eval(eval::EvalArgs),
     /// Symbolic gradient of the objective by each param, and its value.
     ///
@@ -41,18 +43,21 @@ enum Command {
     ///   nabla grad examples/sigmoid.nabla
     ///   nabla grad examples/sigmoid.nabla --at w=1,b=0 --latex
     ///   nabla grad examples/sigmoid.nabla --stats --json
+    #[command(verbatim_doc_comment)]
     Grad(grad::GradArgs),
     /// One symbolic derivative of an expression, simplified.
     ///
     /// Examples:
     ///   nabla diff "sin(x)^2*exp(x)" --wrt x
     ///   nabla diff "x^y" --wrt y --at x=2,y=3
+    #[command(verbatim_doc_comment)]
     Diff(grad::DiffArgs),
     /// The computation graph as Graphviz DOT (`--grad` adds the adjoint nodes).
     ///
     /// Examples:
     ///   nabla graph examples/sigmoid.nabla | dot -Tsvg > sigmoid.svg
     ///   nabla graph examples/sigmoid.nabla --grad
+    #[command(verbatim_doc_comment)]
     Graph(graph::GraphArgs),
 }
 

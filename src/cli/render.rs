@@ -139,10 +139,11 @@ fn render_long_line(sources: &Sources, error: &Error, label: &str) -> String {
     out
 }
 
+/// The word that opens a message, as ariadne writes it (`Error:`, `Warning:`).
 fn kind_label(kind: ReportKind) -> &'static str {
     match kind {
-        ReportKind::Warning => "warning",
-        _ => "error",
+        ReportKind::Warning => "Warning",
+        _ => "Error",
     }
 }
 

@@ -82,6 +82,11 @@ impl Graph {
             .map(|(i, v)| (VarId(i as u32), v))
     }
 
+    /// Whether `var` is a function's parameter (private to the function's body).
+    pub fn is_local(&self, var: VarId) -> bool {
+        self.locals.contains(&var)
+    }
+
     /// The variable called `name`, if declared (function parameters are not found).
     pub fn find_var(&self, name: &str) -> Option<VarId> {
         self.vars()

@@ -8,6 +8,7 @@
 
 use super::builder::Graph;
 use super::node::{BinOp, Func, NodeId, Op, VarKind};
+use std::collections::HashSet;
 
 /// Fill of the nodes of the function itself.
 const FORWARD_FILL: &str = "#dbe9f6";
@@ -20,8 +21,8 @@ const COLUMN_ITEMS: usize = 4;
 /// edge per operand from operand to user (`n1 -> n3`, labelled `1`/`2` for the operands
 /// of `-`, `/` and `^`), and a box per root carrying its name (`loss`, `d loss/d w`).
 ///
-/// Nodes with an id of at least `adjoint_from` (the first node differentiation added)
-/// are filled orange, the others blue. Params are double circles, data columns 3-D
+/// Nodes in `adjoint` (those only the derivatives use) are filled orange, the others
+/// blue. Params are double circles, data columns 3-D
 /// boxes, free names circles, numbers boxes and operators ellipses.
 ///
 /// ```
@@ -33,14 +34,14 @@ const COLUMN_ITEMS: usize = 4;
 /// let text = dot(&g, &[("f".to_string(), wx)], None);
 /// assert!(text.contains("n0 -> n2;\n  n1 -> n2;"));
 /// ```
-pub fn dot(graph: &Graph, roots: &[(String, NodeId)], adjoint_from: Option<NodeId>) -> String {
+pub fn dot(graph: &Graph, roots: &[(String, NodeId)], adjoint: Option<&HashSet<NodeId>>) -> String {
     let root_ids: Vec<NodeId> = roots.iter().map(|(_, id)| *id).collect();
     let reachable = graph.reachable(&root_ids);
     let mut out = String::from("digraph nabla {\n");
-    out.push_str(&legend(adjoint_from));
+    out.push_str(&legend(adjoint.is_some()));
     out.push_str("  rankdir=BT;\n  node [style=filled, fontname=\"Helvetica\"];\n");
     for &id in &reachable {
-        let adjoint = adjoint_from.is_some_and(|first| id >= first);
+        let adjoint = adjoint.is_some_and(|set| set.contains(&id));
         let fill = if adjoint { ADJOINT_FILL } else { FORWARD_FILL };
         out.push_str(&format!(
             "  {id} [label=\"{}\", shape={}, fillcolor=\"{fill}\"];\n",
@@ -63,12 +64,11 @@ pub fn dot(graph: &Graph, roots: &[(String, NodeId)], adjoint_from: Option<NodeI
 }
 
 /// The comment that explains colours, shapes and edge labels.
-fn legend(adjoint_from: Option<NodeId>) -> String {
+fn legend(with_adjoint: bool) -> String {
     let mut text = format!("  // Legend: forward nodes are blue ({FORWARD_FILL}).\n");
-    if let Some(first) = adjoint_from {
+    if with_adjoint {
         text.push_str(&format!(
-            "  // Adjoint nodes, added by differentiation from {first} on, are orange \
-             ({ADJOINT_FILL}).\n"
+            "  // Adjoint nodes, which only the derivatives use, are orange ({ADJOINT_FILL}).\n"
         ));
     }
     text.push_str(
@@ -201,16 +201,23 @@ mod tests {
     fn adjoint_nodes_are_orange() {
         let (g, loss, grad, first_adjoint) = neuron();
         let roots = [("loss".to_string(), loss), ("d loss/d w".to_string(), grad)];
-        let text = dot(&g, &roots, Some(first_adjoint));
-        assert!(text.contains(
-            "// Adjoint nodes, added by differentiation from n7 on, are orange (#fde2c8)."
-        ));
+        let adjoint: HashSet<NodeId> = g
+            .reachable(&[grad])
+            .into_iter()
+            .filter(|n| *n >= first_adjoint)
+            .collect();
+        let text = dot(&g, &roots, Some(&adjoint));
+        assert!(
+            text.contains(
+                "// Adjoint nodes, which only the derivatives use, are orange (#fde2c8)."
+            )
+        );
         assert!(text.contains("  n7 [label=\"*\", shape=ellipse, fillcolor=\"#fde2c8\"];\n"));
         assert!(text.contains("  n8 [label=\"*\", shape=ellipse, fillcolor=\"#fde2c8\"];\n"));
         assert!(text.contains("  n4 [label=\"+\", shape=ellipse, fillcolor=\"#dbe9f6\"];\n"));
         assert!(text.contains("  n5 -> n7;\n  n4 -> n7;\n  n7 -> n8;\n  n1 -> n8;\n"));
         assert!(text.contains("  r1 [label=\"d loss/d w\", shape=box, style=bold];\n  n8 -> r1"));
-        assert_eq!(text, dot(&g, &roots, Some(first_adjoint)), "deterministic");
+        assert_eq!(text, dot(&g, &roots, Some(&adjoint)), "deterministic");
     }
 
     #[test]

@@ -1,0 +1,522 @@
+//! Compiling graph outputs into a [`Tape`]: levels, phases, slots reused by liveness.
+
+use crate::graph::{BinOp, ColumnId, Func, Graph, NodeId, Op, Shape, VarId, VarKind};
+use crate::syntax::Number;
+use std::collections::HashMap;
+use std::fmt;
+
+/// A slot of the tape (scalar or row register); prints as `s3`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Slot(pub u32);
+
+impl fmt::Display for Slot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "s{}", self.0)
+    }
+}
+
+/// Where an instruction reads a value from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Operand {
+    /// A scalar slot (the same in every row).
+    Scalar(Slot),
+    /// A row slot of the current chunk.
+    Row(Slot),
+    /// A data column, by its index in [`Tape::data`].
+    Data(u32),
+    /// A vector literal, by its index in [`Tape::columns`].
+    Column(u32),
+}
+
+/// One instruction. Fields are named by role: `dst` is written, `a` and `b` are read,
+/// `node` is the graph node computed (for error spans).
+#[derive(Debug, Clone, PartialEq)]
+#[allow(missing_docs)]
+pub enum Instr {
+    /// `dst = constant`
+    Const { dst: Slot, value: Number },
+    /// `dst = π` or `e`.
+    Named { dst: Slot, op: Op },
+    /// `dst = value of a param or free variable`
+    Load { dst: Slot, var: VarId, node: NodeId },
+    /// `dst = f(a)` on scalars.
+    Unary {
+        func: Func,
+        dst: Slot,
+        a: Slot,
+        node: NodeId,
+    },
+    /// `dst = a op b` on scalars.
+    Binary {
+        op: BinOp,
+        dst: Slot,
+        a: Slot,
+        b: Slot,
+        node: NodeId,
+    },
+    /// `dst = N * a` (the sum over the rows of a scalar).
+    SumScalar { dst: Slot, a: Slot, node: NodeId },
+    /// `dst = f(a)` over the chunk.
+    RowUnary {
+        func: Func,
+        dst: Slot,
+        a: Operand,
+        node: NodeId,
+    },
+    /// `dst = a op b` over the chunk.
+    RowBinary {
+        op: BinOp,
+        dst: Slot,
+        a: Operand,
+        b: Operand,
+        node: NodeId,
+    },
+    /// Adds the chunk's values of `a` to accumulator `acc`.
+    Accumulate { acc: Slot, a: Operand, node: NodeId },
+    /// Copies the chunk's values of `a` into row output `out`.
+    Store { out: u32, a: Operand },
+    /// After a row pass: `dst = acc` (sum) or `acc / N` (mean).
+    Reduce {
+        dst: Slot,
+        acc: Slot,
+        mean: bool,
+        node: NodeId,
+    },
+}
+
+/// The instructions of one level: scalars, then a row pass, then its reductions.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Phase {
+    /// Evaluated once per call.
+    pub scalar: Vec<Instr>,
+    /// Evaluated for every chunk of rows.
+    pub rows: Vec<Instr>,
+    /// Evaluated once after the row pass.
+    pub reduce: Vec<Instr>,
+}
+
+/// A compiled set of graph outputs.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Tape {
+    /// The phases, in order.
+    pub phases: Vec<Phase>,
+    /// Where each output is: a scalar slot, or a row output (`Row(k)` means output
+    /// buffer k).
+    pub outputs: Vec<Operand>,
+    /// How many scalar slots.
+    pub scalar_slots: usize,
+    /// How many row slots (the most live at once in any pass).
+    pub row_slots: usize,
+    /// How many accumulators.
+    pub accumulators: usize,
+    /// How many row outputs.
+    pub row_outputs: usize,
+    /// The data columns read, by variable.
+    pub data: Vec<VarId>,
+    /// The vector literals read.
+    pub columns: Vec<ColumnId>,
+}
+
+/// Compiles `outputs` (and everything they depend on) into a tape.
+pub fn compile(graph: &Graph, outputs: &[NodeId]) -> Tape {
+    let mut c = Compiler {
+        graph,
+        tape: Tape::default(),
+        level: HashMap::new(),
+        scalar_slot: HashMap::new(),
+        data_index: HashMap::new(),
+        column_index: HashMap::new(),
+    };
+    c.compile(outputs);
+    c.tape
+}
+
+struct Compiler<'a> {
+    graph: &'a Graph,
+    tape: Tape,
+    level: HashMap<NodeId, usize>,
+    scalar_slot: HashMap<NodeId, Slot>,
+    data_index: HashMap<VarId, u32>,
+    column_index: HashMap<ColumnId, u32>,
+}
+
+impl Compiler<'_> {
+    fn compile(&mut self, outputs: &[NodeId]) {
+        let order = self.graph.reachable(outputs);
+        let mut top = 0;
+        for &id in &order {
+            let level = self.level_of(id);
+            top = top.max(level);
+            self.level.insert(id, level);
+        }
+        self.tape.phases = vec![Phase::default(); top + 1];
+        for &id in &order {
+            self.emit_scalar(id);
+        }
+        let row_outputs: Vec<(usize, NodeId)> = outputs
+            .iter()
+            .copied()
+            .filter(|&o| self.is_computed_row(o))
+            .enumerate()
+            .collect();
+        self.tape.row_outputs = row_outputs.len();
+        for phase in 0..=top {
+            self.emit_row_pass(phase, &order, &row_outputs);
+        }
+        let mut next_row_output = 0;
+        self.tape.outputs = outputs
+            .iter()
+            .map(|&o| self.output_operand(o, &mut next_row_output))
+            .collect();
+    }
+
+    fn is_computed_row(&self, id: NodeId) -> bool {
+        self.graph.shape(id) == Shape::Rows
+    }
+
+    fn output_operand(&mut self, id: NodeId, next: &mut u32) -> Operand {
+        if self.graph.shape(id) == Shape::Scalar {
+            return Operand::Scalar(self.scalar_slot[&id]);
+        }
+        *next += 1;
+        Operand::Row(Slot(*next - 1))
+    }
+
+    /// The pass a node can be computed in: one more than any rows reduced below it.
+    fn level_of(&self, id: NodeId) -> usize {
+        let level = |n: NodeId| self.level.get(&n).copied().unwrap_or(0);
+        match self.graph.op(id) {
+            Op::Unary(f, a) if f.is_reduction() && self.graph.shape(a) == Shape::Rows => {
+                level(a) + 1
+            }
+            op => op.operands().map(level).max().unwrap_or(0),
+        }
+    }
+
+    fn new_scalar(&mut self, id: NodeId) -> Slot {
+        let slot = Slot(self.tape.scalar_slots as u32);
+        self.tape.scalar_slots += 1;
+        self.scalar_slot.insert(id, slot);
+        slot
+    }
+
+    /// Emits a scalar node into its level's scalar part (reductions of rows into the
+    /// reduce part of the level below).
+    fn emit_scalar(&mut self, id: NodeId) {
+        if self.graph.shape(id) != Shape::Scalar {
+            return;
+        }
+        let level = self.level[&id];
+        let dst = self.new_scalar(id);
+        let slot = |c: &Self, n: NodeId| c.scalar_slot[&n];
+        let instr = match self.graph.op(id) {
+            Op::Const(c) => Instr::Const { dst, value: c.0 },
+            op @ (Op::Pi | Op::Euler) => Instr::Named { dst, op },
+            Op::Var(var) => Instr::Load { dst, var, node: id },
+            Op::Unary(f, a) if f.is_reduction() && self.graph.shape(a) == Shape::Rows => {
+                let acc = Slot(self.tape.accumulators as u32);
+                self.tape.accumulators += 1;
+                let reduce = Instr::Reduce {
+                    dst,
+                    acc,
+                    mean: f == Func::Mean,
+                    node: id,
+                };
+                self.tape.phases[level - 1].reduce.push(reduce);
+                return;
+            }
+            Op::Unary(Func::Sum, a) => Instr::SumScalar {
+                dst,
+                a: slot(self, a),
+                node: id,
+            },
+            Op::Unary(Func::Mean, a) => Instr::Unary {
+                func: Func::Mean,
+                dst,
+                a: slot(self, a),
+                node: id,
+            },
+            Op::Unary(func, a) => Instr::Unary {
+                func,
+                dst,
+                a: slot(self, a),
+                node: id,
+            },
+            Op::Binary(op, a, b) => Instr::Binary {
+                op,
+                dst,
+                a: slot(self, a),
+                b: slot(self, b),
+                node: id,
+            },
+            Op::Column(_) => return,
+        };
+        self.tape.phases[level].scalar.push(instr);
+    }
+
+    /// Emits the row pass of `phase`: every per-row node that a reduction of this phase,
+    /// or a row output computed in it, needs (recomputing rows of earlier passes).
+    fn emit_row_pass(&mut self, phase: usize, order: &[NodeId], row_outputs: &[(usize, NodeId)]) {
+        let mut targets: Vec<NodeId> = Vec::new();
+        let mut accumulate: Vec<(NodeId, NodeId)> = Vec::new();
+        for &id in order {
+            if let Op::Unary(f, a) = self.graph.op(id)
+                && f.is_reduction()
+                && self.graph.shape(a) == Shape::Rows
+                && self.level[&id] == phase + 1
+            {
+                targets.push(a);
+                accumulate.push((id, a));
+            }
+        }
+        let stores: Vec<(usize, NodeId)> = row_outputs
+            .iter()
+            .copied()
+            .filter(|(_, o)| self.level[o] == phase)
+            .collect();
+        targets.extend(stores.iter().map(|(_, o)| *o));
+        if targets.is_empty() {
+            return;
+        }
+        let rows = self.rows_needed(&targets);
+        self.emit_rows(phase, &rows, &accumulate, &stores);
+    }
+
+    /// The computed per-row nodes the targets need, in order, without crossing scalars.
+    fn rows_needed(&self, targets: &[NodeId]) -> Vec<NodeId> {
+        let mut marked: HashMap<NodeId, bool> = HashMap::new();
+        let mut stack: Vec<NodeId> = targets.to_vec();
+        while let Some(n) = stack.pop() {
+            if marked.contains_key(&n) || !self.is_computed(n) {
+                continue;
+            }
+            marked.insert(n, true);
+            stack.extend(self.graph.op(n).operands());
+        }
+        let mut rows: Vec<NodeId> = marked.into_keys().collect();
+        rows.sort();
+        rows
+    }
+
+    /// A per-row node that an instruction computes (not data, not a literal vector).
+    fn is_computed(&self, n: NodeId) -> bool {
+        self.graph.shape(n) == Shape::Rows
+            && !matches!(self.graph.op(n), Op::Var(_) | Op::Column(_))
+    }
+}
+
+impl Compiler<'_> {
+    /// Emits one row pass: the row nodes in order with row slots reused by liveness,
+    /// then the accumulations and stores.
+    fn emit_rows(
+        &mut self,
+        phase: usize,
+        rows: &[NodeId],
+        accumulate: &[(NodeId, NodeId)],
+        stores: &[(usize, NodeId)],
+    ) {
+        // The last instruction (by position) that reads each row node.
+        let mut last_use: HashMap<NodeId, usize> = HashMap::new();
+        for (i, &n) in rows.iter().enumerate() {
+            for operand in self.graph.op(n).operands() {
+                last_use.insert(operand, i);
+            }
+        }
+        let end = rows.len();
+        let kept = accumulate
+            .iter()
+            .map(|(_, a)| *a)
+            .chain(stores.iter().map(|(_, o)| *o));
+        for a in kept {
+            last_use.insert(a, end);
+        }
+        let mut row_slot: HashMap<NodeId, Slot> = HashMap::new();
+        let mut free: Vec<Slot> = Vec::new();
+        let mut instrs = Vec::new();
+        for (i, &n) in rows.iter().enumerate() {
+            let instr_operands: Vec<NodeId> = self.graph.op(n).operands().collect();
+            let dst = free.pop().unwrap_or_else(|| {
+                self.tape.row_slots += 1;
+                Slot(self.tape.row_slots as u32 - 1)
+            });
+            let instr = match self.graph.op(n) {
+                Op::Unary(func, a) => {
+                    let a = self.operand(a, &row_slot);
+                    Instr::RowUnary {
+                        func,
+                        dst,
+                        a,
+                        node: n,
+                    }
+                }
+                Op::Binary(op, a, b) => {
+                    let (a, b) = (self.operand(a, &row_slot), self.operand(b, &row_slot));
+                    Instr::RowBinary {
+                        op,
+                        dst,
+                        a,
+                        b,
+                        node: n,
+                    }
+                }
+                _ => continue,
+            };
+            instrs.push(instr);
+            row_slot.insert(n, dst);
+            // Operands read for the last time free their slots (after dst was taken, so
+            // an instruction never writes the slot it reads).
+            for m in instr_operands {
+                if last_use.get(&m) == Some(&i)
+                    && let Some(&s) = row_slot.get(&m)
+                    && !free.contains(&s)
+                {
+                    free.push(s);
+                }
+            }
+        }
+        for &(sum, a) in accumulate {
+            let Some(Instr::Reduce { acc, .. }) = self.tape.phases[phase]
+                .reduce
+                .iter()
+                .find(|r| matches!(r, Instr::Reduce { node, .. } if *node == sum))
+                .cloned()
+            else {
+                continue;
+            };
+            instrs.push(Instr::Accumulate {
+                acc,
+                a: self.operand(a, &row_slot),
+                node: sum,
+            });
+        }
+        for &(out, o) in stores {
+            instrs.push(Instr::Store {
+                out: out as u32,
+                a: self.operand(o, &row_slot),
+            });
+        }
+        self.tape.phases[phase].rows = instrs;
+    }
+
+    /// How a row instruction reads node `m`.
+    fn operand(&mut self, m: NodeId, row_slot: &HashMap<NodeId, Slot>) -> Operand {
+        if self.graph.shape(m) == Shape::Scalar {
+            return Operand::Scalar(self.scalar_slot[&m]);
+        }
+        match self.graph.op(m) {
+            Op::Var(v) if self.graph.var(v).kind == VarKind::Data => {
+                let next = self.data_index.len() as u32;
+                let k = *self.data_index.entry(v).or_insert(next);
+                if k == next {
+                    self.tape.data.push(v);
+                }
+                Operand::Data(k)
+            }
+            Op::Column(c) => {
+                let next = self.column_index.len() as u32;
+                let k = *self.column_index.entry(c).or_insert(next);
+                if k == next {
+                    self.tape.columns.push(c);
+                }
+                Operand::Column(k)
+            }
+            _ => Operand::Row(row_slot.get(&m).copied().unwrap_or(Slot(0))),
+        }
+    }
+}
+
+impl fmt::Display for Operand {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Operand::Scalar(s) => write!(f, "{s}"),
+            Operand::Row(s) => write!(f, "r{}", s.0),
+            Operand::Data(k) => write!(f, "data{k}"),
+            Operand::Column(k) => write!(f, "vec{k}"),
+        }
+    }
+}
+
+impl fmt::Display for Instr {
+    /// One line of a tape listing: `s3 = mul s1 s2`, `r0 = exp r1`, `acc0 += r2`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Instr::Const { dst, value } => write!(f, "{dst} = {value}"),
+            Instr::Named { dst, op } => {
+                write!(f, "{dst} = {}", if *op == Op::Pi { "pi" } else { "e" })
+            }
+            Instr::Load { dst, var, .. } => write!(f, "{dst} = load {var}"),
+            Instr::Unary { func, dst, a, .. } => write!(f, "{dst} = {} {a}", func_name(*func)),
+            Instr::Binary { op, dst, a, b, .. } => write!(f, "{dst} = {} {a} {b}", op_name(*op)),
+            Instr::SumScalar { dst, a, .. } => write!(f, "{dst} = rows * {a}"),
+            Instr::RowUnary { func, dst, a, .. } => {
+                write!(f, "r{} = {} {a}", dst.0, func_name(*func))
+            }
+            Instr::RowBinary { op, dst, a, b, .. } => {
+                write!(f, "r{} = {} {a} {b}", dst.0, op_name(*op))
+            }
+            Instr::Accumulate { acc, a, .. } => write!(f, "acc{} += {a}", acc.0),
+            Instr::Store { out, a } => write!(f, "out{out} <- {a}"),
+            Instr::Reduce { dst, acc, mean, .. } => {
+                write!(
+                    f,
+                    "{dst} = {} acc{}",
+                    if *mean { "mean" } else { "sum" },
+                    acc.0
+                )
+            }
+        }
+    }
+}
+
+fn func_name(func: Func) -> &'static str {
+    match func {
+        Func::Neg => "neg",
+        other => other.name(),
+    }
+}
+
+fn op_name(op: BinOp) -> &'static str {
+    match op {
+        BinOp::Add => "add",
+        BinOp::Sub => "sub",
+        BinOp::Mul => "mul",
+        BinOp::Div => "div",
+        BinOp::Pow => "pow",
+        BinOp::Max => "max",
+        BinOp::Min => "min",
+    }
+}
+
+impl fmt::Display for Tape {
+    /// The listing: each phase's scalar part, row pass and reductions, then the outputs.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let used = self
+            .phases
+            .iter()
+            .filter(|p| p.scalar.len() + p.rows.len() + p.reduce.len() > 0);
+        for (i, phase) in used.enumerate() {
+            writeln!(f, "phase {i}:")?;
+            for instr in &phase.scalar {
+                writeln!(f, "  {instr}")?;
+            }
+            if !phase.rows.is_empty() {
+                writeln!(f, "  for each row:")?;
+                for instr in &phase.rows {
+                    writeln!(f, "    {instr}")?;
+                }
+            }
+            for instr in &phase.reduce {
+                writeln!(f, "  {instr}")?;
+            }
+        }
+        let outputs: Vec<String> = self
+            .outputs
+            .iter()
+            .map(|o| match o {
+                Operand::Row(s) => format!("out{}", s.0),
+                other => other.to_string(),
+            })
+            .collect();
+        write!(f, "outputs: {}", outputs.join(", "))
+    }
+}

@@ -1,0 +1,147 @@
+//! The f64 chunk kernels: straight loops over a chunk that the compiler vectorises,
+//! with the domain checked once per chunk instead of once per value.
+
+use super::scalar::Values;
+use crate::graph::{BinOp, Func};
+
+/// `out = f(x)` over a chunk; `Err(i)` at the first row whose result is not finite.
+pub fn unary(func: Func, out: &mut [f64], x: Values<'_, f64>) -> Result<(), usize> {
+    let x = match x {
+        Values::Same(v) => {
+            out.fill(crate::eval::unary_f64(func, v));
+            return check(out, None);
+        }
+        Values::Rows(r) => &r[..out.len()],
+    };
+    macro_rules! map {
+        ($f:expr) => {
+            for (o, &v) in out.iter_mut().zip(x) {
+                *o = $f(v);
+            }
+        };
+    }
+    match func {
+        Func::Neg => map!(|v: f64| -v),
+        Func::Abs => map!(f64::abs),
+        Func::Exp => super::fastmath_exp(out, x),
+        Func::Ln => super::fastmath_ln(out, x),
+        Func::Sqrt => map!(f64::sqrt),
+        Func::Tanh => super::fastmath_tanh(out, x),
+        Func::Sigmoid => super::fastmath_sigmoid(out, x),
+        Func::Softplus => super::fastmath_softplus(out, x),
+        Func::Relu => map!(|v: f64| if v > 0.0 { v } else { 0.0 * v }),
+        other => map!(|v| crate::eval::unary_f64(other, v)),
+    }
+    // relu, step and sign map NaN to a number: check their input too.
+    let swallows = matches!(func, Func::Relu | Func::Step | Func::Sign);
+    check(out, swallows.then_some(x))
+}
+
+/// `out = a op b` over a chunk; `Err(i)` at the first row whose result is not finite.
+pub fn binary(
+    op: BinOp,
+    out: &mut [f64],
+    a: Values<'_, f64>,
+    b: Values<'_, f64>,
+) -> Result<(), usize> {
+    macro_rules! zip {
+        ($f:expr) => {
+            match (a, b) {
+                (Values::Rows(x), Values::Rows(y)) => {
+                    for ((o, &p), &q) in out.iter_mut().zip(x).zip(y) {
+                        *o = $f(p, q);
+                    }
+                }
+                (Values::Rows(x), Values::Same(q)) => {
+                    for (o, &p) in out.iter_mut().zip(x) {
+                        *o = $f(p, q);
+                    }
+                }
+                (Values::Same(p), Values::Rows(y)) => {
+                    for (o, &q) in out.iter_mut().zip(y) {
+                        *o = $f(p, q);
+                    }
+                }
+                (Values::Same(p), Values::Same(q)) => out.fill($f(p, q)),
+            }
+        };
+    }
+    match op {
+        BinOp::Add => zip!(|p: f64, q: f64| p + q),
+        BinOp::Sub => zip!(|p: f64, q: f64| p - q),
+        BinOp::Mul => zip!(|p: f64, q: f64| p * q),
+        BinOp::Div => zip!(|p: f64, q: f64| p / q),
+        BinOp::Pow => zip!(pow),
+        BinOp::Max => zip!(|p: f64, q: f64| if p.is_nan() || q.is_nan() {
+            f64::NAN
+        } else {
+            p.max(q)
+        }),
+        BinOp::Min => zip!(|p: f64, q: f64| if p.is_nan() || q.is_nan() {
+            f64::NAN
+        } else {
+            p.min(q)
+        }),
+    }
+    check(out, None)
+}
+
+/// `x^y`, with small integer powers by multiplication (exact and fast: `e^2` is `e*e`).
+fn pow(x: f64, y: f64) -> f64 {
+    if y == 2.0 {
+        x * x
+    } else if y == 1.0 {
+        x
+    } else if y == 3.0 {
+        x * x * x
+    } else {
+        x.powf(y)
+    }
+}
+
+/// Adds a chunk to a compensated running sum. Within the chunk four lanes sum rows
+/// `i mod 4` in order and are combined as `(l0 + l1) + (l2 + l3)`; the chunk's sum
+/// joins the total with Neumaier's compensation. The order depends only on the row
+/// numbers, never on threads.
+pub fn accumulate(total: &mut (f64, f64), x: Values<'_, f64>, len: usize) -> Result<(), usize> {
+    let chunk_sum = match x {
+        Values::Same(v) => v * len as f64,
+        Values::Rows(r) => {
+            let r = &r[..len];
+            let mut lanes = [0.0_f64; 4];
+            let mut quads = r.chunks_exact(4);
+            for quad in &mut quads {
+                for k in 0..4 {
+                    lanes[k] += quad[k];
+                }
+            }
+            for (k, &v) in quads.remainder().iter().enumerate() {
+                lanes[k] += v;
+            }
+            (lanes[0] + lanes[1]) + (lanes[2] + lanes[3])
+        }
+    };
+    if !chunk_sum.is_finite() {
+        return Err(0);
+    }
+    let (sum, compensation) = *total;
+    let t = sum + chunk_sum;
+    let lost = if sum.abs() >= chunk_sum.abs() {
+        (sum - t) + chunk_sum
+    } else {
+        (chunk_sum - t) + sum
+    };
+    *total = (t, compensation + lost);
+    if t.is_finite() { Ok(()) } else { Err(0) }
+}
+
+/// The first row where `out` (or `input`) is not finite, as `Err(row)`.
+fn check(out: &[f64], input: Option<&[f64]>) -> Result<(), usize> {
+    let all_finite = |v: &[f64]| v.iter().fold(true, |ok, x| ok & x.is_finite());
+    if all_finite(out) && input.is_none_or(all_finite) {
+        return Ok(());
+    }
+    let bad = |v: &[f64]| v.iter().position(|x| !x.is_finite());
+    let first = [bad(out), input.and_then(bad)].into_iter().flatten().min();
+    Err(first.unwrap_or(0))
+}

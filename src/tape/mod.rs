@@ -1,0 +1,38 @@
+//! The compiled tape: graph outputs as a flat list of instructions, evaluated over the
+//! rows in cache-sized chunks, generic over the number type ([`Scalar`]).
+//!
+//! Compilation splits the nodes by *level*: scalars that need no row pass (params,
+//! constants and arithmetic on them) are evaluated once per call; per-row nodes run in a
+//! row pass, chunk by chunk, where each instruction loops over the chunk (so the
+//! compiler vectorises it); `sum`/`mean` of rows accumulate across chunks and their
+//! results are scalars of the next level. Most losses need one row pass; `x*sum(x)`
+//! needs two.
+//!
+//! **Reductions do not depend on chunking or threads**: each chunk of [`CHUNK`] rows is
+//! summed in row order with compensation, and chunk sums are combined in chunk order.
+
+mod compile;
+mod compiled;
+mod run;
+pub mod scalar;
+
+pub use compile::{Instr, Operand, Phase, Slot, Tape, compile};
+pub use compiled::Compiled;
+pub use run::{Inputs, Workspace, run};
+pub use scalar::Scalar;
+
+/// Rows per chunk: row slots of a chunk stay in L1/L2.
+pub const CHUNK: usize = 256;
+
+pub mod fastmath;
+mod float;
+mod kernels;
+pub use kernels::{
+    accumulate as accumulate_f64, binary as binary_chunk_f64, unary as unary_chunk_f64,
+};
+
+// The hot transcendental functions of the f64 kernels.
+use fastmath::{
+    exp as fastmath_exp, ln as fastmath_ln, sigmoid as fastmath_sigmoid,
+    softplus as fastmath_softplus, tanh as fastmath_tanh,
+};

@@ -1,0 +1,296 @@
+//! Running a [`Tape`]: scalars once, rows chunk by chunk, compensated reductions.
+
+use super::CHUNK;
+use super::compile::{Instr, Operand, Slot, Tape};
+use super::scalar::{Scalar, Values};
+use crate::eval::{DomainError, DomainKind};
+use crate::graph::{BinOp, Func, Graph, NodeId, Op, VarId};
+
+/// The values a tape reads: params and free names, data columns, the row count.
+pub struct Inputs<'a, S> {
+    /// The value of each scalar variable, by variable index.
+    pub scalars: &'a [Option<S>],
+    /// The rows of each data column the tape reads, in the order of [`Tape::data`].
+    pub data: &'a [Vec<S>],
+    /// The number of rows (1 when there is no data).
+    pub rows: usize,
+}
+
+/// Reusable buffers, so that repeated runs (a descent) allocate nothing.
+#[derive(Debug, Clone)]
+pub struct Workspace<S> {
+    scalars: Vec<S>,
+    rows: Vec<Vec<S>>,
+    accumulators: Vec<(S, S)>,
+    /// Row outputs, one vector of all rows each.
+    pub row_outputs: Vec<Vec<S>>,
+    columns: Vec<Vec<S>>,
+}
+
+impl<S: Scalar> Workspace<S> {
+    /// Buffers sized for `tape`.
+    pub fn new(tape: &Tape) -> Workspace<S> {
+        Workspace {
+            scalars: vec![S::ZERO; tape.scalar_slots],
+            rows: vec![vec![S::ZERO; CHUNK]; tape.row_slots],
+            accumulators: vec![(S::ZERO, S::ZERO); tape.accumulators],
+            row_outputs: vec![Vec::new(); tape.row_outputs],
+            columns: Vec::new(),
+        }
+    }
+
+    /// The value of scalar output `k` after a run.
+    pub fn scalar(&self, tape: &Tape, k: usize) -> Option<S> {
+        match tape.outputs.get(k)? {
+            Operand::Scalar(s) => self.scalars.get(s.0 as usize).copied(),
+            _ => None,
+        }
+    }
+}
+
+/// Runs the tape; afterwards [`Workspace::scalar`] and [`Workspace::row_outputs`] hold
+/// the outputs. A value outside a domain or range stops the run with the node's span
+/// and row (params are filled in by the caller, who knows their names).
+pub fn run<S: Scalar>(
+    graph: &Graph,
+    tape: &Tape,
+    inputs: &Inputs<'_, S>,
+    work: &mut Workspace<S>,
+) -> Result<(), DomainError> {
+    run_phases(graph, tape, inputs, work).map_err(|f| domain_error(graph, f))
+}
+
+fn run_phases<S: Scalar>(
+    graph: &Graph,
+    tape: &Tape,
+    inputs: &Inputs<'_, S>,
+    work: &mut Workspace<S>,
+) -> Result<(), Failure> {
+    load_columns(graph, tape, work);
+    for out in &mut work.row_outputs {
+        out.clear();
+    }
+    for phase in &tape.phases {
+        for instr in &phase.scalar {
+            scalar_step(instr, inputs, work)?;
+        }
+        if !phase.rows.is_empty() {
+            for acc in &mut work.accumulators {
+                *acc = (S::ZERO, S::ZERO);
+            }
+            row_pass(&phase.rows, inputs, work)?;
+        }
+        for instr in &phase.reduce {
+            if let Instr::Reduce {
+                dst,
+                acc,
+                mean,
+                node,
+            } = *instr
+            {
+                let (sum, compensation) = work.accumulators[acc.0 as usize];
+                let mut total = checked(S::binary(BinOp::Add, sum, compensation), node, None)?;
+                if mean {
+                    let n = S::from_usize(inputs.rows).unwrap_or(S::ZERO);
+                    total = checked(S::binary(BinOp::Div, total, n), node, None)?;
+                }
+                work.scalars[dst.0 as usize] = total;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn load_columns<S: Scalar>(graph: &Graph, tape: &Tape, work: &mut Workspace<S>) {
+    if work.columns.len() == tape.columns.len() {
+        return;
+    }
+    work.columns = tape
+        .columns
+        .iter()
+        .map(|&c| {
+            graph
+                .column(c)
+                .iter()
+                .map(|n| S::from_number(n).unwrap_or(S::ZERO))
+                .collect()
+        })
+        .collect();
+}
+
+/// Where a run failed: the node and the data row (from 1).
+#[derive(Debug, Clone, Copy)]
+struct Failure {
+    node: NodeId,
+    row: Option<usize>,
+}
+
+fn checked<S>(value: Option<S>, node: NodeId, row: Option<usize>) -> Result<S, Failure> {
+    value.ok_or(Failure { node, row })
+}
+
+/// The failure as a domain error with the node's span and operation. The number type
+/// said only "no value"; for f64 the caller can ask the tree evaluator for the exact
+/// kind (it classifies from the operands), for decimal it is a range error.
+fn domain_error(graph: &Graph, failure: Failure) -> DomainError {
+    let op = match graph.op(failure.node) {
+        Op::Unary(f, _) => f.name().to_string(),
+        Op::Binary(BinOp::Add, ..) => "+".into(),
+        Op::Binary(BinOp::Sub, ..) => "-".into(),
+        Op::Binary(BinOp::Mul, ..) => "*".into(),
+        Op::Binary(BinOp::Div, ..) => "/".into(),
+        Op::Binary(BinOp::Pow, ..) => "^".into(),
+        Op::Binary(BinOp::Max, ..) => "max".into(),
+        Op::Binary(BinOp::Min, ..) => "min".into(),
+        Op::Var(v) => graph.var(v).name.clone(),
+        _ => "value".into(),
+    };
+    let kind = match graph.op(failure.node) {
+        Op::Var(_) => DomainKind::Unbound,
+        _ => DomainKind::Overflow,
+    };
+    DomainError {
+        kind,
+        op,
+        operand: f64::NAN,
+        span: graph.node(failure.node).span,
+        row: failure.row,
+        params: Vec::new(),
+    }
+}
+
+fn scalar_step<S: Scalar>(
+    instr: &Instr,
+    inputs: &Inputs<'_, S>,
+    work: &mut Workspace<S>,
+) -> Result<(), Failure> {
+    let get = |w: &Workspace<S>, s: Slot| w.scalars[s.0 as usize];
+    let (dst, value) = match *instr {
+        Instr::Const { dst, ref value } => (dst, checked(S::from_number(value), NodeId(0), None)?),
+        Instr::Named { dst, op } => (dst, if op == Op::Pi { S::pi() } else { S::euler() }),
+        Instr::Load { dst, var, node } => (dst, checked(scalar_input(inputs, var), node, None)?),
+        Instr::Unary {
+            func: Func::Mean,
+            dst,
+            a,
+            ..
+        } => (dst, get(work, a)),
+        Instr::Unary { func, dst, a, node } => {
+            (dst, checked(S::unary(func, get(work, a)), node, None)?)
+        }
+        Instr::Binary {
+            op,
+            dst,
+            a,
+            b,
+            node,
+        } => (
+            dst,
+            checked(S::binary(op, get(work, a), get(work, b)), node, None)?,
+        ),
+        Instr::SumScalar { dst, a, node } => {
+            let n = S::from_usize(inputs.rows).unwrap_or(S::ZERO);
+            (
+                dst,
+                checked(S::binary(BinOp::Mul, n, get(work, a)), node, None)?,
+            )
+        }
+        _ => return Ok(()),
+    };
+    work.scalars[dst.0 as usize] = value;
+    Ok(())
+}
+
+fn scalar_input<S: Scalar>(inputs: &Inputs<'_, S>, var: VarId) -> Option<S> {
+    inputs.scalars.get(var.index()).copied().flatten()
+}
+
+/// Every chunk of rows through the pass's instructions.
+fn row_pass<S: Scalar>(
+    instrs: &[Instr],
+    inputs: &Inputs<'_, S>,
+    work: &mut Workspace<S>,
+) -> Result<(), Failure> {
+    let mut start = 0;
+    while start < inputs.rows {
+        let len = CHUNK.min(inputs.rows - start);
+        for instr in instrs {
+            row_step(instr, inputs, work, start, len)?;
+        }
+        start += len;
+    }
+    Ok(())
+}
+
+/// The chunk `start..start+len` of an operand.
+fn read<'a, S: Scalar>(
+    operand: Operand,
+    inputs: &'a Inputs<'_, S>,
+    rows: &'a [Vec<S>],
+    scalars: &[S],
+    columns: &'a [Vec<S>],
+    (start, len): (usize, usize),
+) -> Values<'a, S> {
+    let window = |column: &'a [S]| Values::Rows(column.get(start..start + len).unwrap_or(&[]));
+    match operand {
+        Operand::Scalar(s) => Values::Same(scalars[s.0 as usize]),
+        Operand::Row(s) => Values::Rows(&rows[s.0 as usize][..len]),
+        Operand::Data(k) => window(inputs.data.get(k as usize).map_or(&[], Vec::as_slice)),
+        Operand::Column(k) => window(&columns[k as usize]),
+    }
+}
+
+fn row_step<S: Scalar>(
+    instr: &Instr,
+    inputs: &Inputs<'_, S>,
+    work: &mut Workspace<S>,
+    start: usize,
+    len: usize,
+) -> Result<(), Failure> {
+    let at_row = |node: NodeId| {
+        move |i: usize| Failure {
+            node,
+            row: Some(start + i + 1),
+        }
+    };
+    let Workspace {
+        scalars,
+        rows,
+        accumulators,
+        row_outputs,
+        columns,
+    } = work;
+    match *instr {
+        Instr::RowUnary { func, dst, a, node } => {
+            let mut out = std::mem::take(&mut rows[dst.0 as usize]);
+            let x = read(a, inputs, rows, scalars, columns, (start, len));
+            let result = S::unary_chunk(func, &mut out[..len], x).map_err(at_row(node));
+            rows[dst.0 as usize] = out;
+            result?;
+        }
+        Instr::RowBinary {
+            op,
+            dst,
+            a,
+            b,
+            node,
+        } => {
+            let mut out = std::mem::take(&mut rows[dst.0 as usize]);
+            let x = read(a, inputs, rows, scalars, columns, (start, len));
+            let y = read(b, inputs, rows, scalars, columns, (start, len));
+            let result = S::binary_chunk(op, &mut out[..len], x, y).map_err(at_row(node));
+            rows[dst.0 as usize] = out;
+            result?;
+        }
+        Instr::Accumulate { acc, a, node } => {
+            let x = read(a, inputs, rows, scalars, columns, (start, len));
+            S::accumulate_chunk(&mut accumulators[acc.0 as usize], x, len).map_err(at_row(node))?;
+        }
+        Instr::Store { out, a } => {
+            let x = read(a, inputs, rows, scalars, columns, (start, len));
+            row_outputs[out as usize].extend((0..len).map(|i| x.at(i)));
+        }
+        _ => {}
+    }
+    Ok(())
+}

@@ -1,0 +1,97 @@
+//! The number types a tape runs on: f64 (fast) and rust_decimal's `Decimal` (28
+//! significant digits), behind one small trait. Nothing above `tape` knows which runs.
+
+use crate::graph::{BinOp, Func};
+use crate::syntax::Number;
+
+/// A number type the tape can evaluate in. Every operation returns `None` where the
+/// result is outside the type's range or the operation's domain (`ln` of a non-positive
+/// value, a division by zero, an overflow): the tape turns that into a domain error
+/// naming the node's source span, instead of a silently wrong number.
+pub trait Scalar: Copy + PartialEq + PartialOrd + std::fmt::Debug + Send + Sync + 'static {
+    /// The type's zero.
+    const ZERO: Self;
+    /// A literal or folded constant (exact where the type can hold it).
+    fn from_number(n: &Number) -> Option<Self>;
+    /// An f64 (for param values and data given as f64).
+    fn from_f64(x: f64) -> Option<Self>;
+    /// The nearest f64.
+    fn to_f64(self) -> f64;
+    /// A small integer (row counts).
+    fn from_usize(n: usize) -> Option<Self>;
+    /// π.
+    fn pi() -> Self;
+    /// e.
+    fn euler() -> Self;
+    /// `f(x)`; `None` outside the domain or range.
+    fn unary(func: Func, x: Self) -> Option<Self>;
+    /// `x op y`; `None` outside the domain or range.
+    fn binary(op: BinOp, x: Self, y: Self) -> Option<Self>;
+
+    /// `out[i] = f(x[i])` over a chunk; `Err(i)` at the first row outside the domain.
+    /// The default goes element by element; f64 overrides it with vectorised loops.
+    fn unary_chunk(func: Func, out: &mut [Self], x: Values<'_, Self>) -> Result<(), usize> {
+        for (i, slot) in out.iter_mut().enumerate() {
+            *slot = Self::unary(func, x.at(i)).ok_or(i)?;
+        }
+        Ok(())
+    }
+
+    /// `out[i] = a[i] op b[i]` over a chunk; `Err(i)` at the first bad row.
+    fn binary_chunk(
+        op: BinOp,
+        out: &mut [Self],
+        a: Values<'_, Self>,
+        b: Values<'_, Self>,
+    ) -> Result<(), usize> {
+        for (i, slot) in out.iter_mut().enumerate() {
+            *slot = Self::binary(op, a.at(i), b.at(i)).ok_or(i)?;
+        }
+        Ok(())
+    }
+
+    /// Adds `len` values to a compensated sum `(sum, compensation)`, in row order.
+    fn accumulate_chunk(
+        total: &mut (Self, Self),
+        x: Values<'_, Self>,
+        len: usize,
+    ) -> Result<(), usize> {
+        let (mut sum, mut compensation) = *total;
+        for i in 0..len {
+            let v = x.at(i);
+            let t = Self::binary(BinOp::Add, sum, v).ok_or(i)?;
+            let sum_is_bigger = Self::unary(Func::Abs, sum) >= Self::unary(Func::Abs, v);
+            let lost = if sum_is_bigger {
+                Self::binary(BinOp::Sub, sum, t).and_then(|d| Self::binary(BinOp::Add, d, v))
+            } else {
+                Self::binary(BinOp::Sub, v, t).and_then(|d| Self::binary(BinOp::Add, d, sum))
+            };
+            compensation = lost
+                .and_then(|l| Self::binary(BinOp::Add, compensation, l))
+                .ok_or(i)?;
+            sum = t;
+        }
+        *total = (sum, compensation);
+        Ok(())
+    }
+}
+
+/// A chunk of an operand's values: one per row, or one for all rows.
+#[derive(Debug, Clone, Copy)]
+pub enum Values<'a, S> {
+    /// The same value in every row (a scalar).
+    Same(S),
+    /// One value per row.
+    Rows(&'a [S]),
+}
+
+impl<S: Copy> Values<'_, S> {
+    /// The value at row `i` of the chunk (a short slice repeats its last value; the
+    /// tape never reads past a chunk).
+    pub fn at(&self, i: usize) -> S {
+        match self {
+            Values::Same(x) => *x,
+            Values::Rows(r) => r[i.min(r.len().saturating_sub(1))],
+        }
+    }
+}

@@ -1,0 +1,135 @@
+//! The compiled tape against the tree evaluator (the oracle), and tape listings.
+
+use nabla::eval::{Value, evaluate};
+use nabla::graph::NodeId;
+use nabla::program::{LoadOptions, Program};
+use nabla::syntax::Sources;
+use nabla::tape::{Compiled, compile};
+use std::path::Path;
+
+fn load(text: &str) -> Program {
+    let mut sources = Sources::new();
+    let id = sources.add("test.nabla", text);
+    Program::from_source(&mut sources, id, Path::new("."), &LoadOptions::default())
+        .unwrap_or_else(|e| panic!("{text:?}: {e}"))
+}
+
+/// The loss and its gradient by every param, as `nabla grad` builds them.
+fn loss_and_gradient(program: &mut Program) -> Vec<NodeId> {
+    let loss = program
+        .definition("loss")
+        .map(|d| d.node)
+        .unwrap_or_else(|| panic!("loss"));
+    let vars: Vec<_> = program.params.iter().map(|p| p.var).collect();
+    let mut outputs = vec![loss];
+    outputs.extend(nabla::simplify::simplified_gradient(
+        &mut program.graph,
+        loss,
+        &vars,
+    ));
+    outputs
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-12 * a.abs().max(b.abs()) + 1e-300
+}
+
+/// Runs the tape and the oracle on the same outputs and compares every value.
+fn agree(program: &Program, outputs: &[NodeId]) {
+    let oracle =
+        evaluate(&program.graph, &program.bindings(), outputs).unwrap_or_else(|e| panic!("{e}"));
+    let mut compiled: Compiled<f64> =
+        Compiled::new(program, outputs).unwrap_or_else(|| panic!("fits"));
+    compiled
+        .run(&program.graph)
+        .unwrap_or_else(|e| panic!("{e}"));
+    for (k, expected) in oracle.iter().enumerate() {
+        let got = compiled.value(k).unwrap_or_else(|| panic!("output {k}"));
+        match (expected, &got) {
+            (Value::Scalar(a), Value::Scalar(b)) => {
+                assert!(close(*a, *b), "output {k}: {a} vs {b}")
+            }
+            (Value::Rows(a), Value::Rows(b)) => {
+                assert_eq!(a.len(), b.len());
+                for (x, y) in a.iter().zip(b) {
+                    assert!(close(*x, *y), "output {k}: {x} vs {y}");
+                }
+            }
+            (a, b) => panic!("output {k}: {a:?} vs {b:?}"),
+        }
+    }
+}
+
+#[test]
+fn the_sigmoid_example_matches_the_oracle() {
+    let mut program = load(include_str!("../examples/sigmoid.nabla"));
+    let outputs = loss_and_gradient(&mut program);
+    agree(&program, &outputs);
+}
+
+#[test]
+fn many_rows_span_several_chunks() {
+    let n = 1000;
+    let xs: Vec<String> = (0..n)
+        .map(|i| format!("{}", (i as f64) / 100.0 - 5.0))
+        .collect();
+    let ys: Vec<String> = (0..n)
+        .map(|i| format!("{}", ((i * 7) % 10) as f64 / 10.0))
+        .collect();
+    let text = format!(
+        "data x = [{}]\ndata y = [{}]\nparam w = 0.3, b = -0.1\nloss = mean((sigmoid(w*x + b) - y)^2) + sum(tanh(w*x)*exp(-x^2)) + w^2\n",
+        xs.join(", "),
+        ys.join(", ")
+    );
+    let mut program = load(&text);
+    let outputs = loss_and_gradient(&mut program);
+    agree(&program, &outputs);
+}
+
+#[test]
+fn a_reduction_inside_a_row_expression_needs_a_second_pass() {
+    let mut program = load(
+        "data x = [1, 2, 3, 4]\nparam w = 0.5\nc = x - mean(x)\nloss = sum((w*c)^2 * sum(x*w))\nr = x*sum(x)\n",
+    );
+    let mut outputs = loss_and_gradient(&mut program);
+    outputs.push(program.definition("r").map(|d| d.node).unwrap_or(NodeId(0)));
+    outputs.push(program.definition("c").map(|d| d.node).unwrap_or(NodeId(0)));
+    agree(&program, &outputs);
+    assert_eq!(compile(&program.graph, &outputs).phases.len(), 3);
+}
+
+#[test]
+fn every_builtin_matches_the_oracle() {
+    let text = "data x = [0.1, 0.5, 0.9, 0.25]\nparam w = 0.7\n\
+        loss = sum(exp(w*x) + ln(w + x) + log2(w + x) + log10(w + x) + sqrt(w + x) + abs(x - w) \
+        + sin(w*x) + cos(w*x) + tan(w*x) + asin(w*x) + acos(w*x) + atan(w*x) + sinh(w*x) + cosh(w*x) \
+        + tanh(w*x) + sigmoid(w*x) + softplus(w*x) + relu(x - w) + sign(x - w) + max(x, w) + min(x, w) \
+        + pow(x, w) + x^w + w^x + (x + w)^3 + x/w - w*pi + e)\n";
+    let mut program = load(text);
+    let outputs = loss_and_gradient(&mut program);
+    agree(&program, &outputs);
+}
+
+#[test]
+fn a_domain_error_names_the_span_and_row() {
+    let program = load("data x = [1, 2, -3]\nparam w = 1\nloss = sum(ln(x) * w)\n");
+    let loss = program
+        .definition("loss")
+        .map(|d| d.node)
+        .unwrap_or(NodeId(0));
+    let mut compiled: Compiled<f64> =
+        Compiled::new(&program, &[loss]).unwrap_or_else(|| panic!("fits"));
+    let error = compiled
+        .run(&program.graph)
+        .err()
+        .unwrap_or_else(|| panic!("ln(-3) must fail"));
+    assert_eq!(error.row, Some(3));
+    assert!(error.span.is_some());
+}
+
+#[test]
+fn listing_of_the_sigmoid_loss_and_gradient() {
+    let mut program = load(include_str!("../examples/sigmoid.nabla"));
+    let outputs = loss_and_gradient(&mut program);
+    insta::assert_snapshot!(compile(&program.graph, &outputs).to_string());
+}
