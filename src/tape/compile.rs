@@ -115,6 +115,9 @@ pub struct Tape {
     pub data: Vec<VarId>,
     /// The vector literals read.
     pub columns: Vec<ColumnId>,
+    /// Constants (`Const` and `Named` instructions), hoisted: evaluated once when a
+    /// workspace is made, not on every run.
+    pub constants: Vec<Instr>,
 }
 
 /// Compiles `outputs` (and everything they depend on) into a tape.
@@ -251,7 +254,11 @@ impl Compiler<'_> {
             },
             Op::Column(_) => return,
         };
-        self.tape.phases[level].scalar.push(instr);
+        if matches!(instr, Instr::Const { .. } | Instr::Named { .. }) {
+            self.tape.constants.push(instr);
+        } else {
+            self.tape.phases[level].scalar.push(instr);
+        }
     }
 
     /// Emits the row pass of `phase`: every per-row node that a reduction of this phase,

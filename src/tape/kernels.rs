@@ -71,7 +71,7 @@ pub fn binary(
         BinOp::Sub => zip!(|p: f64, q: f64| p - q),
         BinOp::Mul => zip!(|p: f64, q: f64| p * q),
         BinOp::Div => zip!(|p: f64, q: f64| p / q),
-        BinOp::Pow => zip!(pow),
+        BinOp::Pow => zip!(crate::eval::power_f64),
         BinOp::Max => zip!(|p: f64, q: f64| if p.is_nan() || q.is_nan() {
             f64::NAN
         } else {
@@ -84,19 +84,6 @@ pub fn binary(
         }),
     }
     check(out, None)
-}
-
-/// `x^y`, with small integer powers by multiplication (exact and fast: `e^2` is `e*e`).
-fn pow(x: f64, y: f64) -> f64 {
-    if y == 2.0 {
-        x * x
-    } else if y == 1.0 {
-        x
-    } else if y == 3.0 {
-        x * x * x
-    } else {
-        x.powf(y)
-    }
 }
 
 /// Adds a chunk to a compensated running sum. Within the chunk four lanes sum rows

@@ -19,6 +19,7 @@ pub struct Inputs<'a, S> {
 /// Reusable buffers, so that repeated runs (a descent) allocate nothing.
 #[derive(Debug, Clone)]
 pub struct Workspace<S> {
+    bad_constant: Option<NodeId>,
     scalars: Vec<S>,
     rows: Vec<Vec<S>>,
     accumulators: Vec<(S, S)>,
@@ -30,8 +31,24 @@ pub struct Workspace<S> {
 impl<S: Scalar> Workspace<S> {
     /// Buffers sized for `tape`.
     pub fn new(tape: &Tape) -> Workspace<S> {
+        let mut scalars = vec![S::ZERO; tape.scalar_slots];
+        let mut bad_constant = None;
+        for instr in &tape.constants {
+            match instr {
+                Instr::Const { dst, value } => match S::from_number(value) {
+                    Some(v) => scalars[dst.0 as usize] = v,
+                    // Outside S's range (a decimal beyond 7.9e28): every run fails.
+                    None => bad_constant = Some(NodeId(0)),
+                },
+                Instr::Named { dst, op } => {
+                    scalars[dst.0 as usize] = if *op == Op::Pi { S::pi() } else { S::euler() };
+                }
+                _ => {}
+            }
+        }
         Workspace {
-            scalars: vec![S::ZERO; tape.scalar_slots],
+            bad_constant,
+            scalars,
             rows: vec![vec![S::ZERO; CHUNK]; tape.row_slots],
             accumulators: vec![(S::ZERO, S::ZERO); tape.accumulators],
             row_outputs: vec![Vec::new(); tape.row_outputs],
@@ -67,6 +84,9 @@ fn run_phases<S: Scalar>(
     work: &mut Workspace<S>,
 ) -> Result<(), Failure> {
     load_columns(graph, tape, work);
+    if let Some(node) = work.bad_constant {
+        return Err(Failure { node, row: None });
+    }
     for out in &mut work.row_outputs {
         out.clear();
     }
@@ -253,13 +273,7 @@ fn row_step<S: Scalar>(
             row: Some(start + i + 1),
         }
     };
-    let Workspace {
-        scalars,
-        rows,
-        accumulators,
-        row_outputs,
-        columns,
-    } = work;
+    let Workspace { scalars, rows, accumulators, row_outputs, columns, .. } = work;
     match *instr {
         Instr::RowUnary { func, dst, a, node } => {
             let mut out = std::mem::take(&mut rows[dst.0 as usize]);

@@ -1,0 +1,178 @@
+//! W1: loss + gradient of the sigmoid neuron over N rows on the compiled tape, side by
+//! side with a hand-written Rust loop of the same loss and gradient (the baseline of
+//! ../shared/bench/baseline, copied below), and the 100-point unrolled families of W2
+//! against CasADi's SX virtual machine (figures measured on this machine).
+//!
+//! `cargo bench --bench tape` prints one table of medians and ratios from one run.
+
+#[path = "families.rs"]
+mod families;
+
+use nabla::graph::NodeId;
+use nabla::program::{LoadOptions, Program};
+use nabla::syntax::Sources;
+use nabla::tape::Compiled;
+use std::hint::black_box;
+use std::path::Path;
+use std::time::Instant;
+
+/// The baseline's data: splitmix64 + Box-Muller, x in [-3, 3], y near sigmoid(1.5x - 0.5).
+fn make_data(n: usize, seed: u64) -> (Vec<f64>, Vec<f64>) {
+    let mut state = seed;
+    let mut next = || {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        ((z ^ (z >> 31)) >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+    };
+    let (mut x, mut y) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    for _ in 0..n {
+        let xi = -3.0 + 6.0 * next();
+        let (u1, u2) = (next().max(1e-300), next());
+        let normal = (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos();
+        let s = 1.0 / (1.0 + (-(1.5 * xi - 0.5)).exp());
+        x.push(xi);
+        y.push((s + 0.05 * normal).clamp(0.01, 0.99));
+    }
+    (x, y)
+}
+
+/// The hand-written loop: one fused pass for the loss and both derivatives.
+#[inline(never)]
+fn loss_grad(x: &[f64], y: &[f64], w: f64, b: f64) -> (f64, f64, f64) {
+    let (mut l, mut gw, mut gb) = (0.0, 0.0, 0.0);
+    for (&xi, &yi) in x.iter().zip(y) {
+        let f = 1.0 / (1.0 + (-(w * xi + b)).exp());
+        let d = f - yi;
+        l += 0.5 * d * d;
+        let g = d * f * (1.0 - f);
+        gw += g * xi;
+        gb += g;
+    }
+    (l, gw, gb)
+}
+
+#[inline(never)]
+fn loss_only(x: &[f64], y: &[f64], w: f64, b: f64) -> f64 {
+    let mut l = 0.0;
+    for (&xi, &yi) in x.iter().zip(y) {
+        let f = 1.0 / (1.0 + (-(w * xi + b)).exp());
+        let d = f - yi;
+        l += 0.5 * d * d;
+    }
+    l
+}
+
+/// The sigmoid neuron as a nabla program over the rows in a CSV file.
+fn neuron(n: usize) -> Program {
+    let (x, y) = make_data(n, 42);
+    let dir = std::env::temp_dir().join(format!("nabla-bench-{}-{n}", std::process::id()));
+    let _ = std::fs::create_dir_all(&dir);
+    let mut csv = String::from("x,y\n");
+    for (a, b) in x.iter().zip(&y) {
+        csv.push_str(&format!("{a},{b}\n"));
+    }
+    let _ = std::fs::write(dir.join("points.csv"), csv);
+    let text = "data x, y from \"points.csv\"\nparam w = -2, b = -2\n\
+        sigmoid(z) = 1 / (1 + exp(-z))\nloss = sum(0.5 * (sigmoid(w*x + b) - y)^2)\n";
+    let mut sources = Sources::new();
+    let id = sources.add("neuron.nabla", text);
+    let program = Program::from_source(&mut sources, id, &dir, &LoadOptions::default());
+    let _ = std::fs::remove_dir_all(&dir);
+    program.unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Median seconds per call of `f` over `reps` timed batches of `calls` calls.
+fn median(reps: usize, calls: usize, mut f: impl FnMut()) -> f64 {
+    f();
+    let mut times: Vec<f64> = (0..reps)
+        .map(|_| {
+            let start = Instant::now();
+            for _ in 0..calls {
+                f();
+            }
+            start.elapsed().as_secs_f64() / calls as f64
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    times[reps / 2]
+}
+
+fn format_time(seconds: f64) -> String {
+    if seconds < 1e-6 {
+        format!("{:.0} ns", seconds * 1e9)
+    } else if seconds < 1e-3 {
+        format!("{:.2} µs", seconds * 1e6)
+    } else {
+        format!("{:.2} ms", seconds * 1e3)
+    }
+}
+
+fn w1() {
+    println!("W1: sigmoid neuron, loss + gradient over N rows (medians, one run)");
+    println!(
+        "{:>8} {:>11} {:>11} {:>7} {:>11} {:>11} {:>7} {:>11} {:>8}",
+        "N", "nabla l+g", "hand l+g", "ratio", "nabla loss", "hand loss", "ratio", "ns/row", "l+g/loss"
+    );
+    for n in [2usize, 1_000, 100_000, 1_000_000] {
+        let mut program = neuron(n);
+        let loss = program.definition("loss").map(|d| d.node).unwrap_or(NodeId(0));
+        let vars: Vec<_> = program.params.iter().map(|p| p.var).collect();
+        let mut outputs = vec![loss];
+        outputs.extend(nabla::simplify::simplified_gradient(&mut program.graph, loss, &vars));
+        let mut both: Compiled<f64> = Compiled::new(&program, &outputs).unwrap_or_else(|| panic!("f64"));
+        let mut alone: Compiled<f64> = Compiled::new(&program, &[loss]).unwrap_or_else(|| panic!("f64"));
+        let (x, y) = make_data(n, 42);
+        let calls = (2_000_000 / n).clamp(3, 200_000);
+        let reps = if n >= 1_000_000 { 9 } else { 15 };
+        let graph = &program.graph;
+        let t_both = median(reps, calls, || black_box(both.run(graph)).unwrap_or(()));
+        let t_alone = median(reps, calls, || black_box(alone.run(graph)).unwrap_or(()));
+        let t_hand = median(reps, calls, || {
+            black_box(loss_grad(black_box(&x), black_box(&y), -2.0, -2.0));
+        });
+        let t_hand_loss = median(reps, calls, || {
+            black_box(loss_only(black_box(&x), black_box(&y), -2.0, -2.0));
+        });
+        println!(
+            "{:>8} {:>11} {:>11} {:>7.2} {:>11} {:>11} {:>7.2} {:>11.2} {:>8.2}",
+            n,
+            format_time(t_both),
+            format_time(t_hand),
+            t_both / t_hand,
+            format_time(t_alone),
+            format_time(t_hand_loss),
+            t_alone / t_hand_loss,
+            t_both / n as f64 * 1e9,
+            t_both / t_alone
+        );
+    }
+    println!("(ratio = nabla / hand-written loop; the targets: N = 1e6 l+g ratio <= 1.0, l+g/loss <= 1.5 at N >= 1e3)");
+}
+
+fn w2() {
+    println!("\nW2: loss + gradient per call of the 100-point unrolled families (scalar tapes)");
+    println!("{:<8} {:>11} {:>14} {:>7}", "family", "nabla", "CasADi SX VM", "ratio");
+    for (family, casadi) in [(families::Family::Sigmoid, 3.7e-6), (families::Family::Mlp, 25.9e-6)] {
+        let text = families::source(family, 100);
+        let mut sources = Sources::new();
+        let id = sources.add("family.nabla", text);
+        let mut program = Program::from_source(&mut sources, id, Path::new("."), &LoadOptions::default())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let loss = program.definition("loss").map(|d| d.node).unwrap_or(NodeId(0));
+        let vars: Vec<_> = program.params.iter().map(|p| p.var).collect();
+        let mut outputs = vec![loss];
+        outputs.extend(nabla::simplify::simplified_gradient(&mut program.graph, loss, &vars));
+        let mut compiled: Compiled<f64> = Compiled::new(&program, &outputs).unwrap_or_else(|| panic!("f64"));
+        let graph = &program.graph;
+        let t = median(15, 2_000, || black_box(compiled.run(graph)).unwrap_or(()));
+        println!("{:<8} {:>11} {:>14} {:>7.2}", family.name(), format_time(t), format_time(casadi), t / casadi);
+    }
+    println!("(ratio = nabla / CasADi; the target: <= 1.0)");
+}
+
+fn main() {
+    w1();
+    w2();
+}
