@@ -113,16 +113,33 @@ fn w1() {
     println!("W1: sigmoid neuron, loss + gradient over N rows (medians, one run)");
     println!(
         "{:>8} {:>11} {:>11} {:>7} {:>11} {:>11} {:>7} {:>11} {:>8}",
-        "N", "nabla l+g", "hand l+g", "ratio", "nabla loss", "hand loss", "ratio", "ns/row", "l+g/loss"
+        "N",
+        "nabla l+g",
+        "hand l+g",
+        "ratio",
+        "nabla loss",
+        "hand loss",
+        "ratio",
+        "ns/row",
+        "l+g/loss"
     );
     for n in [2usize, 1_000, 100_000, 1_000_000] {
         let mut program = neuron(n);
-        let loss = program.definition("loss").map(|d| d.node).unwrap_or(NodeId(0));
+        let loss = program
+            .definition("loss")
+            .map(|d| d.node)
+            .unwrap_or(NodeId(0));
         let vars: Vec<_> = program.params.iter().map(|p| p.var).collect();
         let mut outputs = vec![loss];
-        outputs.extend(nabla::simplify::simplified_gradient(&mut program.graph, loss, &vars));
-        let mut both: Compiled<f64> = Compiled::new(&program, &outputs).unwrap_or_else(|| panic!("f64"));
-        let mut alone: Compiled<f64> = Compiled::new(&program, &[loss]).unwrap_or_else(|| panic!("f64"));
+        outputs.extend(nabla::simplify::simplified_gradient(
+            &mut program.graph,
+            loss,
+            &vars,
+        ));
+        let mut both: Compiled<f64> =
+            Compiled::new(&program, &outputs).unwrap_or_else(|| panic!("f64"));
+        let mut alone: Compiled<f64> =
+            Compiled::new(&program, &[loss]).unwrap_or_else(|| panic!("f64"));
         let (x, y) = make_data(n, 42);
         let calls = (2_000_000 / n).clamp(3, 200_000);
         let reps = if n >= 1_000_000 { 9 } else { 15 };
@@ -148,26 +165,49 @@ fn w1() {
             t_both / t_alone
         );
     }
-    println!("(ratio = nabla / hand-written loop; the targets: N = 1e6 l+g ratio <= 1.0, l+g/loss <= 1.5 at N >= 1e3)");
+    println!(
+        "(ratio = nabla / hand-written loop; the targets: N = 1e6 l+g ratio <= 1.0, l+g/loss <= 1.5 at N >= 1e3)"
+    );
 }
 
 fn w2() {
     println!("\nW2: loss + gradient per call of the 100-point unrolled families (scalar tapes)");
-    println!("{:<8} {:>11} {:>14} {:>7}", "family", "nabla", "CasADi SX VM", "ratio");
-    for (family, casadi) in [(families::Family::Sigmoid, 3.7e-6), (families::Family::Mlp, 25.9e-6)] {
+    println!(
+        "{:<8} {:>11} {:>14} {:>7}",
+        "family", "nabla", "CasADi SX VM", "ratio"
+    );
+    for (family, casadi) in [
+        (families::Family::Sigmoid, 3.7e-6),
+        (families::Family::Mlp, 25.9e-6),
+    ] {
         let text = families::source(family, 100);
         let mut sources = Sources::new();
         let id = sources.add("family.nabla", text);
-        let mut program = Program::from_source(&mut sources, id, Path::new("."), &LoadOptions::default())
-            .unwrap_or_else(|e| panic!("{e}"));
-        let loss = program.definition("loss").map(|d| d.node).unwrap_or(NodeId(0));
+        let mut program =
+            Program::from_source(&mut sources, id, Path::new("."), &LoadOptions::default())
+                .unwrap_or_else(|e| panic!("{e}"));
+        let loss = program
+            .definition("loss")
+            .map(|d| d.node)
+            .unwrap_or(NodeId(0));
         let vars: Vec<_> = program.params.iter().map(|p| p.var).collect();
         let mut outputs = vec![loss];
-        outputs.extend(nabla::simplify::simplified_gradient(&mut program.graph, loss, &vars));
-        let mut compiled: Compiled<f64> = Compiled::new(&program, &outputs).unwrap_or_else(|| panic!("f64"));
+        outputs.extend(nabla::simplify::simplified_gradient(
+            &mut program.graph,
+            loss,
+            &vars,
+        ));
+        let mut compiled: Compiled<f64> =
+            Compiled::new(&program, &outputs).unwrap_or_else(|| panic!("f64"));
         let graph = &program.graph;
         let t = median(15, 2_000, || black_box(compiled.run(graph)).unwrap_or(()));
-        println!("{:<8} {:>11} {:>14} {:>7.2}", family.name(), format_time(t), format_time(casadi), t / casadi);
+        println!(
+            "{:<8} {:>11} {:>14} {:>7.2}",
+            family.name(),
+            format_time(t),
+            format_time(casadi),
+            t / casadi
+        );
     }
     println!("(ratio = nabla / CasADi; the target: <= 1.0)");
 }

@@ -11,7 +11,8 @@
 //!                                                      │                      │
 //!                                                      │               simplify (rules)
 //!                                                      │                      │
-//!                                                      ├──eval──▶ numbers (f64, per row)
+//!                                                      ├──eval──▶ numbers (f64, per row; the oracle)
+//!                                                      ├──tape──▶ numbers (compiled, chunked, f64)
 //!                                                      └──print──▶ text, LaTeX, DOT
 //! ```
 //!
@@ -37,7 +38,14 @@
 //!   fixed point, never changing a value for finite operands;
 //!   [`simplified_gradient`](simplify::simplified_gradient) is what `nabla grad` shows.
 //! - [`eval`]: the plain f64 evaluator over the data rows with domain checks
-//!   ([`DomainError`](eval::DomainError) names the span, the row and the params).
+//!   ([`DomainError`](eval::DomainError) names the span, the row and the params). It is
+//!   simple on purpose: the tape's tests use it as their oracle.
+//! - [`tape`]: graph outputs compiled to a flat [`Tape`](tape::Tape) of instructions in
+//!   levels (scalars once per call, per-row nodes in 256-row chunks whose loops
+//!   vectorise, compensated reductions), slots reused by liveness, constants hoisted;
+//!   generic over [`Scalar`](tape::Scalar) (f64 with vectorisable `exp`/`ln`/`tanh`/
+//!   `sigmoid` kernels in `tape/fastmath.rs`). [`Compiled`](tape::Compiled) holds a
+//!   tape with its buffers for repeated runs.
 //! - [`cli`]: clap commands, ariadne diagnostics and the JSON documents of SPEC 6; the
 //!   only module that prints. `src/main.rs` just calls [`cli::main`].
 //! - [`error`]: the library's [`Error`](error::Error) with an [`ErrorKind`](error::ErrorKind)

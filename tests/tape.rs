@@ -133,3 +133,50 @@ fn listing_of_the_sigmoid_loss_and_gradient() {
     let outputs = loss_and_gradient(&mut program);
     insta::assert_snapshot!(compile(&program.graph, &outputs).to_string());
 }
+
+#[test]
+fn decimal_tape_agrees_with_f64_and_is_more_precise() {
+    use rust_decimal::Decimal;
+    let mut program = load(include_str!("../examples/sigmoid.nabla"));
+    let outputs = loss_and_gradient(&mut program);
+    let mut exact: Compiled<Decimal> =
+        Compiled::new(&program, &outputs).unwrap_or_else(|| panic!("fits"));
+    exact.run(&program.graph).unwrap_or_else(|e| panic!("{e}"));
+    let mut fast: Compiled<f64> =
+        Compiled::new(&program, &outputs).unwrap_or_else(|| panic!("fits"));
+    fast.run(&program.graph).unwrap_or_else(|e| panic!("{e}"));
+    for k in 0..outputs.len() {
+        let d = exact.scalar(k).unwrap_or_default();
+        let f = fast.scalar(k).unwrap_or(f64::NAN);
+        let d64: f64 = d.to_string().parse().unwrap_or(f64::NAN);
+        assert!(
+            close(d64, f) || (d64 - f).abs() < 1e-15,
+            "output {k}: {d} vs {f}"
+        );
+    }
+    // The loss at the start, worked out in 40-digit arithmetic: 0.41581990101999279654...
+    let loss = exact.scalar(0).unwrap_or_default();
+    let reference: Decimal = "0.4158199010199927965".parse().unwrap_or_default();
+    assert!(
+        (loss - reference).abs() < "1e-19".parse().unwrap_or_default(),
+        "{loss}"
+    );
+}
+
+#[test]
+fn decimal_overflow_is_an_error_with_a_span() {
+    use rust_decimal::Decimal;
+    let program = load("param w = 100\nloss = exp(w)\n");
+    let loss = program
+        .definition("loss")
+        .map(|d| d.node)
+        .unwrap_or(NodeId(0));
+    let mut exact: Compiled<Decimal> =
+        Compiled::new(&program, &[loss]).unwrap_or_else(|| panic!("fits"));
+    let error = exact
+        .run(&program.graph)
+        .err()
+        .unwrap_or_else(|| panic!("e^100 is beyond 7.9e28"));
+    assert!(error.span.is_some());
+    assert_eq!(error.op, "exp");
+}

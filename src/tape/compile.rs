@@ -34,7 +34,7 @@ pub enum Operand {
 #[allow(missing_docs)]
 pub enum Instr {
     /// `dst = constant`
-    Const { dst: Slot, value: Number },
+    Const { dst: Slot, value: Box<Number> },
     /// `dst = π` or `e`.
     Named { dst: Slot, op: Op },
     /// `dst = value of a param or free variable`
@@ -213,7 +213,10 @@ impl Compiler<'_> {
         let dst = self.new_scalar(id);
         let slot = |c: &Self, n: NodeId| c.scalar_slot[&n];
         let instr = match self.graph.op(id) {
-            Op::Const(c) => Instr::Const { dst, value: c.0 },
+            Op::Const(c) => Instr::Const {
+                dst,
+                value: Box::new(c.0),
+            },
             op @ (Op::Pi | Op::Euler) => Instr::Named { dst, op },
             Op::Var(var) => Instr::Load { dst, var, node: id },
             Op::Unary(f, a) if f.is_reduction() && self.graph.shape(a) == Shape::Rows => {

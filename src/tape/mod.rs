@@ -24,6 +24,7 @@ pub use scalar::Scalar;
 /// Rows per chunk: row slots of a chunk stay in L1/L2.
 pub const CHUNK: usize = 256;
 
+mod decimal;
 pub mod fastmath;
 mod float;
 mod kernels;

@@ -273,7 +273,14 @@ fn row_step<S: Scalar>(
             row: Some(start + i + 1),
         }
     };
-    let Workspace { scalars, rows, accumulators, row_outputs, columns, .. } = work;
+    let Workspace {
+        scalars,
+        rows,
+        accumulators,
+        row_outputs,
+        columns,
+        ..
+    } = work;
     match *instr {
         Instr::RowUnary { func, dst, a, node } => {
             let mut out = std::mem::take(&mut rows[dst.0 as usize]);
