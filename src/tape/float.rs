@@ -65,6 +65,18 @@ impl Scalar for f64 {
         kernels::binary(op, out, a, b)
     }
 
+    fn accumulate_one(total: &mut (Self, Self), v: Self) -> Option<()> {
+        let (sum, compensation) = *total;
+        let t = sum + v;
+        let lost = if sum.abs() >= v.abs() {
+            (sum - t) + v
+        } else {
+            (v - t) + sum
+        };
+        *total = (t, compensation + lost);
+        finite(t).map(|_| ())
+    }
+
     fn accumulate_chunk(
         total: &mut (Self, Self),
         x: Values<'_, Self>,

@@ -231,6 +231,9 @@ fn row_pass<S: Scalar>(
     inputs: &Inputs<'_, S>,
     work: &mut Workspace<S>,
 ) -> Result<(), Failure> {
+    if inputs.rows <= FEW_ROWS {
+        return few_rows(instrs, inputs, work);
+    }
     let mut start = 0;
     while start < inputs.rows {
         let len = CHUNK.min(inputs.rows - start);
@@ -310,6 +313,88 @@ fn row_step<S: Scalar>(
         Instr::Store { out, a } => {
             let x = read(a, inputs, rows, scalars, columns, (start, len));
             row_outputs[out as usize].extend((0..len).map(|i| x.at(i)));
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Up to this many rows, a pass runs row by row on single values: a chunk loop's setup
+/// costs more than it saves when there is almost nothing to loop over.
+const FEW_ROWS: usize = 8;
+
+/// A row pass for a handful of rows: each row through every instruction, one value at
+/// a time, with the same compensated sums in row order.
+fn few_rows<S: Scalar>(
+    instrs: &[Instr],
+    inputs: &Inputs<'_, S>,
+    work: &mut Workspace<S>,
+) -> Result<(), Failure> {
+    for row in 0..inputs.rows {
+        for instr in instrs {
+            one_row(instr, inputs, work, row)?;
+        }
+    }
+    Ok(())
+}
+
+fn one_row<S: Scalar>(
+    instr: &Instr,
+    inputs: &Inputs<'_, S>,
+    work: &mut Workspace<S>,
+    row: usize,
+) -> Result<(), Failure> {
+    let Workspace {
+        scalars,
+        rows,
+        accumulators,
+        row_outputs,
+        columns,
+        ..
+    } = work;
+    let value = |operand: Operand| -> S {
+        match operand {
+            Operand::Scalar(s) => scalars[s.0 as usize],
+            Operand::Row(s) => rows[s.0 as usize][0],
+            Operand::Data(k) => inputs
+                .data
+                .get(k as usize)
+                .and_then(|d| d.get(row))
+                .copied()
+                .unwrap_or(S::ZERO),
+            Operand::Column(k) => columns
+                .get(k as usize)
+                .and_then(|c| c.get(row))
+                .copied()
+                .unwrap_or(S::ZERO),
+        }
+    };
+    let fail = |node: NodeId| Failure {
+        node,
+        row: Some(row + 1),
+    };
+    match *instr {
+        Instr::RowUnary { func, dst, a, node } => {
+            let v = S::unary(func, value(a)).ok_or_else(|| fail(node))?;
+            rows[dst.0 as usize][0] = v;
+        }
+        Instr::RowBinary {
+            op,
+            dst,
+            a,
+            b,
+            node,
+        } => {
+            let v = S::binary(op, value(a), value(b)).ok_or_else(|| fail(node))?;
+            rows[dst.0 as usize][0] = v;
+        }
+        Instr::Accumulate { acc, a, node } => {
+            let v = value(a);
+            S::accumulate_one(&mut accumulators[acc.0 as usize], v).ok_or_else(|| fail(node))?;
+        }
+        Instr::Store { out, a } => {
+            let v = value(a);
+            row_outputs[out as usize].push(v);
         }
         _ => {}
     }

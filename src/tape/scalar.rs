@@ -50,6 +50,20 @@ pub trait Scalar: Copy + PartialEq + PartialOrd + std::fmt::Debug + Send + Sync 
         Ok(())
     }
 
+    /// Adds one value to a compensated sum (Neumaier); `None` on overflow.
+    fn accumulate_one(total: &mut (Self, Self), v: Self) -> Option<()> {
+        let (sum, compensation) = *total;
+        let t = Self::binary(BinOp::Add, sum, v)?;
+        let sum_is_bigger = Self::unary(Func::Abs, sum) >= Self::unary(Func::Abs, v);
+        let lost = if sum_is_bigger {
+            Self::binary(BinOp::Add, Self::binary(BinOp::Sub, sum, t)?, v)?
+        } else {
+            Self::binary(BinOp::Add, Self::binary(BinOp::Sub, v, t)?, sum)?
+        };
+        *total = (t, Self::binary(BinOp::Add, compensation, lost)?);
+        Some(())
+    }
+
     /// Adds `len` values to a compensated sum `(sum, compensation)`, in row order.
     fn accumulate_chunk(
         total: &mut (Self, Self),
