@@ -44,25 +44,34 @@ pub fn binary(
     a: Values<'_, f64>,
     b: Values<'_, f64>,
 ) -> Result<(), usize> {
+    // `finite` is folded into the same loop (no second pass over the chunk); `a & b`
+    // rather than `&&` keeps the loop branch-free so it still vectorises.
+    let mut finite = true;
     macro_rules! zip {
         ($f:expr) => {
             match (a, b) {
                 (Values::Rows(x), Values::Rows(y)) => {
                     for ((o, &p), &q) in out.iter_mut().zip(x).zip(y) {
                         *o = $f(p, q);
+                        finite &= o.is_finite();
                     }
                 }
                 (Values::Rows(x), Values::Same(q)) => {
                     for (o, &p) in out.iter_mut().zip(x) {
                         *o = $f(p, q);
+                        finite &= o.is_finite();
                     }
                 }
                 (Values::Same(p), Values::Rows(y)) => {
                     for (o, &q) in out.iter_mut().zip(y) {
                         *o = $f(p, q);
+                        finite &= o.is_finite();
                     }
                 }
-                (Values::Same(p), Values::Same(q)) => out.fill($f(p, q)),
+                (Values::Same(p), Values::Same(q)) => {
+                    out.fill($f(p, q));
+                    finite = out.first().is_none_or(|v| v.is_finite());
+                }
             }
         };
     }
@@ -83,7 +92,7 @@ pub fn binary(
             p.min(q)
         }),
     }
-    check(out, None)
+    if finite { Ok(()) } else { check(out, None) }
 }
 
 /// Adds a chunk to a compensated running sum. Within the chunk four lanes sum rows
