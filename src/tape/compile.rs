@@ -84,11 +84,30 @@ pub enum Instr {
     },
 }
 
+/// A scalar instruction with its operator in the opcode, so running it takes one
+/// dispatch (the tape's interpreter spends most of a scalar instruction's time there).
+/// Operands are scalar slot numbers: `Add(dst, a, b)`. `Other(i)` runs `scalar[i]`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[allow(missing_docs)]
+pub enum Code {
+    Add(u32, u32, u32),
+    Sub(u32, u32, u32),
+    Mul(u32, u32, u32),
+    Div(u32, u32, u32),
+    Square(u32, u32),
+    Neg(u32, u32),
+    Unary(Func, u32, u32),
+    Binary(BinOp, u32, u32, u32),
+    Other(u32),
+}
+
 /// The instructions of one level: scalars, then a row pass, then its reductions.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Phase {
     /// Evaluated once per call.
     pub scalar: Vec<Instr>,
+    /// `scalar` in the one-dispatch form that runs (same order, same length).
+    pub code: Vec<Code>,
     /// Evaluated for every chunk of rows.
     pub rows: Vec<Instr>,
     /// Evaluated once after the row pass.
@@ -165,6 +184,14 @@ impl Compiler<'_> {
         self.tape.row_outputs = row_outputs.len();
         for phase in 0..=top {
             self.emit_row_pass(phase, &order, &row_outputs);
+        }
+        for phase in &mut self.tape.phases {
+            phase.code = phase
+                .scalar
+                .iter()
+                .enumerate()
+                .map(|(i, instr)| code_of(instr, i))
+                .collect();
         }
         let mut next_row_output = 0;
         self.tape.outputs = outputs
@@ -432,6 +459,27 @@ impl Compiler<'_> {
             }
             _ => Operand::Row(row_slot.get(&m).copied().unwrap_or(Slot(0))),
         }
+    }
+}
+
+/// The one-dispatch form of a scalar instruction (`i` is its index, for `Other`).
+fn code_of(instr: &Instr, i: usize) -> Code {
+    match *instr {
+        Instr::Unary {
+            func: Func::Neg,
+            dst,
+            a,
+            ..
+        } => Code::Neg(dst.0, a.0),
+        Instr::Unary { func, dst, a, .. } if func != Func::Mean => Code::Unary(func, dst.0, a.0),
+        Instr::Binary { op, dst, a, b, .. } => match op {
+            BinOp::Add => Code::Add(dst.0, a.0, b.0),
+            BinOp::Sub => Code::Sub(dst.0, a.0, b.0),
+            BinOp::Mul => Code::Mul(dst.0, a.0, b.0),
+            BinOp::Div => Code::Div(dst.0, a.0, b.0),
+            _ => Code::Binary(op, dst.0, a.0, b.0),
+        },
+        _ => Code::Other(i as u32),
     }
 }
 

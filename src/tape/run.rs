@@ -1,7 +1,7 @@
 //! Running a [`Tape`]: scalars once, rows chunk by chunk, compensated reductions.
 
 use super::CHUNK;
-use super::compile::{Instr, Operand, Slot, Tape};
+use super::compile::{Code, Instr, Operand, Slot, Tape};
 use super::scalar::{Scalar, Values};
 use crate::eval::{DomainError, DomainKind};
 use crate::graph::{BinOp, Func, Graph, NodeId, Op, VarId};
@@ -91,9 +91,7 @@ fn run_phases<S: Scalar>(
         out.clear();
     }
     for phase in &tape.phases {
-        for instr in &phase.scalar {
-            scalar_step(instr, inputs, work)?;
-        }
+        run_code(&phase.code, &phase.scalar, inputs, work)?;
         if !phase.rows.is_empty() {
             for acc in &mut work.accumulators {
                 *acc = (S::ZERO, S::ZERO);
@@ -219,6 +217,57 @@ fn scalar_step<S: Scalar>(
     };
     work.scalars[dst.0 as usize] = value;
     Ok(())
+}
+
+/// The scalar part of a phase, one dispatch per instruction.
+fn run_code<S: Scalar>(
+    code: &[Code],
+    instrs: &[Instr],
+    inputs: &Inputs<'_, S>,
+    work: &mut Workspace<S>,
+) -> Result<(), Failure> {
+    for (i, &c) in code.iter().enumerate() {
+        let s = &mut work.scalars;
+        let (dst, value) = match c {
+            Code::Add(d, a, b) => (d, S::binary(BinOp::Add, s[a as usize], s[b as usize])),
+            Code::Sub(d, a, b) => (d, S::binary(BinOp::Sub, s[a as usize], s[b as usize])),
+            Code::Mul(d, a, b) => (d, S::binary(BinOp::Mul, s[a as usize], s[b as usize])),
+            Code::Div(d, a, b) => (d, S::binary(BinOp::Div, s[a as usize], s[b as usize])),
+            Code::Square(d, a) => (d, S::binary(BinOp::Mul, s[a as usize], s[a as usize])),
+            Code::Neg(d, a) => (d, S::unary(Func::Neg, s[a as usize])),
+            Code::Unary(f, d, a) => (d, S::unary(f, s[a as usize])),
+            Code::Binary(op, d, a, b) => (d, S::binary(op, s[a as usize], s[b as usize])),
+            Code::Other(k) => {
+                scalar_step(&instrs[k as usize], inputs, work)?;
+                continue;
+            }
+        };
+        match value {
+            Some(v) => work.scalars[dst as usize] = v,
+            None => {
+                return Err(Failure {
+                    node: node_of(&instrs[i]),
+                    row: None,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The graph node an instruction computes.
+fn node_of(instr: &Instr) -> NodeId {
+    match *instr {
+        Instr::Load { node, .. }
+        | Instr::Unary { node, .. }
+        | Instr::Binary { node, .. }
+        | Instr::SumScalar { node, .. }
+        | Instr::RowUnary { node, .. }
+        | Instr::RowBinary { node, .. }
+        | Instr::Accumulate { node, .. }
+        | Instr::Reduce { node, .. } => node,
+        _ => NodeId(0),
+    }
 }
 
 fn scalar_input<S: Scalar>(inputs: &Inputs<'_, S>, var: VarId) -> Option<S> {
