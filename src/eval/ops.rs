@@ -193,23 +193,11 @@ fn check(
         }
         Op::Binary(BinOp::Pow, a, _) if at(a) < 0.0 => (DomainKind::NegativeBase, "^", at(a)),
         Op::Unary(f, _) => (DomainKind::Overflow, f.name(), f64::INFINITY),
-        Op::Binary(op, _, _) => (DomainKind::Overflow, bin_name(op), f64::INFINITY),
+        Op::Binary(op, _, _) => (DomainKind::Overflow, op.symbol(), f64::INFINITY),
         _ => (DomainKind::Overflow, "value", f64::INFINITY),
     };
     let row = row.filter(|_| graph.shape(id) == crate::graph::Shape::Rows);
     Err(error(graph, id, kind, name, operand, row.map(|r| r + 1)))
-}
-
-fn bin_name(op: BinOp) -> &'static str {
-    match op {
-        BinOp::Add => "+",
-        BinOp::Sub => "-",
-        BinOp::Mul => "*",
-        BinOp::Div => "/",
-        BinOp::Pow => "^",
-        BinOp::Max => "max",
-        BinOp::Min => "min",
-    }
 }
 
 fn error(

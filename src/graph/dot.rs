@@ -100,16 +100,7 @@ fn label(graph: &Graph, id: NodeId) -> String {
         }
         Op::Unary(Func::Neg, _) => "neg".to_string(),
         Op::Unary(func, _) => func.name().to_string(),
-        Op::Binary(op, ..) => match op {
-            BinOp::Add => "+",
-            BinOp::Sub => "-",
-            BinOp::Mul => "*",
-            BinOp::Div => "/",
-            BinOp::Pow => "^",
-            BinOp::Max => "max",
-            BinOp::Min => "min",
-        }
-        .to_string(),
+        Op::Binary(op, ..) => op.symbol().to_string(),
     }
 }
 

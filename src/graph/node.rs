@@ -172,6 +172,21 @@ pub enum BinOp {
     Min,
 }
 
+impl BinOp {
+    /// The operator as written: `+ - * / ^`, or the function name `max`, `min`.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            BinOp::Add => "+",
+            BinOp::Sub => "-",
+            BinOp::Mul => "*",
+            BinOp::Div => "/",
+            BinOp::Pow => "^",
+            BinOp::Max => "max",
+            BinOp::Min => "min",
+        }
+    }
+}
+
 /// A constant: its f64 value and, where known, its exact decimal value.
 /// Two constants are equal when their exact values are (or, lacking those, their bits).
 #[derive(Debug, Clone, Copy)]

@@ -153,13 +153,7 @@ fn checked<S>(value: Option<S>, node: NodeId, row: Option<usize>) -> Result<S, F
 fn domain_error(graph: &Graph, failure: Failure) -> DomainError {
     let op = match graph.op(failure.node) {
         Op::Unary(f, _) => f.name().to_string(),
-        Op::Binary(BinOp::Add, ..) => "+".into(),
-        Op::Binary(BinOp::Sub, ..) => "-".into(),
-        Op::Binary(BinOp::Mul, ..) => "*".into(),
-        Op::Binary(BinOp::Div, ..) => "/".into(),
-        Op::Binary(BinOp::Pow, ..) => "^".into(),
-        Op::Binary(BinOp::Max, ..) => "max".into(),
-        Op::Binary(BinOp::Min, ..) => "min".into(),
+        Op::Binary(op, ..) => op.symbol().to_string(),
         Op::Var(v) => graph.var(v).name.clone(),
         _ => "value".into(),
     };
