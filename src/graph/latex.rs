@@ -15,7 +15,7 @@
 
 use super::builder::Graph;
 use super::node::{BinOp, Func, NodeId, Op};
-use super::print::{Printed, shared_nodes};
+use super::print::{Frame, Printed, Walk, shared_nodes};
 use std::collections::{HashMap, HashSet};
 
 /// An exponent of `exp` with at most this many nodes (as a tree) prints as `e^{z}`; a
@@ -128,12 +128,6 @@ enum Prec {
     Atom,
 }
 
-/// One step of the walk: text to write, or a node to write (named if it has a name).
-enum Frame {
-    Text(&'static str),
-    Node(NodeId),
-}
-
 const OPEN: &str = r"\left(";
 const CLOSE: &str = r"\right)";
 
@@ -143,34 +137,19 @@ struct Latex<'a> {
     names: &'a HashMap<NodeId, String>,
 }
 
-impl Latex<'_> {
-    /// The node's name if it has one, else its expression.
-    fn reference(&self, id: NodeId) -> String {
-        match self.names.get(&id) {
-            Some(name) => name.clone(),
-            None => self.expand(id),
-        }
+impl Walk for Latex<'_> {
+    fn names(&self) -> &HashMap<NodeId, String> {
+        self.names
     }
 
-    /// The node's expression (even if it is named), its operands by name where named.
-    fn expand(&self, root: NodeId) -> String {
-        let mut out = String::new();
-        let mut stack = Vec::new();
-        self.push_op(root, &mut out, &mut stack);
-        while let Some(frame) = stack.pop() {
-            match frame {
-                Frame::Text(text) => out.push_str(text),
-                Frame::Node(id) => match self.names.get(&id) {
-                    Some(name) => out.push_str(name),
-                    None => self.push_op(id, &mut out, &mut stack),
-                },
-            }
-        }
-        out
-    }
-
-    /// Writes a leaf into `out`, or pushes the frames of an operator onto `stack`.
     fn push_op(&self, id: NodeId, out: &mut String, stack: &mut Vec<Frame>) {
+        self.write_op(id, out, stack);
+    }
+}
+
+impl Latex<'_> {
+    /// Writes a leaf into `out`, or pushes the frames of an operator onto `stack`.
+    fn write_op(&self, id: NodeId, out: &mut String, stack: &mut Vec<Frame>) {
         let start = stack.len();
         match self.graph.op(id) {
             Op::Const(c) => out.push_str(&latex_number(&c.0.to_string())),

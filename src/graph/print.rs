@@ -120,7 +120,7 @@ enum Prec {
 }
 
 /// One step of the walk: text to write, or a node to write (named if it has a name).
-enum Frame {
+pub(super) enum Frame {
     Text(&'static str),
     Node(NodeId),
 }
@@ -131,10 +131,20 @@ struct Printer<'a> {
     names: &'a HashMap<NodeId, String>,
 }
 
-impl Printer<'_> {
+/// The walk shared by the text and LaTeX printers: an explicit stack of frames, never
+/// a recursion, so a million nested operators print in time linear in the output. A
+/// printer says how one operator is written ([`Walk::push_op`]); the walk does the rest.
+pub(super) trait Walk {
+    /// The temporaries that stand for their nodes.
+    fn names(&self) -> &HashMap<NodeId, String>;
+
+    /// Writes a leaf into `out`, or pushes the frames of an operator onto `stack`
+    /// (last frame first).
+    fn push_op(&self, id: NodeId, out: &mut String, stack: &mut Vec<Frame>);
+
     /// The node's name if it has one, else its expression.
     fn reference(&self, id: NodeId) -> String {
-        match self.names.get(&id) {
+        match self.names().get(&id) {
             Some(name) => name.clone(),
             None => self.expand(id),
         }
@@ -148,7 +158,7 @@ impl Printer<'_> {
         while let Some(frame) = stack.pop() {
             match frame {
                 Frame::Text(text) => out.push_str(text),
-                Frame::Node(id) => match self.names.get(&id) {
+                Frame::Node(id) => match self.names().get(&id) {
                     Some(name) => out.push_str(name),
                     None => self.push_op(id, &mut out, &mut stack),
                 },
@@ -156,9 +166,21 @@ impl Printer<'_> {
         }
         out
     }
+}
 
-    /// Writes a leaf into `out`, or pushes the frames of an operator onto `stack`.
+impl Walk for Printer<'_> {
+    fn names(&self) -> &HashMap<NodeId, String> {
+        self.names
+    }
+
     fn push_op(&self, id: NodeId, out: &mut String, stack: &mut Vec<Frame>) {
+        self.write_op(id, out, stack);
+    }
+}
+
+impl Printer<'_> {
+    /// Writes a leaf into `out`, or pushes the frames of an operator onto `stack`.
+    fn write_op(&self, id: NodeId, out: &mut String, stack: &mut Vec<Frame>) {
         let start = stack.len();
         match self.graph.op(id) {
             Op::Const(c) => out.push_str(&c.0.to_string()),
