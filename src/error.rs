@@ -86,6 +86,21 @@ impl Error {
                 Some(format!("give it a value, e.g. `--at {}=1`", e.op))
             }
             BareExpression => Some("name it: `name = ...`".into()),
+            UnknownMethod {
+                suggestion: Some(s),
+                ..
+            }
+            | UnknownOption {
+                suggestion: Some(s),
+                ..
+            } => Some(format!("did you mean `{s}`?")),
+            UnknownMethod { .. } => Some(format!(
+                "the methods are {}",
+                crate::descent::METHODS.join(", ")
+            )),
+            BatchWithLiteral { .. } => {
+                Some("declare the vector with `data name = [...]` and use its name".into())
+            }
             UnknownDistribution { .. } => {
                 Some("use `normal(mean, sd)` or `uniform(low, high)`".into())
             }
@@ -272,6 +287,41 @@ pub enum ErrorKind {
     /// A command-line value that cannot be used (`--at w=abc`, an unknown `--of`).
     #[error("{0}")]
     Usage(String),
+    /// `minimize ... by name(...)` with a method nabla does not have, usually a typo.
+    #[error("unknown method `{name}`")]
+    UnknownMethod {
+        /// The name as written.
+        name: String,
+        /// The nearest method, if one is close.
+        suggestion: Option<String>,
+    },
+    /// A method option that the method does not take (`gd(beta = 0.9)`), or a typo.
+    #[error("`{method}` has no option `{option}` (its options: {known})")]
+    UnknownOption {
+        /// The option as written.
+        option: String,
+        /// The method.
+        method: String,
+        /// The options it takes.
+        known: String,
+        /// The nearest option, if one is close.
+        suggestion: Option<String>,
+    },
+    /// A method option with a value it cannot take (`rate = -1`, `epochs = 2.5`).
+    #[error("`{option}` must be {expected}")]
+    BadOption {
+        /// The option.
+        option: String,
+        /// What it takes.
+        expected: String,
+    },
+    /// `batch` on an objective that holds a vector literal: a mini-batch selects rows
+    /// of the `data` columns, and a literal inside the formula cannot follow.
+    #[error("`batch` needs every vector of `{objective}` to come from a `data` column")]
+    BatchWithLiteral {
+        /// The objective.
+        objective: String,
+    },
 }
 
 fn plural(n: usize) -> &'static str {

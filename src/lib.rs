@@ -114,6 +114,7 @@
 
 pub mod ad;
 pub mod cli;
+pub mod descent;
 pub mod error;
 pub mod eval;
 pub mod graph;

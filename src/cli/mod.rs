@@ -8,7 +8,10 @@
 mod eval;
 mod grad;
 mod graph;
+mod minimize;
+mod progress;
 mod render;
+mod run;
 
 pub use render::{error_json, errors_json, render};
 
@@ -59,6 +62,22 @@ enum Command {
     ///   nabla graph examples/sigmoid.nabla --grad
     #[command(verbatim_doc_comment)]
     Graph(graph::GraphArgs),
+    /// Gradient descent on the objective, the file's options overridden by flags.
+    ///
+    /// Examples:
+    ///   nabla minimize examples/sigmoid.nabla
+    ///   nabla minimize examples/sigmoid.nabla --method adam --rate 0.05 --epochs 5000
+    ///   nabla minimize examples/rosenbrock.nabla --method newton --tol 1e-10
+    ///   nabla minimize examples/sigmoid.nabla --history run.csv --plot run.png
+    #[command(verbatim_doc_comment)]
+    Minimize(minimize::MinimizeArgs),
+    /// Every check and minimize of a file, in order, with one report.
+    ///
+    /// Examples:
+    ///   nabla run examples/sigmoid.nabla
+    ///   nabla run examples/sigmoid.nabla --json
+    #[command(verbatim_doc_comment)]
+    Run(run::RunArgs),
 }
 
 /// What a command printed and how it ended.
@@ -68,7 +87,7 @@ pub struct Outcome {
 }
 
 /// Options every command shares.
-#[derive(Debug, Clone, clap::Args)]
+#[derive(Debug, Clone, Default, clap::Args)]
 pub struct CommonArgs {
     /// Print one JSON document on stdout (errors too).
     #[arg(long)]
@@ -118,6 +137,24 @@ impl Session<'_> {
         2
     }
 
+    /// True when stderr is a terminal (colours, progress bars).
+    pub fn is_terminal(&self) -> bool {
+        self.color
+    }
+
+    /// Prints `message` on stdout and renders `error` (with its caret) on stderr,
+    /// for a negative answer that is not a failure to process the input (exit 1).
+    pub fn report_failure(&mut self, error: &Error, message: &str) {
+        self.print(&format!("  {message}"));
+        let text = render(
+            &self.sources,
+            std::slice::from_ref(error),
+            ariadne::ReportKind::Error,
+            self.color,
+        );
+        let _ = write!(self.err, "{text}");
+    }
+
     /// Prints warnings on stderr (not in JSON mode).
     pub fn warn(&mut self, warnings: &[Error]) {
         if !self.json && !warnings.is_empty() {
@@ -164,6 +201,8 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write, color:
         Command::Grad(args) => grad::run_grad(&mut session, &args),
         Command::Diff(args) => grad::run_diff(&mut session, &args),
         Command::Graph(args) => graph::run(&mut session, &args),
+        Command::Minimize(args) => minimize::run(&mut session, &args),
+        Command::Run(args) => run::run(&mut session, &args),
     }
 }
 

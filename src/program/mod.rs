@@ -11,6 +11,7 @@ mod names;
 mod statements;
 
 pub use data::{MAX_FILE_BYTES, read_source};
+pub use names::suggest;
 
 use crate::error::{Error, Errors};
 use crate::eval::{Bindings, Value};
@@ -106,6 +107,8 @@ pub struct Minimize {
     pub method: Option<Ident>,
     /// The method's options, in the order written.
     pub options: Vec<(Ident, OptionValue)>,
+    /// The method and options, read and checked.
+    pub settings: crate::descent::Settings,
     /// The statement.
     pub span: Span,
 }

@@ -242,7 +242,10 @@ impl Lowerer<'_> {
                 }
             }
         }
-        let options = self.method_options(method);
+        let options = self.method_options(method)?;
+        let settings = crate::descent::read_settings(method.map(|m| &m.name), &options)
+            .map_err(|mut errors| self.errors.append(&mut errors))
+            .ok();
         let node = node?;
         if self.program.graph.shape(node) == Shape::Rows {
             let rows = self.rows.as_ref().map_or(0, |r| r.0);
@@ -263,7 +266,8 @@ impl Lowerer<'_> {
             objective: node,
             wrt: vars,
             method: method.map(|m| m.name.clone()),
-            options: options?,
+            options,
+            settings: settings?,
             span,
         })
     }

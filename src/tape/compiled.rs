@@ -16,6 +16,9 @@ pub struct Compiled<S> {
     scalars: Vec<Option<S>>,
     data: Vec<Vec<S>>,
     rows: usize,
+    /// Every row of the data while a subset is selected (mini-batches), with the
+    /// selected rows' original numbers.
+    all: Option<(Vec<Vec<S>>, Vec<usize>)>,
 }
 
 impl<S: Scalar> Compiled<S> {
@@ -40,6 +43,7 @@ impl<S: Scalar> Compiled<S> {
             scalars,
             data,
             rows: program.rows.unwrap_or(1),
+            all: None,
         })
     }
 
@@ -68,6 +72,31 @@ impl<S: Scalar> Compiled<S> {
         self.scalars[var.index()] = Some(value);
     }
 
+    /// Restricts the data to `rows` (indices from 0, in this order), as for a
+    /// mini-batch: `sum` and `mean` then run over those rows only. A domain error
+    /// names the row's number in the whole data.
+    pub fn select_rows(&mut self, rows: &[usize]) {
+        let (all, selected) = self
+            .all
+            .get_or_insert_with(|| (std::mem::take(&mut self.data), Vec::new()));
+        selected.clear();
+        selected.extend_from_slice(rows);
+        self.data.resize_with(all.len(), Vec::new);
+        for (column, full) in self.data.iter_mut().zip(all.iter()) {
+            column.clear();
+            column.extend(rows.iter().filter_map(|&r| full.get(r).copied()));
+        }
+        self.rows = rows.len();
+    }
+
+    /// Undoes [`Compiled::select_rows`]: every row again.
+    pub fn select_all_rows(&mut self) {
+        if let Some((all, _)) = self.all.take() {
+            self.rows = all.first().map_or(self.rows, Vec::len);
+            self.data = all;
+        }
+    }
+
     /// Runs the tape once; then [`Compiled::scalar`] and [`Compiled::value`] read outputs.
     pub fn run(&mut self, graph: &Graph) -> Result<(), DomainError> {
         let inputs = Inputs {
@@ -75,7 +104,13 @@ impl<S: Scalar> Compiled<S> {
             data: &self.data,
             rows: self.rows,
         };
-        run(graph, &self.tape, &inputs, &mut self.work)
+        let result = run(graph, &self.tape, &inputs, &mut self.work);
+        result.map_err(|mut e| {
+            if let (Some(row), Some((_, selected))) = (e.row, &self.all) {
+                e.row = selected.get(row.saturating_sub(1)).map(|r| r + 1);
+            }
+            e
+        })
     }
 
     /// Output `k` as a scalar of `S` (`None` for a row output).

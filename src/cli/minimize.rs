@@ -1,0 +1,354 @@
+//! `nabla minimize FILE`: one descent, the file's options overridden by flags, with a
+//! progress bar on a terminal, `--history` CSV and `--plot` pictures.
+
+use super::grad::objective;
+use super::progress::Progress;
+use super::{CommonArgs, Session};
+use crate::descent::{
+    Cause, History, Method, Observer, Record, Report, Settings, Task, minimize, write_atomic,
+};
+use crate::error::{Error, ErrorKind};
+use crate::program::{LoadOptions, OptionValue, Program};
+use crate::syntax::format_f64 as num;
+use serde_json::{Map, Value as Json, json};
+use std::path::PathBuf;
+
+/// Arguments of `nabla minimize`.
+#[derive(Debug, clap::Args)]
+pub struct MinimizeArgs {
+    /// The `.nabla` file.
+    file: PathBuf,
+    /// The objective: a definition's name (default: the first `minimize`, else `loss`).
+    #[arg(long, value_name = "NAME")]
+    of: Option<String>,
+    #[command(flatten)]
+    flags: DescentFlags,
+}
+
+/// The flags that override a `minimize` statement's options (also used by `run`).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct DescentFlags {
+    /// The method: gd, momentum, nesterov, adam, armijo or newton (its options return
+    /// to their defaults, the rate too, unless given).
+    #[arg(long, value_name = "M")]
+    method: Option<String>,
+    /// The step size η, or `auto` (1/λmax of the Hessian at the start).
+    #[arg(long, value_name = "R")]
+    rate: Option<String>,
+    /// The most epochs to run.
+    #[arg(long, value_name = "N")]
+    epochs: Option<String>,
+    /// Stop when |∇L| < T (exit 1 if it is not reached).
+    #[arg(long, value_name = "T")]
+    tol: Option<String>,
+    /// Mini-batches of B rows, shuffled each epoch with the seed.
+    #[arg(long, value_name = "B")]
+    batch: Option<String>,
+    /// Write epoch, loss, grad_norm, rate and every param per epoch to this CSV file.
+    #[arg(long, value_name = "FILE.csv")]
+    history: Option<PathBuf>,
+    /// Draw the loss curve (and, for two params, the contours with the path) to this
+    /// .svg or .png file.
+    #[arg(long, value_name = "FILE")]
+    plot: Option<PathBuf>,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+pub(super) fn run(session: &mut Session, args: &MinimizeArgs) -> i32 {
+    session.json = args.flags.common.json;
+    let options = LoadOptions {
+        seed: args.flags.common.seed,
+        ..LoadOptions::default()
+    };
+    let mut program = match Program::load(&mut session.sources, &args.file, &options) {
+        Ok(p) => p,
+        Err(errors) => return session.fail(&errors.0),
+    };
+    session.warn(&program.warnings);
+    let (task, settings) = match task(&program, args.of.as_deref(), &args.flags) {
+        Ok(found) => found,
+        Err(e) => return session.fail(&[e]),
+    };
+    match descend(session, &mut program, &task, &settings, &args.flags) {
+        Ok((code, document)) => {
+            if session.json {
+                session.print_json(&document);
+            }
+            code
+        }
+        Err(errors) => session.fail(&errors),
+    }
+}
+
+/// The objective and settings: `--of` or the first `minimize` (else `loss`), with the
+/// statement's options (defaults for a bare definition), overridden by the flags.
+fn task(
+    program: &Program,
+    of: Option<&str>,
+    flags: &DescentFlags,
+) -> Result<(Task, Settings), Error> {
+    let statement = match of {
+        Some(name) => program.minimizes.iter().find(|m| m.name == name),
+        None => program.minimizes.first(),
+    };
+    let (task, settings) = match statement {
+        Some(m) => (
+            Task {
+                name: m.name.clone(),
+                objective: m.objective,
+                wrt: m.wrt.clone(),
+                span: Some(m.span),
+            },
+            m.settings.clone(),
+        ),
+        None => {
+            let (name, node, all) = objective(program, of)?;
+            let wrt = all
+                .into_iter()
+                .filter(|&v| program.graph.depends_on(node, v))
+                .collect();
+            let span = program.definition(&name).map(|d| d.span);
+            let task = Task {
+                name,
+                objective: node,
+                wrt,
+                span,
+            };
+            (task, Settings::default())
+        }
+    };
+    Ok((task, flags.apply(settings)?))
+}
+
+impl DescentFlags {
+    /// The settings with these flags applied over them.
+    pub(super) fn apply(&self, mut settings: Settings) -> Result<Settings, Error> {
+        if let Some(name) = &self.method {
+            let Some(method) = Method::named(name) else {
+                let suggestion = crate::program::suggest(name, crate::descent::METHODS);
+                let kind = ErrorKind::UnknownMethod {
+                    name: name.clone(),
+                    suggestion,
+                };
+                return Err(Error::new(kind, None));
+            };
+            settings.switch_method(method);
+        }
+        let flags = [
+            ("rate", &self.rate),
+            ("epochs", &self.epochs),
+            ("tol", &self.tol),
+            ("batch", &self.batch),
+        ];
+        for (option, text) in flags {
+            if let Some(text) = text {
+                let value = match text.trim().parse::<f64>() {
+                    Ok(x) => OptionValue::Number(x),
+                    Err(_) => OptionValue::Name(text.trim().to_string()),
+                };
+                settings
+                    .apply(option, &value, None)
+                    .map_err(|e| flag_error(option, text, e))?;
+            }
+        }
+        settings.seed = self.common.seed;
+        Ok(settings)
+    }
+}
+
+fn flag_error(option: &str, text: &str, error: Error) -> Error {
+    Error::new(
+        ErrorKind::Usage(format!("--{option} {text}: {}", error.kind)),
+        None,
+    )
+}
+
+/// Runs one descent and prints its report (text now, JSON returned): exit 1 when it
+/// diverged or missed an explicit `tol`; `Err` when it could not start.
+pub(super) fn descend(
+    session: &mut Session,
+    program: &mut Program,
+    task: &Task,
+    settings: &Settings,
+    flags: &DescentFlags,
+) -> Result<(i32, Json), Vec<Error>> {
+    let names: Vec<String> = task
+        .wrt
+        .iter()
+        .map(|&v| program.graph.var(v).name.clone())
+        .collect();
+    let mut observer = Watch {
+        history: (flags.history.is_some() || flags.plot.is_some()).then(|| History::new(names)),
+        progress: Progress::new(!session.json && session.is_terminal(), settings.epochs),
+    };
+    let report = minimize(program, task, settings, &mut observer).map_err(|e| vec![e])?;
+    observer.progress.finish();
+    let code = if report.divergence.is_some() || (settings.tol.is_some() && !report.converged()) {
+        1
+    } else {
+        0
+    };
+    if let Some(history) = &observer.history {
+        write_outputs(program, task, flags, history).map_err(|e| vec![e])?;
+    }
+    if !session.json {
+        print_report(session, &report, settings);
+    }
+    Ok((code, report_json(&report, settings)))
+}
+
+/// The progress bar and the history, fed by one observer.
+struct Watch {
+    history: Option<History>,
+    progress: Progress,
+}
+
+impl Observer for Watch {
+    fn record(&mut self, record: &Record<'_>) {
+        if let Some(history) = &mut self.history {
+            history.record(record);
+        }
+        self.progress.record(record);
+    }
+}
+
+fn write_outputs(
+    program: &Program,
+    task: &Task,
+    flags: &DescentFlags,
+    history: &History,
+) -> Result<(), Error> {
+    if let Some(path) = &flags.history {
+        write_atomic(path, history.to_csv().as_bytes()).map_err(|e| io_error(path, &e))?;
+    }
+    if let Some(path) = &flags.plot {
+        let _ = (program, task, history, path); // plot: merged next
+        return Err(Error::new(
+            ErrorKind::Usage("--plot: not built yet".into()),
+            None,
+        ));
+    }
+    Ok(())
+}
+
+fn io_error(path: &std::path::Path, e: &std::io::Error) -> Error {
+    let kind = ErrorKind::Io {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    };
+    Error::new(kind, None)
+}
+
+fn print_report(session: &mut Session, report: &Report, settings: &Settings) {
+    let epochs = if report.epochs == 1 {
+        "epoch"
+    } else {
+        "epochs"
+    };
+    session.print(&format!(
+        "minimize {} by {} (rate {}): {} {epochs}, stopped on {}",
+        report.objective,
+        report.method.name(),
+        num(report.rate),
+        report.epochs,
+        report.stopped.name()
+    ));
+    if let Some(lambda) = report.auto_lambda {
+        session.print(&format!(
+            "  rate = auto: 1/λmax, λmax = {} at the start",
+            num(lambda)
+        ));
+    }
+    for (name, value) in &report.params {
+        session.print(&format!("  {name} = {}", num(*value)));
+    }
+    session.print(&format!("  {} = {}", report.objective, num(report.loss)));
+    session.print(&format!(
+        "  |∇{}| = {}",
+        report.objective,
+        num(report.grad_norm)
+    ));
+    if let Some(tol) = settings
+        .tol
+        .filter(|_| !report.converged() && report.divergence.is_none())
+    {
+        session.print(&format!(
+            "  not converged: |∇{}| is still above tol = {}",
+            report.objective,
+            num(tol)
+        ));
+    }
+    if let Some(message) = divergence_message(report) {
+        let domain = report.divergence.as_ref().and_then(|d| match &d.cause {
+            Cause::Domain(e) => Some(e.clone()),
+            _ => None,
+        });
+        match domain {
+            Some(e) => {
+                let span = e.span;
+                let error = Error::new(ErrorKind::Domain(e), span);
+                session.report_failure(&error, &message);
+            }
+            None => session.print(&format!("  {message}")),
+        }
+    }
+}
+
+/// Why the run diverged and what rate to try, in one sentence.
+pub(super) fn divergence_message(report: &Report) -> Option<String> {
+    let d = report.divergence.as_ref()?;
+    let what = match &d.cause {
+        Cause::NotFinite => "the loss or its gradient is no longer finite".to_string(),
+        Cause::Grew { from, to } => {
+            format!(
+                "the loss grew a million-fold, from {} to {}",
+                num(*from),
+                num(*to)
+            )
+        }
+        Cause::Domain(e) => format!("{e}"),
+    };
+    let hint = match d.lambda_max {
+        Some(l) => format!(
+            "try a rate below 2/λmax = {} (λmax = {} at the start; the rate was {})",
+            num(2.0 / l),
+            num(l),
+            num(report.rate)
+        ),
+        None => format!("try a smaller rate than {}", num(report.rate)),
+    };
+    Some(format!("diverged at epoch {}: {what}; {hint}", d.epoch))
+}
+
+/// The JSON of SPEC 6 for one descent.
+pub(super) fn report_json(report: &Report, settings: &Settings) -> Json {
+    let params: Map<String, Json> = report
+        .params
+        .iter()
+        .map(|(n, v)| (n.clone(), number(*v)))
+        .collect();
+    let mut document = json!({
+        "objective": report.objective,
+        "method": report.method.name(),
+        "params": params,
+        "loss": number(report.loss),
+        "epochs": report.epochs,
+        "stopped": report.stopped.name(),
+        "converged": report.converged(),
+        "grad_norm": number(report.grad_norm),
+        "rate": number(report.rate),
+    });
+    if let Some(tol) = settings.tol {
+        document["tol"] = number(tol);
+    }
+    if let Some(message) = divergence_message(report) {
+        document["message"] = json!(message);
+    }
+    document
+}
+
+/// A number, or null where it is not finite (JSON has no NaN).
+fn number(x: f64) -> Json {
+    serde_json::Number::from_f64(x).map_or(Json::Null, Json::Number)
+}

@@ -1,0 +1,61 @@
+//! `nabla run FILE`: the file's checks (with the Taylor test of each objective), then
+//! each `minimize` in source order, in one report; the exit code is the worst of them.
+
+use super::minimize::{DescentFlags, descend};
+use super::{CommonArgs, Session};
+use crate::descent::Task;
+use crate::program::{LoadOptions, Program};
+use serde_json::{Value as Json, json};
+use std::path::PathBuf;
+
+/// Arguments of `nabla run`.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// The `.nabla` file.
+    file: PathBuf,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+pub(super) fn run(session: &mut Session, args: &RunArgs) -> i32 {
+    session.json = args.common.json;
+    let options = LoadOptions {
+        seed: args.common.seed,
+        ..LoadOptions::default()
+    };
+    let mut program = match Program::load(&mut session.sources, &args.file, &options) {
+        Ok(p) => p,
+        Err(errors) => return session.fail(&errors.0),
+    };
+    session.warn(&program.warnings);
+    let mut code = 0;
+    let mut document = json!({});
+    let flags = DescentFlags::default();
+    let mut descents = Vec::new();
+    for index in 0..program.minimizes.len() {
+        let m = &program.minimizes[index];
+        let task = Task {
+            name: m.name.clone(),
+            objective: m.objective,
+            wrt: m.wrt.clone(),
+            span: Some(m.span),
+        };
+        let mut settings = m.settings.clone();
+        settings.seed = args.common.seed;
+        if index > 0 && !session.json {
+            session.print("");
+        }
+        match descend(session, &mut program, &task, &settings, &flags) {
+            Ok((c, report)) => {
+                code = code.max(c);
+                descents.push(report);
+            }
+            Err(errors) => return session.fail(&errors),
+        }
+    }
+    document["minimize"] = Json::Array(descents);
+    if session.json {
+        session.print_json(&document);
+    }
+    code
+}

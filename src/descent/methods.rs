@@ -1,0 +1,179 @@
+//! The update rules of SPEC 5, one function each, and the state they carry between
+//! steps (velocity, moments).
+
+use super::objective::Objective;
+use super::settings::Method;
+use crate::eval::DomainError;
+
+/// A method with its state: one [`Stepper::step`] per mini-batch or epoch.
+pub struct Stepper {
+    method: Method,
+    rate: f64,
+    /// Velocity (momentum, Nesterov) or first moment (Adam).
+    first: Vec<f64>,
+    /// Second moment (Adam).
+    second: Vec<f64>,
+    /// Steps taken, from 1 at the first.
+    t: i32,
+}
+
+/// The most times Armijo's search halves the rate (SPEC 5).
+pub const MAX_SHRINKS: usize = 60;
+
+impl Stepper {
+    /// A stepper for `method` with step size `rate` over `n` params.
+    pub fn new(method: Method, rate: f64, n: usize) -> Stepper {
+        Stepper {
+            method,
+            rate,
+            first: vec![0.0; n],
+            second: vec![0.0; n],
+            t: 0,
+        }
+    }
+
+    /// Moves θ by one update from the loss and gradient at θ; returns the rate used
+    /// (Armijo's accepted η; η otherwise).
+    pub fn step(
+        &mut self,
+        objective: &mut Objective<'_>,
+        theta: &mut [f64],
+        loss: f64,
+        gradient: &[f64],
+    ) -> Result<f64, DomainError> {
+        self.t = self.t.saturating_add(1);
+        let rate = self.rate;
+        match self.method {
+            Method::Gd => axpy(theta, -rate, gradient),
+            Method::Momentum { beta } => {
+                for (v, g) in self.first.iter_mut().zip(gradient) {
+                    *v = beta * *v + g;
+                }
+                axpy(theta, -rate, &self.first);
+            }
+            Method::Nesterov { beta } => {
+                for ((v, g), x) in self.first.iter_mut().zip(gradient).zip(theta.iter_mut()) {
+                    *v = beta * *v + g;
+                    *x -= rate * (g + beta * *v);
+                }
+            }
+            Method::Adam { beta1, beta2, eps } => self.adam(theta, gradient, beta1, beta2, eps),
+            Method::Armijo { c, shrink } => {
+                return armijo(objective, theta, loss, gradient, rate, c, shrink);
+            }
+            Method::Newton { damping } => {
+                let hessian = objective.hessian(theta)?;
+                let direction = newton_direction(&hessian, gradient, damping);
+                axpy(theta, -rate, &direction);
+            }
+        }
+        Ok(rate)
+    }
+
+    fn adam(&mut self, theta: &mut [f64], gradient: &[f64], beta1: f64, beta2: f64, eps: f64) {
+        let unbias1 = 1.0 - beta1.powi(self.t);
+        let unbias2 = 1.0 - beta2.powi(self.t);
+        let moments = self.first.iter_mut().zip(self.second.iter_mut());
+        for (((m, s), g), x) in moments.zip(gradient).zip(theta.iter_mut()) {
+            *m = beta1 * *m + (1.0 - beta1) * g;
+            *s = beta2 * *s + (1.0 - beta2) * g * g;
+            *x -= self.rate * (*m / unbias1) / ((*s / unbias2).sqrt() + eps);
+        }
+    }
+}
+
+/// θ += a x.
+fn axpy(theta: &mut [f64], a: f64, x: &[f64]) {
+    for (t, x) in theta.iter_mut().zip(x) {
+        *t += a * x;
+    }
+}
+
+/// Backtracking from `rate` until L(θ − η g) <= L(θ) − c η ‖g‖², the first-order
+/// Taylor condition. A trial point outside the loss's domain counts as not good
+/// enough. After [`MAX_SHRINKS`] the smallest η is taken.
+fn armijo(
+    objective: &mut Objective<'_>,
+    theta: &mut [f64],
+    loss: f64,
+    gradient: &[f64],
+    rate: f64,
+    c: f64,
+    shrink: f64,
+) -> Result<f64, DomainError> {
+    let squared: f64 = gradient.iter().map(|g| g * g).sum();
+    let mut trial = theta.to_vec();
+    let mut eta = rate;
+    for shrinks in 0..=MAX_SHRINKS {
+        trial.copy_from_slice(theta);
+        axpy(&mut trial, -eta, gradient);
+        let good = match objective.loss(&trial) {
+            Ok(value) => value <= loss - c * eta * squared,
+            Err(_) => false,
+        };
+        if good || shrinks == MAX_SHRINKS {
+            break;
+        }
+        eta *= shrink;
+    }
+    theta.copy_from_slice(&trial);
+    Ok(eta)
+}
+
+/// The Newton direction p with (H + λI) p = g: λ = 0 where H is positive definite,
+/// else grown tenfold from `damping` until it is; the gradient itself when no λ up
+/// to 1e30 works (a NaN in H, say).
+pub fn newton_direction(hessian: &[f64], gradient: &[f64], damping: f64) -> Vec<f64> {
+    let mut lambda = 0.0;
+    loop {
+        if let Some(p) = cholesky_solve(hessian, gradient, lambda) {
+            return p;
+        }
+        lambda = if lambda == 0.0 {
+            damping
+        } else {
+            lambda * 10.0
+        };
+        if lambda > 1e30 || !lambda.is_finite() {
+            return gradient.to_vec();
+        }
+    }
+}
+
+/// Solves (H + λI) x = b by Cholesky; `None` when H + λI is not positive definite.
+pub fn cholesky_solve(hessian: &[f64], b: &[f64], lambda: f64) -> Option<Vec<f64>> {
+    let n = b.len();
+    if hessian.len() != n * n {
+        return None;
+    }
+    let mut l = vec![0.0; n * n];
+    for i in 0..n {
+        for j in 0..=i {
+            // The symmetric part: a Hessian's two triangles agree up to rounding.
+            let h = 0.5 * (hessian[i * n + j] + hessian[j * n + i]);
+            let mut sum = h + if i == j { lambda } else { 0.0 };
+            for k in 0..j {
+                sum -= l[i * n + k] * l[j * n + k];
+            }
+            if i == j {
+                if !(sum > 0.0) || !sum.is_finite() {
+                    return None;
+                }
+                l[i * n + i] = sum.sqrt();
+            } else {
+                l[i * n + j] = sum / l[j * n + j];
+            }
+        }
+    }
+    let mut y = vec![0.0; n];
+    for i in 0..n {
+        let dot: f64 = (0..i).map(|k| l[i * n + k] * y[k]).sum();
+        y[i] = (b[i] - dot) / l[i * n + i];
+    }
+    let mut x = vec![0.0; n];
+    for i in (0..n).rev() {
+        let dot: f64 = (i + 1..n).map(|k| l[k * n + i] * x[k]).sum();
+        x[i] = (y[i] - dot) / l[i * n + i];
+    }
+    x.iter().all(|v| v.is_finite()).then_some(x)
+}

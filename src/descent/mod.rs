@@ -1,0 +1,28 @@
+//! Gradient descent (SPEC 5): the update rules, their options, the loop with its
+//! stopping rules and divergence detection, and the per-epoch history.
+//!
+//! Every evaluation runs on compiled tapes ([`crate::tape::Compiled`]): the loss with
+//! its whole gradient in one pass, the loss alone for Armijo's line search, the
+//! symbolic Hessian for Newton, and Hessian-vector products (never forming H) for
+//! `rate = auto` and for the rate suggested when a run diverges.
+//!
+//! - `settings.rs`: [`Method`], [`Rate`], [`Settings`], read from `by method(...)`.
+//! - `objective.rs`: the compiled tapes behind [`Objective`].
+//! - `methods.rs`: one update function per method ([`Stepper`]).
+//! - `curvature.rs`: λmax by power iteration.
+//! - `run.rs`: [`minimize`], the loop; [`Report`] says why it stopped.
+//! - `history.rs`: [`History`] (an [`Observer`]) and its CSV.
+
+mod curvature;
+mod history;
+mod methods;
+mod objective;
+mod run;
+mod settings;
+
+pub use curvature::lambda_max;
+pub use history::{History, write_atomic};
+pub use methods::{MAX_SHRINKS, Stepper, cholesky_solve, newton_direction};
+pub use objective::{Nodes, Objective, derivative_nodes};
+pub use run::{Cause, Divergence, Observer, Record, Report, Stop, Task, minimize};
+pub use settings::{COMMON_OPTIONS, METHODS, Method, Rate, Settings, read_settings};

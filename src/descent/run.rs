@@ -1,0 +1,369 @@
+//! The descent loop: steps, epochs, mini-batches, the stopping rules and divergence.
+
+use super::curvature::lambda_max;
+use super::methods::Stepper;
+use super::objective::{Objective, derivative_nodes};
+use super::settings::{Method, Rate, Settings};
+use crate::error::{Error, ErrorKind};
+use crate::eval::DomainError;
+use crate::graph::{NodeId, VarId};
+use crate::program::Program;
+use crate::syntax::Span;
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+
+/// What to minimize: an objective (a scalar node) and the params to move.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Task {
+    /// The objective as written (`loss`).
+    pub name: String,
+    /// Its node.
+    pub objective: NodeId,
+    /// The params to move, in order.
+    pub wrt: Vec<VarId>,
+    /// Where it is asked for (for errors).
+    pub span: Option<Span>,
+}
+
+/// The state after an epoch, for progress bars and histories.
+#[derive(Debug, Clone, Copy)]
+pub struct Record<'a> {
+    /// Epochs done (0 for the start).
+    pub epoch: usize,
+    /// L(θ) over every row.
+    pub loss: f64,
+    /// |∇L(θ)|.
+    pub grad_norm: f64,
+    /// The rate of this epoch's last step (`None` at the start).
+    pub rate: Option<f64>,
+    /// θ, the moved params in the order of [`Task::wrt`].
+    pub params: &'a [f64],
+}
+
+/// Watches a descent, epoch by epoch. Called once per epoch, so it must be cheap.
+pub trait Observer {
+    /// The state after an epoch.
+    fn record(&mut self, record: &Record<'_>);
+}
+
+impl Observer for () {
+    fn record(&mut self, _: &Record<'_>) {}
+}
+
+/// Why a descent stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// |∇L| fell below `tol`.
+    Tol,
+    /// The epochs ran out.
+    Epochs,
+    /// The loss became inf/NaN or grew a million-fold, or a domain error.
+    Diverged,
+}
+
+impl Stop {
+    /// The name used in reports and JSON.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Stop::Tol => "tol",
+            Stop::Epochs => "epochs",
+            Stop::Diverged => "diverged",
+        }
+    }
+}
+
+/// What made a descent diverge.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cause {
+    /// The loss or the gradient is no longer a finite number.
+    NotFinite,
+    /// The loss grew a million-fold from `from` to `to`.
+    Grew {
+        /// The starting loss.
+        from: f64,
+        /// The loss when it stopped.
+        to: f64,
+    },
+    /// An operation left its domain (`ln` of a negative, ...).
+    Domain(DomainError),
+}
+
+/// A diverged descent: when, why, and the rate that would have been stable.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Divergence {
+    /// The epoch where it was noticed.
+    pub epoch: usize,
+    /// Why.
+    pub cause: Cause,
+    /// λmax of the Hessian at the start, when it could be estimated.
+    pub lambda_max: Option<f64>,
+}
+
+/// The result of a descent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    /// The objective's name.
+    pub objective: String,
+    /// The method.
+    pub method: Method,
+    /// The rate η used (`rate = auto` resolved).
+    pub rate: f64,
+    /// λmax at the start when `rate = auto` computed it.
+    pub auto_lambda: Option<f64>,
+    /// Every param of the program with its final value.
+    pub params: Vec<(String, f64)>,
+    /// The final loss.
+    pub loss: f64,
+    /// Epochs done.
+    pub epochs: usize,
+    /// Why it stopped.
+    pub stopped: Stop,
+    /// |∇L| at the end.
+    pub grad_norm: f64,
+    /// Set when it diverged.
+    pub divergence: Option<Divergence>,
+}
+
+impl Report {
+    /// True when it stopped because |∇L| < tol.
+    pub fn converged(&self) -> bool {
+        self.stopped == Stop::Tol
+    }
+}
+
+/// Runs the descent of `task` with `settings`; `observer` sees every epoch.
+/// `Err` when it cannot start: the loss is undefined at the starting params, or
+/// `batch` is asked for an objective with a vector literal.
+pub fn minimize(
+    program: &mut Program,
+    task: &Task,
+    settings: &Settings,
+    observer: &mut dyn Observer,
+) -> Result<Report, Error> {
+    let newton = matches!(settings.method, Method::Newton { .. });
+    let nodes = derivative_nodes(program, task.objective, &task.wrt, newton);
+    let program: &Program = program;
+    let Some(mut objective) = Objective::new(program, task.objective, &task.wrt, nodes) else {
+        return Err(Error::new(
+            ErrorKind::Usage("a value of the program does not fit a 64-bit float".into()),
+            task.span,
+        ));
+    };
+    if settings.batch.is_some() && objective.uses_literal_vectors() {
+        let kind = ErrorKind::BatchWithLiteral {
+            objective: task.name.clone(),
+        };
+        return Err(Error::new(kind, task.span));
+    }
+    let theta: Vec<f64> = task
+        .wrt
+        .iter()
+        .map(|&v| program.param(v).map_or(0.0, |p| p.value))
+        .collect();
+    let mut descent = Descent::start(&mut objective, theta, settings)?;
+    descent.run(&mut objective, settings, observer);
+    Ok(descent.report(&mut objective, program, task, settings))
+}
+
+/// A descent in progress.
+struct Descent {
+    theta: Vec<f64>,
+    gradient: Vec<f64>,
+    loss: f64,
+    start_loss: f64,
+    rate: f64,
+    auto_lambda: Option<f64>,
+    epochs: usize,
+    stopped: Stop,
+    cause: Option<Cause>,
+}
+
+impl Descent {
+    /// Evaluates the start; a domain error there is the program's fault (exit 2).
+    fn start(
+        objective: &mut Objective<'_>,
+        theta: Vec<f64>,
+        settings: &Settings,
+    ) -> Result<Descent, Error> {
+        let domain = |e: DomainError| {
+            let span = e.span;
+            Error::new(ErrorKind::Domain(e), span)
+        };
+        let mut gradient = vec![0.0; theta.len()];
+        let loss = objective
+            .loss_and_gradient(&theta, &mut gradient)
+            .map_err(domain)?;
+        let (rate, auto_lambda) = match settings.rate {
+            Rate::Fixed(r) => (r, None),
+            Rate::Auto => match lambda_max(objective, &theta).map_err(domain)? {
+                Some(l) => (1.0 / l, Some(l)),
+                // Flat or concave at the start: no curvature to scale by.
+                None => (settings.method.default_rate(), None),
+            },
+        };
+        Ok(Descent {
+            theta,
+            gradient,
+            loss,
+            start_loss: loss,
+            rate,
+            auto_lambda,
+            epochs: 0,
+            stopped: Stop::Epochs,
+            cause: None,
+        })
+    }
+
+    fn grad_norm(&self) -> f64 {
+        self.gradient.iter().map(|g| g * g).sum::<f64>().sqrt()
+    }
+
+    fn record(&self, observer: &mut dyn Observer, rate: Option<f64>) {
+        observer.record(&Record {
+            epoch: self.epochs,
+            loss: self.loss,
+            grad_norm: self.grad_norm(),
+            rate,
+            params: &self.theta,
+        });
+    }
+
+    fn run(
+        &mut self,
+        objective: &mut Objective<'_>,
+        settings: &Settings,
+        observer: &mut dyn Observer,
+    ) {
+        self.record(observer, None);
+        if !self.is_finite() {
+            self.diverge(Cause::NotFinite);
+            return;
+        }
+        let mut stepper = Stepper::new(settings.method, self.rate, self.theta.len());
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(settings.seed);
+        let mut order: Vec<usize> = (0..objective.rows()).collect();
+        while self.epochs < settings.epochs {
+            if settings.tol.is_some_and(|tol| self.grad_norm() < tol) {
+                self.stopped = Stop::Tol;
+                return;
+            }
+            let epoch = match settings.batch {
+                None => self.full_step(objective, &mut stepper),
+                Some(size) => {
+                    order.shuffle(&mut rng);
+                    self.batch_steps(objective, &mut stepper, &order, size)
+                }
+            };
+            self.epochs += 1;
+            match epoch {
+                Ok(rate) => self.record(observer, Some(rate)),
+                Err(e) => return self.diverge(Cause::Domain(e)),
+            }
+            if let Some(cause) = self.divergence() {
+                return self.diverge(cause);
+            }
+        }
+        if settings.tol.is_some_and(|tol| self.grad_norm() < tol) {
+            self.stopped = Stop::Tol;
+        }
+    }
+
+    /// One step on every row; returns the rate used.
+    fn full_step(
+        &mut self,
+        objective: &mut Objective<'_>,
+        stepper: &mut Stepper,
+    ) -> Result<f64, DomainError> {
+        let rate = stepper.step(objective, &mut self.theta, self.loss, &self.gradient)?;
+        self.loss = objective.loss_and_gradient(&self.theta, &mut self.gradient)?;
+        Ok(rate)
+    }
+
+    /// One step per mini-batch of `size` shuffled rows, then the loss over every row.
+    fn batch_steps(
+        &mut self,
+        objective: &mut Objective<'_>,
+        stepper: &mut Stepper,
+        order: &[usize],
+        size: usize,
+    ) -> Result<f64, DomainError> {
+        let mut rate = self.rate;
+        for batch in order.chunks(size) {
+            objective.select_rows(Some(batch));
+            let loss = objective.loss_and_gradient(&self.theta, &mut self.gradient);
+            let stepped = loss
+                .and_then(|loss| stepper.step(objective, &mut self.theta, loss, &self.gradient));
+            if stepped.is_err() {
+                objective.select_rows(None);
+            }
+            rate = stepped?;
+        }
+        objective.select_rows(None);
+        self.loss = objective.loss_and_gradient(&self.theta, &mut self.gradient)?;
+        Ok(rate)
+    }
+
+    fn is_finite(&self) -> bool {
+        self.loss.is_finite() && self.gradient.iter().all(|g| g.is_finite())
+    }
+
+    fn divergence(&self) -> Option<Cause> {
+        if !self.is_finite() {
+            return Some(Cause::NotFinite);
+        }
+        let grew = self.start_loss != 0.0 && self.loss.abs() > 1e6 * self.start_loss.abs();
+        grew.then_some(Cause::Grew {
+            from: self.start_loss,
+            to: self.loss,
+        })
+    }
+
+    fn diverge(&mut self, cause: Cause) {
+        self.stopped = Stop::Diverged;
+        self.cause = Some(cause);
+    }
+
+    fn report(
+        self,
+        objective: &mut Objective<'_>,
+        program: &Program,
+        task: &Task,
+        settings: &Settings,
+    ) -> Report {
+        let divergence = self.cause.clone().map(|cause| {
+            // The hint is about the start, where the run began to go wrong.
+            let start: Vec<f64> = task
+                .wrt
+                .iter()
+                .map(|&v| program.param(v).map_or(0.0, |p| p.value))
+                .collect();
+            objective.select_rows(None);
+            let lambda_max = lambda_max(objective, &start).ok().flatten();
+            Divergence {
+                epoch: self.epochs,
+                cause,
+                lambda_max,
+            }
+        });
+        let params = program
+            .params
+            .iter()
+            .map(|p| {
+                let moved = task.wrt.iter().position(|&v| v == p.var);
+                (p.name.clone(), moved.map_or(p.value, |k| self.theta[k]))
+            })
+            .collect();
+        Report {
+            objective: task.name.clone(),
+            method: settings.method,
+            rate: self.rate,
+            auto_lambda: self.auto_lambda,
+            params,
+            loss: self.loss,
+            epochs: self.epochs,
+            stopped: self.stopped,
+            grad_norm: self.grad_norm(),
+            divergence,
+        }
+    }
+}
