@@ -5,7 +5,7 @@ use super::grad::objective;
 use super::progress::Progress;
 use super::{CommonArgs, Session};
 use crate::descent::{
-    Cause, History, Method, Observer, Record, Report, Settings, Task, minimize, write_atomic,
+    Cause, History, Method, Observer, Record, Report, Settings, Stop, Task, minimize, write_atomic,
 };
 use crate::error::{Error, ErrorKind};
 use crate::program::{LoadOptions, OptionValue, Program};
@@ -246,13 +246,20 @@ fn print_report(session: &mut Session, report: &Report, settings: &Settings) {
     } else {
         "epochs"
     };
+    let name = &report.objective;
+    let why = match report.stopped {
+        Stop::Epochs => "the epoch limit".to_string(),
+        Stop::Tol => format!(
+            "converged, |∇{name}| < {}",
+            num(settings.tol.unwrap_or(0.0))
+        ),
+        Stop::Diverged => "diverged".to_string(),
+    };
     session.print(&format!(
-        "minimize {} by {} (rate {}): {} {epochs}, stopped on {}",
-        report.objective,
+        "minimize {name} by {} (rate {}): {} {epochs}, {why}",
         report.method.name(),
         num(report.rate),
         report.epochs,
-        report.stopped.name()
     ));
     if let Some(lambda) = report.auto_lambda {
         session.print(&format!(
@@ -260,38 +267,29 @@ fn print_report(session: &mut Session, report: &Report, settings: &Settings) {
             num(lambda)
         ));
     }
-    for (name, value) in &report.params {
-        session.print(&format!("  {name} = {}", num(*value)));
+    for (param, value) in &report.params {
+        session.print(&format!("  {param} = {}", num(*value)));
     }
-    session.print(&format!("  {} = {}", report.objective, num(report.loss)));
-    session.print(&format!(
-        "  |∇{}| = {}",
-        report.objective,
-        num(report.grad_norm)
-    ));
-    if let Some(tol) = settings
-        .tol
-        .filter(|_| !report.converged() && report.divergence.is_none())
-    {
+    // After a domain error nothing was computed at the final params.
+    if !report.loss.is_nan() || report.divergence.is_none() {
+        session.print(&format!("  {name} = {}", num(report.loss)));
+        session.print(&format!("  |∇{name}| = {}", num(report.grad_norm)));
+    }
+    if let Some(tol) = settings.tol.filter(|_| report.stopped == Stop::Epochs) {
         session.print(&format!(
-            "  not converged: |∇{}| is still above tol = {}",
-            report.objective,
+            "  not converged: |∇{name}| is still above tol = {}",
             num(tol)
         ));
     }
-    if let Some(message) = divergence_message(report) {
-        let domain = report.divergence.as_ref().and_then(|d| match &d.cause {
-            Cause::Domain(e) => Some(e.clone()),
-            _ => None,
-        });
-        match domain {
-            Some(e) => {
-                let span = e.span;
-                let error = Error::new(ErrorKind::Domain(e), span);
-                session.report_failure(&error, &message);
-            }
-            None => session.print(&format!("  {message}")),
+    let Some(message) = divergence_message(report) else {
+        return;
+    };
+    match report.divergence.as_ref().map(|d| &d.cause) {
+        Some(Cause::Domain(e)) => {
+            let error = Error::new(ErrorKind::Domain(e.clone()), e.span);
+            session.report_failure(&error, &message);
         }
+        _ => session.print(&format!("  {message}")),
     }
 }
 
@@ -312,13 +310,19 @@ pub(super) fn divergence_message(report: &Report) -> Option<String> {
     let hint = match d.lambda_max {
         Some(l) => format!(
             "try a rate below 2/λmax = {} (λmax = {} at the start; the rate was {})",
-            num(2.0 / l),
-            num(l),
+            short(2.0 / l),
+            short(l),
             num(report.rate)
         ),
         None => format!("try a smaller rate than {}", num(report.rate)),
     };
     Some(format!("diverged at epoch {}: {what}; {hint}", d.epoch))
+}
+
+/// Three significant digits: a suggestion, not a result.
+fn short(x: f64) -> String {
+    let rounded: f64 = format!("{x:.2e}").parse().unwrap_or(x);
+    num(rounded)
 }
 
 /// The JSON of SPEC 6 for one descent.

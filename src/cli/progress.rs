@@ -59,7 +59,7 @@ impl Progress {
 
 impl Observer for Progress {
     fn record(&mut self, record: &Record<'_>) {
-        if !self.enabled || record.epoch % CHECK_EVERY != 0 && self.bar.is_none() {
+        if !self.enabled || !record.epoch.is_multiple_of(CHECK_EVERY) && self.bar.is_none() {
             return;
         }
         let now = Instant::now();

@@ -319,6 +319,11 @@ impl Descent {
     }
 
     fn diverge(&mut self, cause: Cause) {
+        if matches!(cause, Cause::Domain(_)) {
+            // Nothing was computed at the final θ: no loss or gradient to report.
+            self.loss = f64::NAN;
+            self.gradient.fill(f64::NAN);
+        }
         self.stopped = Stop::Diverged;
         self.cause = Some(cause);
     }

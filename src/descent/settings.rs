@@ -244,7 +244,7 @@ impl Settings {
             }
             _ if self.method.option_names().contains(&option) => {
                 let x = number.ok_or_else(|| bad("a number"))?;
-                self.method.set(option, x).map_err(|range| bad(range))?;
+                self.method.set(option, x).map_err(bad)?;
             }
             _ => {
                 let known = COMMON_OPTIONS

@@ -4,7 +4,7 @@
 use super::compile::{Operand, Tape, compile};
 use super::run::{Inputs, Workspace, run};
 use super::scalar::Scalar;
-use crate::eval::{DomainError, Value};
+use crate::eval::{Bindings, DomainError, Value, evaluate};
 use crate::graph::{Graph, NodeId, VarId};
 use crate::program::Program;
 
@@ -12,6 +12,7 @@ use crate::program::Program;
 #[derive(Debug, Clone)]
 pub struct Compiled<S> {
     tape: Tape,
+    outputs: Vec<NodeId>,
     work: Workspace<S>,
     scalars: Vec<Option<S>>,
     data: Vec<Vec<S>>,
@@ -39,6 +40,7 @@ impl<S: Scalar> Compiled<S> {
         let work = Workspace::new(&tape);
         Some(Compiled {
             tape,
+            outputs: outputs.to_vec(),
             work,
             scalars,
             data,
@@ -105,12 +107,31 @@ impl<S: Scalar> Compiled<S> {
             rows: self.rows,
         };
         let result = run(graph, &self.tape, &inputs, &mut self.work);
-        result.map_err(|mut e| {
+        result.map_err(|e| {
+            let mut e = self.diagnose(graph).unwrap_or(e);
             if let (Some(row), Some((_, selected))) = (e.row, &self.all) {
                 e.row = selected.get(row.saturating_sub(1)).map(|r| r + 1);
             }
             e
         })
+    }
+
+    /// The tape knows only that a value stopped being finite. The tree evaluator,
+    /// run on the same inputs (a cold path), names the cause: `ln` of which negative
+    /// value, a division by zero, ... `None` when it finds nothing wrong in f64 (a
+    /// decimal overflow that f64 does not have).
+    fn diagnose(&self, graph: &Graph) -> Option<DomainError> {
+        let mut bindings = Bindings::new(self.rows);
+        for (index, value) in self.scalars.iter().enumerate() {
+            if let Some(v) = value {
+                bindings.set(VarId(index as u32), Value::Scalar(v.to_f64()));
+            }
+        }
+        for (var, column) in self.tape.data.iter().zip(&self.data) {
+            let rows = column.iter().map(|v| v.to_f64()).collect();
+            bindings.set(*var, Value::Rows(rows));
+        }
+        evaluate(graph, &bindings, &self.outputs).err()
     }
 
     /// Output `k` as a scalar of `S` (`None` for a row output).
