@@ -33,16 +33,16 @@ pub struct DescentFlags {
     #[arg(long, value_name = "M")]
     method: Option<String>,
     /// The step size η, or `auto` (1/λmax of the Hessian at the start).
-    #[arg(long, value_name = "R")]
+    #[arg(long, value_name = "R", allow_hyphen_values = true)]
     rate: Option<String>,
     /// The most epochs to run.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
     epochs: Option<String>,
     /// Stop when |∇L| < T (exit 1 if it is not reached).
-    #[arg(long, value_name = "T")]
+    #[arg(long, value_name = "T", allow_hyphen_values = true)]
     tol: Option<String>,
     /// Mini-batches of B rows, shuffled each epoch with the seed.
-    #[arg(long, value_name = "B")]
+    #[arg(long, value_name = "B", allow_hyphen_values = true)]
     batch: Option<String>,
     /// Write epoch, loss, grad_norm, rate and every param per epoch to this CSV file.
     #[arg(long, value_name = "FILE.csv")]
@@ -248,7 +248,7 @@ fn print_report(session: &mut Session, report: &Report, settings: &Settings) {
     };
     let name = &report.objective;
     let why = match report.stopped {
-        Stop::Epochs => "the epoch limit".to_string(),
+        Stop::Epochs => "stopped at the epoch limit".to_string(),
         Stop::Tol => format!(
             "converged, |∇{name}| < {}",
             num(settings.tol.unwrap_or(0.0))

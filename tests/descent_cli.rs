@@ -1,0 +1,165 @@
+//! `nabla minimize` and `nabla run` through the real binary: reports (snapshots),
+//! JSON, exit codes, `--history` files, flags overriding the file, every example.
+
+use serde_json::Value as Json;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn manifest_dir() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs `nabla args...` in the crate directory: exit code, stdout, stderr.
+fn nabla(args: &[&str]) -> (Option<i32>, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_nabla"))
+        .args(args)
+        .current_dir(manifest_dir())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot start nabla: {e}"));
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (output.status.code(), text(&output.stdout), text(&output.stderr))
+}
+
+fn json(stdout: &str) -> Json {
+    serde_json::from_str(stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}"))
+}
+
+/// A file under the system's temp dir, unique to this test.
+fn temp_path(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("nabla-descent-cli-{}", std::process::id()));
+    let _ = std::fs::create_dir_all(&dir);
+    dir.join(name)
+}
+
+#[test]
+fn run_reports_the_seed_example() {
+    let (code, stdout, stderr) = nabla(&["run", "examples/sigmoid.nabla"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    insta::assert_snapshot!(stdout);
+}
+
+#[test]
+fn minimize_json_has_the_documented_shape() {
+    let (code, stdout, _) = nabla(&["minimize", "examples/sigmoid.nabla", "--json"]);
+    assert_eq!(code, Some(0));
+    let document = json(&stdout);
+    for key in ["objective", "method", "params", "loss", "epochs", "stopped", "converged", "grad_norm"] {
+        assert!(document.get(key).is_some(), "no {key} in {document}");
+    }
+    assert_eq!(document["method"], "gd");
+    assert_eq!(document["stopped"], "epochs");
+    assert_eq!(document["converged"], false);
+    let w = document["params"]["w"].as_f64().unwrap_or(0.0);
+    assert!((w - 1.79171983).abs() < 1e-8, "{document}");
+}
+
+#[test]
+fn flags_override_the_file() {
+    let args = ["minimize", "examples/sigmoid.nabla", "--method", "adam", "--rate", "0.1", "--epochs", "50", "--json"];
+    let (code, stdout, _) = nabla(&args);
+    assert_eq!(code, Some(0));
+    let document = json(&stdout);
+    assert_eq!(document["method"], "adam");
+    assert_eq!(document["epochs"], 50);
+    assert_eq!(document["rate"], 0.1);
+}
+
+#[test]
+fn divergence_is_exit_1_with_a_rate_hint() {
+    let args = ["minimize", "examples/rosenbrock.nabla", "--method", "gd", "--rate", "0.01"];
+    let (code, stdout, stderr) = nabla(&args);
+    assert_eq!(code, Some(1), "{stderr}");
+    insta::assert_snapshot!(stdout);
+    let (_, stdout, _) = nabla(&[&args[..], &["--json"]].concat());
+    let document = json(&stdout);
+    assert_eq!(document["stopped"], "diverged");
+    assert!(document["message"].as_str().unwrap_or("").contains("2/λmax"), "{document}");
+}
+
+#[test]
+fn a_domain_error_on_the_way_names_the_span_and_row() {
+    let file = temp_path("domain.nabla");
+    let text = "data x = [1, 2, 3]\nparam a = 4\nloss = sum(ln(a - x))\nminimize loss by gd(rate = 1)\n";
+    std::fs::write(&file, text).unwrap_or_else(|e| panic!("{e}"));
+    let path = file.to_string_lossy().into_owned();
+    let (code, stdout, stderr) = nabla(&["minimize", &path]);
+    assert_eq!(code, Some(1));
+    let stderr = stderr.replace(&path, "domain.nabla");
+    insta::assert_snapshot!(format!("{stdout}---\n{stderr}"));
+}
+
+#[test]
+fn an_unmet_tol_is_exit_1() {
+    let args = ["minimize", "examples/sigmoid.nabla", "--epochs", "10", "--tol", "1e-12"];
+    let (code, stdout, _) = nabla(&args);
+    assert_eq!(code, Some(1));
+    assert!(stdout.contains("not converged"), "{stdout}");
+}
+
+#[test]
+fn bad_flags_are_exit_2() {
+    let cases: [&[&str]; 4] = [
+        &["--rate", "abc"],
+        &["--method", "gdd"],
+        &["--epochs", "-3"],
+        &["--batch", "0"],
+    ];
+    let mut messages = String::new();
+    for flags in cases {
+        let args = [&["minimize", "examples/sigmoid.nabla"], flags].concat();
+        let (code, _, stderr) = nabla(&args);
+        assert_eq!(code, Some(2), "{flags:?}: {stderr}");
+        messages.push_str(&format!("{flags:?}\n{stderr}\n"));
+        let (code, stdout, _) = nabla(&[&args[..], &["--json"]].concat());
+        assert_eq!(code, Some(2));
+        assert!(json(&stdout).get("error").is_some(), "{stdout}");
+    }
+    insta::assert_snapshot!(messages);
+}
+
+#[test]
+fn history_has_a_line_per_epoch_and_is_written_atomically() {
+    let file = temp_path("history.csv");
+    std::fs::write(&file, "old contents").unwrap_or_else(|e| panic!("{e}"));
+    let path = file.to_string_lossy().into_owned();
+    let (code, _, stderr) = nabla(&["minimize", "examples/sigmoid.nabla", "--history", &path]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let text = std::fs::read_to_string(&file).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "epoch,loss,grad_norm,rate,w,b");
+    assert_eq!(lines.len(), 1 + 1001);
+    // The start: epoch 0, the loss at (-2, -2), no rate yet, the initial params.
+    let start: Vec<&str> = lines[1].split(',').collect();
+    assert_eq!(start[0], "0");
+    let loss = start[1].parse::<f64>().unwrap_or(f64::NAN);
+    assert!((loss - 0.415_819_901_019_992_8).abs() < 1e-15, "{loss}");
+    assert_eq!(&start[3..], ["", "-2", "-2"]);
+    let last: Vec<&str> = lines[1001].split(',').collect();
+    assert_eq!(last[0], "1000");
+    assert_eq!(last[3], "1");
+    let leftovers = std::fs::read_dir(file.parent().unwrap_or(Path::new(".")))
+        .map(|d| d.flatten().filter(|e| e.file_name().to_string_lossy().ends_with(".tmp")).count())
+        .unwrap_or(0);
+    assert_eq!(leftovers, 0, "a temporary file was left behind");
+}
+
+#[test]
+fn every_example_runs() {
+    let mut names: Vec<PathBuf> = std::fs::read_dir(manifest_dir().join("examples"))
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    names.retain(|p| p.extension().is_some_and(|e| e == "nabla"));
+    names.sort();
+    assert!(names.len() >= 5, "{names:?}");
+    for path in names {
+        let relative = path.strip_prefix(manifest_dir()).unwrap_or(&path).to_string_lossy().into_owned();
+        // A file named for a mistake demonstrates a failing check: exit 1 on purpose.
+        let expected = if relative.contains("wrong") { 1 } else { 0 };
+        let (code, stdout, stderr) = nabla(&["run", &relative, "--json"]);
+        assert_eq!(code, Some(expected), "{relative}: {stdout}{stderr}");
+        let document = json(&stdout);
+        for descent in document["minimize"].as_array().into_iter().flatten() {
+            assert_ne!(descent["stopped"], "diverged", "{relative}: {descent}");
+        }
+    }
+}
