@@ -112,6 +112,36 @@ pub struct Phase {
     pub rows: Vec<Instr>,
     /// Evaluated once after the row pass.
     pub reduce: Vec<Instr>,
+    /// `rows` in the one-dispatch form over the [`Registers`], for passes over a
+    /// handful of rows (same order, same length).
+    pub row_code: Vec<Code>,
+}
+
+/// One register file for a pass over a handful of rows, one row at a time: the
+/// scalar slots first, then the row slots, the current row of each data column and
+/// of each vector literal. A row instruction then runs like a scalar one.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Registers {
+    /// The first row slot's register.
+    pub rows: u32,
+    /// The first data column's register.
+    pub data: u32,
+    /// The first vector literal's register.
+    pub columns: u32,
+    /// How many registers.
+    pub len: u32,
+}
+
+impl Registers {
+    /// The register holding `operand` in the current row.
+    pub fn of(&self, operand: Operand) -> u32 {
+        match operand {
+            Operand::Scalar(s) => s.0,
+            Operand::Row(s) => self.rows + s.0,
+            Operand::Data(k) => self.data + k,
+            Operand::Column(k) => self.columns + k,
+        }
+    }
 }
 
 /// A compiled set of graph outputs.
@@ -137,6 +167,8 @@ pub struct Tape {
     /// Constants (`Const` and `Named` instructions), hoisted: evaluated once when a
     /// workspace is made, not on every run.
     pub constants: Vec<Instr>,
+    /// The register file of [`Phase::row_code`].
+    pub registers: Registers,
 }
 
 /// Compiles `outputs` (and everything they depend on) into a tape.
@@ -185,12 +217,24 @@ impl Compiler<'_> {
         for phase in 0..=top {
             self.emit_row_pass(phase, &order, &row_outputs);
         }
-        for phase in &mut self.tape.phases {
+        let tape = &mut self.tape;
+        let rows = tape.scalar_slots as u32;
+        let data = rows + tape.row_slots as u32;
+        let columns = data + tape.data.len() as u32;
+        let len = columns + tape.columns.len() as u32;
+        tape.registers = Registers { rows, data, columns, len };
+        for phase in &mut tape.phases {
             phase.code = phase
                 .scalar
                 .iter()
                 .enumerate()
                 .map(|(i, instr)| code_of(instr, i))
+                .collect();
+            phase.row_code = phase
+                .rows
+                .iter()
+                .enumerate()
+                .map(|(i, instr)| row_code_of(instr, i, &tape.registers))
                 .collect();
         }
         let mut next_row_output = 0;
@@ -481,6 +525,27 @@ fn code_of(instr: &Instr, i: usize) -> Code {
         },
         _ => Code::Other(i as u32),
     }
+}
+
+/// The one-dispatch form of a row instruction over the registers of `r`.
+fn row_code_of(instr: &Instr, i: usize, r: &Registers) -> Code {
+    let scalar = match *instr {
+        Instr::RowUnary { func, dst, a, node } => Instr::Unary {
+            func,
+            dst: Slot(r.rows + dst.0),
+            a: Slot(r.of(a)),
+            node,
+        },
+        Instr::RowBinary { op, dst, a, b, node } => Instr::Binary {
+            op,
+            dst: Slot(r.rows + dst.0),
+            a: Slot(r.of(a)),
+            b: Slot(r.of(b)),
+            node,
+        },
+        _ => return Code::Other(i as u32),
+    };
+    code_of(&scalar, i)
 }
 
 impl fmt::Display for Operand {

@@ -1,7 +1,7 @@
 //! Running a [`Tape`]: scalars once, rows chunk by chunk, compensated reductions.
 
 use super::CHUNK;
-use super::compile::{Code, Instr, Operand, Slot, Tape};
+use super::compile::{Code, Instr, Operand, Phase, Registers, Slot, Tape};
 use super::scalar::{Scalar, Values};
 use crate::eval::{DomainError, DomainKind};
 use crate::graph::{BinOp, Func, Graph, NodeId, Op, VarId};
@@ -23,6 +23,7 @@ pub struct Workspace<S> {
     scalars: Vec<S>,
     rows: Vec<Vec<S>>,
     accumulators: Vec<(S, S)>,
+    registers: Vec<S>,
     /// Row outputs, one vector of all rows each.
     pub row_outputs: Vec<Vec<S>>,
     columns: Vec<Vec<S>>,
@@ -51,6 +52,7 @@ impl<S: Scalar> Workspace<S> {
             scalars,
             rows: vec![vec![S::ZERO; CHUNK]; tape.row_slots],
             accumulators: vec![(S::ZERO, S::ZERO); tape.accumulators],
+            registers: vec![S::ZERO; tape.registers.len as usize],
             row_outputs: vec![Vec::new(); tape.row_outputs],
             columns: Vec::new(),
         }
@@ -96,7 +98,7 @@ fn run_phases<S: Scalar>(
             for acc in &mut work.accumulators {
                 *acc = (S::ZERO, S::ZERO);
             }
-            row_pass(&phase.rows, inputs, work)?;
+            row_pass(phase, &tape.registers, inputs, work)?;
         }
         for instr in &phase.reduce {
             if let Instr::Reduce {
@@ -214,6 +216,23 @@ fn scalar_step<S: Scalar>(
 }
 
 /// The scalar part of a phase, one dispatch per instruction.
+/// Runs one instruction of the one-dispatch form on registers `s`: the register
+/// written and its value (`None` outside the domain); `None` for `Other`.
+#[inline(always)]
+fn exec<S: Scalar>(c: Code, s: &[S]) -> Option<(u32, Option<S>)> {
+    Some(match c {
+        Code::Add(d, a, b) => (d, S::binary(BinOp::Add, s[a as usize], s[b as usize])),
+        Code::Sub(d, a, b) => (d, S::binary(BinOp::Sub, s[a as usize], s[b as usize])),
+        Code::Mul(d, a, b) => (d, S::binary(BinOp::Mul, s[a as usize], s[b as usize])),
+        Code::Div(d, a, b) => (d, S::binary(BinOp::Div, s[a as usize], s[b as usize])),
+        Code::Square(d, a) => (d, S::binary(BinOp::Mul, s[a as usize], s[a as usize])),
+        Code::Neg(d, a) => (d, S::unary(Func::Neg, s[a as usize])),
+        Code::Unary(f, d, a) => (d, S::unary(f, s[a as usize])),
+        Code::Binary(op, d, a, b) => (d, S::binary(op, s[a as usize], s[b as usize])),
+        Code::Other(_) => return None,
+    })
+}
+
 fn run_code<S: Scalar>(
     code: &[Code],
     instrs: &[Instr],
@@ -221,20 +240,11 @@ fn run_code<S: Scalar>(
     work: &mut Workspace<S>,
 ) -> Result<(), Failure> {
     for (i, &c) in code.iter().enumerate() {
-        let s = &mut work.scalars;
-        let (dst, value) = match c {
-            Code::Add(d, a, b) => (d, S::binary(BinOp::Add, s[a as usize], s[b as usize])),
-            Code::Sub(d, a, b) => (d, S::binary(BinOp::Sub, s[a as usize], s[b as usize])),
-            Code::Mul(d, a, b) => (d, S::binary(BinOp::Mul, s[a as usize], s[b as usize])),
-            Code::Div(d, a, b) => (d, S::binary(BinOp::Div, s[a as usize], s[b as usize])),
-            Code::Square(d, a) => (d, S::binary(BinOp::Mul, s[a as usize], s[a as usize])),
-            Code::Neg(d, a) => (d, S::unary(Func::Neg, s[a as usize])),
-            Code::Unary(f, d, a) => (d, S::unary(f, s[a as usize])),
-            Code::Binary(op, d, a, b) => (d, S::binary(op, s[a as usize], s[b as usize])),
-            Code::Other(k) => {
+        let Some((dst, value)) = exec(c, &work.scalars) else {
+            if let Code::Other(k) = c {
                 scalar_step(&instrs[k as usize], inputs, work)?;
-                continue;
             }
+            continue;
         };
         match value {
             Some(v) => work.scalars[dst as usize] = v,
@@ -270,13 +280,15 @@ fn scalar_input<S: Scalar>(inputs: &Inputs<'_, S>, var: VarId) -> Option<S> {
 
 /// Every chunk of rows through the pass's instructions.
 fn row_pass<S: Scalar>(
-    instrs: &[Instr],
+    phase: &Phase,
+    registers: &Registers,
     inputs: &Inputs<'_, S>,
     work: &mut Workspace<S>,
 ) -> Result<(), Failure> {
     if inputs.rows <= FEW_ROWS {
-        return few_rows(instrs, inputs, work);
+        return few_rows(phase, registers, inputs, work);
     }
+    let instrs = &phase.rows;
     let mut start = 0;
     while start < inputs.rows {
         let len = CHUNK.min(inputs.rows - start);
@@ -366,80 +378,50 @@ fn row_step<S: Scalar>(
 /// costs more than it saves when there is almost nothing to loop over.
 const FEW_ROWS: usize = 8;
 
-/// A row pass for a handful of rows: each row through every instruction, one value at
-/// a time, with the same compensated sums in row order.
+/// A row pass for a handful of rows: each row through every instruction in the
+/// one-dispatch form over one register file (scalars, row slots, the row's data), with
+/// the same compensated sums in row order.
 fn few_rows<S: Scalar>(
-    instrs: &[Instr],
+    phase: &Phase,
+    r: &Registers,
     inputs: &Inputs<'_, S>,
     work: &mut Workspace<S>,
-) -> Result<(), Failure> {
-    for row in 0..inputs.rows {
-        for instr in instrs {
-            one_row(instr, inputs, work, row)?;
-        }
-    }
-    Ok(())
-}
-
-fn one_row<S: Scalar>(
-    instr: &Instr,
-    inputs: &Inputs<'_, S>,
-    work: &mut Workspace<S>,
-    row: usize,
 ) -> Result<(), Failure> {
     let Workspace {
         scalars,
-        rows,
+        registers,
         accumulators,
         row_outputs,
         columns,
         ..
     } = work;
-    let value = |operand: Operand| -> S {
-        match operand {
-            Operand::Scalar(s) => scalars[s.0 as usize],
-            Operand::Row(s) => rows[s.0 as usize][0],
-            Operand::Data(k) => inputs
-                .data
-                .get(k as usize)
-                .and_then(|d| d.get(row))
-                .copied()
-                .unwrap_or(S::ZERO),
-            Operand::Column(k) => columns
-                .get(k as usize)
-                .and_then(|c| c.get(row))
-                .copied()
-                .unwrap_or(S::ZERO),
+    registers.resize(r.len as usize, S::ZERO);
+    registers[..scalars.len()].copy_from_slice(scalars);
+    for row in 0..inputs.rows {
+        let data = inputs.data.iter().chain(columns.iter());
+        for (register, column) in registers[r.data as usize..].iter_mut().zip(data) {
+            *register = column.get(row).copied().unwrap_or(S::ZERO);
         }
-    };
-    let fail = |node: NodeId| Failure {
-        node,
-        row: Some(row + 1),
-    };
-    match *instr {
-        Instr::RowUnary { func, dst, a, node } => {
-            let v = S::unary(func, value(a)).ok_or_else(|| fail(node))?;
-            rows[dst.0 as usize][0] = v;
+        for (i, &c) in phase.row_code.iter().enumerate() {
+            let fail = |node: NodeId| Failure {
+                node,
+                row: Some(row + 1),
+            };
+            match exec(c, registers) {
+                Some((dst, Some(v))) => registers[dst as usize] = v,
+                Some((_, None)) => return Err(fail(node_of(&phase.rows[i]))),
+                None => match phase.rows[i] {
+                    Instr::Accumulate { acc, a, node } => {
+                        let v = registers[r.of(a) as usize];
+                        S::accumulate_one(&mut accumulators[acc.0 as usize], v)
+                            .ok_or_else(|| fail(node))?;
+                    }
+                    Instr::Store { out, a } => row_outputs[out as usize].push(registers[r.of(a) as usize]),
+                    _ => {}
+                },
+            }
         }
-        Instr::RowBinary {
-            op,
-            dst,
-            a,
-            b,
-            node,
-        } => {
-            let v = S::binary(op, value(a), value(b)).ok_or_else(|| fail(node))?;
-            rows[dst.0 as usize][0] = v;
-        }
-        Instr::Accumulate { acc, a, node } => {
-            let v = value(a);
-            S::accumulate_one(&mut accumulators[acc.0 as usize], v).ok_or_else(|| fail(node))?;
-        }
-        Instr::Store { out, a } => {
-            let v = value(a);
-            row_outputs[out as usize].push(v);
-        }
-        _ => {}
     }
     Ok(())
 }
+
