@@ -29,6 +29,14 @@ pub enum Diagnosis {
         /// The number of rows.
         of: usize,
     },
+    /// E and the derivative are products that differ in one factor (inside the same
+    /// sum over the rows): the classic slip in one link of the chain rule.
+    WrongFactor {
+        /// The derivative's factor that E lacks (`None` if E has an extra one only).
+        derivative: Option<String>,
+        /// E's factor in its place (`None` if E just lacks one).
+        expected: Option<String>,
+    },
     /// E misses a term (or has an extra one): the derivative minus E, simplified.
     MissingTerm {
         /// `AD - E` printed.
@@ -71,6 +79,19 @@ impl fmt::Display for Diagnosis {
                     list.join(", ")
                 )
             }
+            Diagnosis::WrongFactor {
+                derivative: Some(d),
+                expected: Some(e),
+            } => write!(f, "wrong factor: E has `{e}` where the derivative has `{d}`"),
+            Diagnosis::WrongFactor {
+                derivative: Some(d),
+                expected: None,
+            } => write!(f, "missing factor: E lacks the derivative's factor `{d}`"),
+            Diagnosis::WrongFactor { expected, .. } => write!(
+                f,
+                "extra factor: E has `{}`, which the derivative lacks",
+                expected.as_deref().unwrap_or("?")
+            ),
             Diagnosis::MissingTerm { difference } => {
                 write!(f, "E misses a term: derivative - E = {difference}")
             }
@@ -103,6 +124,9 @@ pub(super) fn diagnose(
         return rows;
     }
     let graph = &mut program.graph;
+    if let Some(factor) = wrong_factor(graph, check.derivative, check.expected) {
+        return factor;
+    }
     let difference = graph.binary(BinOp::Sub, check.derivative, check.expected);
     let simplified = crate::simplify::simplify_from(graph, &[difference], NodeId(0))[0];
     Diagnosis::MissingTerm {
@@ -215,4 +239,53 @@ fn has_reduction(g: &Graph, node: NodeId) -> bool {
     g.reachable(&[node])
         .into_iter()
         .any(|n| matches!(g.op(n), Op::Unary(f, _) if f.is_reduction()))
+}
+
+/// Where the simplified derivative and E are products (under the same reduction) that
+/// differ in one factor on at least one side, those factors.
+fn wrong_factor(g: &mut Graph, derivative: NodeId, expected: NodeId) -> Option<Diagnosis> {
+    let roots = crate::simplify::simplify_from(g, &[derivative, expected], NodeId(0));
+    let (mut a, mut b) = (roots[0], roots[1]);
+    if let (Op::Unary(f, x), Op::Unary(h, y)) = (g.op(a), g.op(b))
+        && f == h
+        && f.is_reduction()
+    {
+        (a, b) = (x, y);
+    }
+    let (mut left, mut right) = (factors(g, a), factors(g, b));
+    let common: Vec<NodeId> = left.iter().copied().filter(|n| right.contains(n)).collect();
+    for n in common {
+        if let (Some(i), Some(j)) = (
+            left.iter().position(|m| *m == n),
+            right.iter().position(|m| *m == n),
+        ) {
+            left.swap_remove(i);
+            right.swap_remove(j);
+        }
+    }
+    let is_kept = |side: &[NodeId], whole: usize| side.len() <= 1 && whole > 1;
+    let (whole_a, whole_b) = (factors(g, a).len(), factors(g, b).len());
+    if !is_kept(&left, whole_a) || !is_kept(&right, whole_b) || left.len() + right.len() == 0 {
+        return None;
+    }
+    Some(Diagnosis::WrongFactor {
+        derivative: left.first().map(|&n| print_expr(g, n)),
+        expected: right.first().map(|&n| print_expr(g, n)),
+    })
+}
+
+/// The factors of a product tree (`a*b*c` gives a, b, c), without recursion.
+fn factors(g: &Graph, node: NodeId) -> Vec<NodeId> {
+    let mut out = Vec::new();
+    let mut stack = vec![node];
+    while let Some(n) = stack.pop() {
+        match g.op(n) {
+            Op::Binary(BinOp::Mul, x, y) => {
+                stack.push(y);
+                stack.push(x);
+            }
+            _ => out.push(n),
+        }
+    }
+    out
 }

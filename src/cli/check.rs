@@ -251,6 +251,7 @@ fn diagnosis_kind(d: &crate::check::Diagnosis) -> &'static str {
         SignError => "sign_error",
         ConstantFactor { .. } => "constant_factor",
         WrongRows { .. } => "wrong_rows",
+        WrongFactor { .. } => "wrong_factor",
         MissingTerm { .. } => "missing_term",
     }
 }
