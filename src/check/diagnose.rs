@@ -111,6 +111,11 @@ pub(super) fn diagnose(
     point: &[f64],
     options: &Options,
 ) -> Diagnosis {
+    // Rows first: E right on some rows is the more specific finding (a piecewise
+    // derivative such as abs' gives a constant ratio too, by coincidence).
+    if let Some(rows) = wrong_rows(program, check, point, options) {
+        return rows;
+    }
     if let Some(ratio) = constant_ratio(samples) {
         if (ratio + 1.0).abs() <= 1e-6 {
             return Diagnosis::SignError;
@@ -119,9 +124,6 @@ pub(super) fn diagnose(
             ratio,
             fraction: fraction(ratio),
         };
-    }
-    if let Some(rows) = wrong_rows(program, check, point, options) {
-        return rows;
     }
     let graph = &mut program.graph;
     if let Some(factor) = wrong_factor(graph, check.derivative, check.expected) {
@@ -244,16 +246,15 @@ fn has_reduction(g: &Graph, node: NodeId) -> bool {
 /// Where the simplified derivative and E are products (under the same reduction) that
 /// differ in one factor on at least one side, those factors.
 fn wrong_factor(g: &mut Graph, derivative: NodeId, expected: NodeId) -> Option<Diagnosis> {
-    let roots = crate::simplify::simplify_from(g, &[derivative, expected], NodeId(0));
-    let (mut a, mut b) = (roots[0], roots[1]);
-    if let (Op::Unary(f, x), Op::Unary(h, y)) = (g.op(a), g.op(b))
-        && f == h
-        && f.is_reduction()
-    {
-        (a, b) = (x, y);
-    }
-    let (mut left, mut right) = (factors(g, a), factors(g, b));
-    let common: Vec<NodeId> = left.iter().copied().filter(|n| right.contains(n)).collect();
+    // Sums and means compare by their per-row summands (`mean(a)` is `a/N`).
+    let (a, b) = match (per_row(g, derivative, 0), per_row(g, expected, 0)) {
+        (Some(a), Some(b)) => (a, b),
+        _ => (derivative, expected),
+    };
+    let roots = crate::simplify::simplify_from(g, &[a, b], NodeId(0));
+    let (mut left, mut right) = (factors(g, roots[0]), factors(g, roots[1]));
+    let common: Vec<Factor> = left.iter().copied().filter(|n| right.contains(n)).collect();
+    let mut shared = 0;
     for n in common {
         if let (Some(i), Some(j)) = (
             left.iter().position(|m| *m == n),
@@ -261,30 +262,44 @@ fn wrong_factor(g: &mut Graph, derivative: NodeId, expected: NodeId) -> Option<D
         ) {
             left.swap_remove(i);
             right.swap_remove(j);
+            // Constants (and the row count of a mean) do not make two products alike.
+            if !crate::eval::is_constant(g, n.0) {
+                shared += 1;
+            }
         }
     }
-    let is_kept = |side: &[NodeId], whole: usize| side.len() <= 1 && whole > 1;
-    let (whole_a, whole_b) = (factors(g, a).len(), factors(g, b).len());
-    if !is_kept(&left, whole_a) || !is_kept(&right, whole_b) || left.len() + right.len() == 0 {
+    // Products with a factor in common that differ in one factor on either side.
+    if shared == 0 || left.len() > 1 || right.len() > 1 || left.len() + right.len() == 0 {
         return None;
     }
+    let show = |(n, inverted): Factor| {
+        let text = print_expr(g, n);
+        if inverted { format!("1/({text})") } else { text }
+    };
     Some(Diagnosis::WrongFactor {
-        derivative: left.first().map(|&n| print_expr(g, n)),
-        expected: right.first().map(|&n| print_expr(g, n)),
+        derivative: left.first().map(|&f| show(f)),
+        expected: right.first().map(|&f| show(f)),
     })
 }
 
-/// The factors of a product tree (`a*b*c` gives a, b, c), without recursion.
-fn factors(g: &Graph, node: NodeId) -> Vec<NodeId> {
+/// A factor of a product: a node, and whether it divides (`a/b` has `(b, true)`).
+type Factor = (NodeId, bool);
+
+/// The factors of a product tree (`a*b/c` gives a, b and 1/c), without recursion.
+fn factors(g: &Graph, node: NodeId) -> Vec<Factor> {
     let mut out = Vec::new();
-    let mut stack = vec![node];
-    while let Some(n) = stack.pop() {
+    let mut stack = vec![(node, false)];
+    while let Some((n, inverted)) = stack.pop() {
         match g.op(n) {
             Op::Binary(BinOp::Mul, x, y) => {
-                stack.push(y);
-                stack.push(x);
+                stack.push((y, inverted));
+                stack.push((x, inverted));
             }
-            _ => out.push(n),
+            Op::Binary(BinOp::Div, x, y) => {
+                stack.push((y, !inverted));
+                stack.push((x, inverted));
+            }
+            _ => out.push((n, inverted)),
         }
     }
     out
