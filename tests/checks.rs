@@ -32,7 +32,14 @@ fn taylor_of(text: &str, precise: bool) -> TaylorReport {
     let mut program = load(text);
     let loss = program.definition("loss").expect("a loss").node;
     let wrt: Vec<_> = program.params.iter().map(|p| p.var).collect();
-    taylor(&mut program, "loss", loss, &wrt, &Options { seed: 0, precise }).expect("in the domain")
+    taylor(
+        &mut program,
+        "loss",
+        loss,
+        &wrt,
+        &Options { seed: 0, precise },
+    )
+    .expect("in the domain")
 }
 
 const LINEAR: &str = "data x = [0.5, 1.5, 2, 3.5]\ndata y = [1, 2.2, 2.9, 4.1]\nparam w = 0.5, b = -0.3\n\
@@ -67,16 +74,31 @@ const CORRECT: [(&str, &str); 24] = [
     (SOFTPLUS, "check d(softplus(w))/d(w) = sigmoid(w)"),
     (TANH_NET, "check d(loss)/d(v) = mean(2*(out - y)*h)"),
     (TANH_NET, "check d(loss)/d(d) = mean(2*(out - y))"),
-    (TANH_NET, "check d(loss)/d(a) = mean(2*(out - y)*v*(1 - h^2)*x)"),
-    (TANH_NET, "check d(loss)/d(c) = mean(2*(out - y)*v/cosh(a*x + c)^2)"),
+    (
+        TANH_NET,
+        "check d(loss)/d(a) = mean(2*(out - y)*v*(1 - h^2)*x)",
+    ),
+    (
+        TANH_NET,
+        "check d(loss)/d(c) = mean(2*(out - y)*v/cosh(a*x + c)^2)",
+    ),
     (TANH_NET, "check d(tanh(a))/d(a) = 1 - tanh(a)^2"),
-    (ROSENBROCK, "check d(loss)/d(a) = -2*(1 - a) - 400*a*(b - a^2)"),
+    (
+        ROSENBROCK,
+        "check d(loss)/d(a) = -2*(1 - a) - 400*a*(b - a^2)",
+    ),
     (ROSENBROCK, "check d(loss)/d(b) = 200*(b - a^2)"),
     (POISSON, "check d(loss)/d(w) = sum((exp(z) - y)*x)"),
     (POISSON, "check d(loss)/d(b) = sum(exp(z)) - sum(y)"),
-    (SIGMOID, "check d(loss)/d(w) = sum((f - y) * f * (1 - f) * x)"),
+    (
+        SIGMOID,
+        "check d(loss)/d(w) = sum((f - y) * f * (1 - f) * x)",
+    ),
     (SIGMOID, "check d(loss)/d(b) = sum((f - y) * f * (1 - f))"),
-    (SIGMOID, "check d(sigmoid(w))/d(w) = sigmoid(w)*(1 - sigmoid(w))"),
+    (
+        SIGMOID,
+        "check d(sigmoid(w))/d(w) = sigmoid(w)*(1 - sigmoid(w))",
+    ),
     (RIDGE, "check d(loss)/d(w) = sum(2*(w*x - y)*x) + 0.2*w"),
     (LOGCOSH, "check d(loss)/d(w) = sum(tanh(w*x - y)*x)"),
     (SCALARS, "check d(loss)/d(w) = 2*w + u"),
@@ -94,7 +116,11 @@ fn correct_hand_derivations_agree_in_f64_and_in_decimal() {
             assert_eq!(report.agreed, report.points, "{check}");
             assert!(report.diagnosis.is_none() && report.counterexample.is_none());
             let limit = if precise { 1e-20 } else { 1e-8 };
-            assert!(report.max_rel_err <= limit, "{check}: {}", report.max_rel_err);
+            assert!(
+                report.max_rel_err <= limit,
+                "{check}: {}",
+                report.max_rel_err
+            );
         }
     }
 }
@@ -124,22 +150,90 @@ fn kind(d: &Diagnosis) -> Kind {
 
 /// Wrong hand derivations: (base, check, the diagnosis, words its message must hold).
 const WRONG: [(&str, &str, Kind, &str); 14] = [
-    (LINEAR, "check d(loss)/d(w) = mean(r*x)", Kind::Factor(1, 2), "missing factor 2"),
-    (LINEAR, "check d(loss)/d(b) = mean(2*(y - w*x - b))", Kind::Sign, "sign error"),
-    (LOGISTIC, "check d(loss)/d(w) = sum((y - sigmoid(z))*x)", Kind::Sign, "sign error"),
-    (SIGMOID, "check d(loss)/d(w) = sum((f - y) * f * (1 + f) * x)", Kind::WrongFactor(""), "`1 + sigmoid(w*x + b)`"),
-    (ROSENBROCK, "check d(loss)/d(b) = 100*(b - a^2)", Kind::Factor(1, 2), "missing factor 2"),
-    (ROSENBROCK, "check d(loss)/d(a) = -400*a*(b - a^2)", Kind::Term, "derivative - E"),
-    (RIDGE, "check d(loss)/d(w) = sum(2*(w*x - y)*x)", Kind::Term, "derivative - E"),
-    (POISSON, "check d(loss)/d(w) = sum(exp(z) - y)", Kind::WrongFactor(""), "lacks the derivative's factor `x`"),
-    (POISSON, "check d(loss)/d(b) = sum(exp(z))", Kind::Term, "derivative - E"),
-    (TANH_NET, "check d(loss)/d(a) = mean(2*(out - y)*v*(1 - h)*x)", Kind::WrongFactor(""), "`1 - tanh(a*x + c)`"),
-    (SOFTPLUS, "check d(softplus(w))/d(w) = exp(w)", Kind::Term, "sigmoid(w) - exp(w)"),
-    (SCALARS, "check d(loss)/d(u) = 2*(w + 6*u)", Kind::Factor(2, 1), "extra factor 2"),
-    ("data x = [1, 2, -1]\ndata y = [0.5, 1, 1]\nparam w = 1\nloss = sum(abs(w*x - y))\n",
-     "check d(loss)/d(w) = sum(x)", Kind::Rows(3), "first wrong row 3"),
-    ("data x = [1, 1, 3, 2]\ndata y = [1, -1, 1, -1]\nparam w = 0.5\nloss = sum(relu(1 - y*w*x))\n",
-     "check d(loss)/d(w) = sum(-y*x)", Kind::Rows(3), "first wrong row 3"),
+    (
+        LINEAR,
+        "check d(loss)/d(w) = mean(r*x)",
+        Kind::Factor(1, 2),
+        "missing factor 2",
+    ),
+    (
+        LINEAR,
+        "check d(loss)/d(b) = mean(2*(y - w*x - b))",
+        Kind::Sign,
+        "sign error",
+    ),
+    (
+        LOGISTIC,
+        "check d(loss)/d(w) = sum((y - sigmoid(z))*x)",
+        Kind::Sign,
+        "sign error",
+    ),
+    (
+        SIGMOID,
+        "check d(loss)/d(w) = sum((f - y) * f * (1 + f) * x)",
+        Kind::WrongFactor(""),
+        "`1 + sigmoid(w*x + b)`",
+    ),
+    (
+        ROSENBROCK,
+        "check d(loss)/d(b) = 100*(b - a^2)",
+        Kind::Factor(1, 2),
+        "missing factor 2",
+    ),
+    (
+        ROSENBROCK,
+        "check d(loss)/d(a) = -400*a*(b - a^2)",
+        Kind::Term,
+        "derivative - E",
+    ),
+    (
+        RIDGE,
+        "check d(loss)/d(w) = sum(2*(w*x - y)*x)",
+        Kind::Term,
+        "derivative - E",
+    ),
+    (
+        POISSON,
+        "check d(loss)/d(w) = sum(exp(z) - y)",
+        Kind::WrongFactor(""),
+        "lacks the derivative's factor `x`",
+    ),
+    (
+        POISSON,
+        "check d(loss)/d(b) = sum(exp(z))",
+        Kind::Term,
+        "derivative - E",
+    ),
+    (
+        TANH_NET,
+        "check d(loss)/d(a) = mean(2*(out - y)*v*(1 - h)*x)",
+        Kind::WrongFactor(""),
+        "`1 - tanh(a*x + c)`",
+    ),
+    (
+        SOFTPLUS,
+        "check d(softplus(w))/d(w) = exp(w)",
+        Kind::Term,
+        "sigmoid(w) - exp(w)",
+    ),
+    (
+        SCALARS,
+        "check d(loss)/d(u) = 2*(w + 6*u)",
+        Kind::Factor(2, 1),
+        "extra factor 2",
+    ),
+    (
+        "data x = [1, 2, -1]\ndata y = [0.5, 1, 1]\nparam w = 1\nloss = sum(abs(w*x - y))\n",
+        "check d(loss)/d(w) = sum(x)",
+        Kind::Rows(3),
+        "first wrong row 3",
+    ),
+    (
+        "data x = [1, 1, 3, 2]\ndata y = [1, -1, 1, -1]\nparam w = 0.5\nloss = sum(relu(1 - y*w*x))\n",
+        "check d(loss)/d(w) = sum(-y*x)",
+        Kind::Rows(3),
+        "first wrong row 3",
+    ),
 ];
 
 #[test]
@@ -166,7 +260,10 @@ fn wrong_hand_derivations_are_caught_and_diagnosed() {
 
 #[test]
 fn the_simplifier_proves_what_it_can() {
-    let reports = check_all(&format!("{SIGMOID}{}\n{}\n", CORRECT[19].1, CORRECT[17].1), false);
+    let reports = check_all(
+        &format!("{SIGMOID}{}\n{}\n", CORRECT[19].1, CORRECT[17].1),
+        false,
+    );
     assert!(reports[0].proved, "sigmoid' = f*(1 - f) is the rule itself");
     assert!(reports.iter().all(|r| r.ok));
     let wrong = check_all(&format!("{SCALARS}check d(loss)/d(w) = 2*w\n"), false);
@@ -179,7 +276,10 @@ fn points_outside_the_domain_are_skipped_and_counted() {
     let text = "param w = 0.05\nloss = sqrt(w)\ncheck d(loss)/d(w) = 0.5/sqrt(w)\n";
     let report = &check_all(text, false)[0];
     assert!(report.ok, "{report:#?}");
-    assert!(report.skipped > 0 && report.points + report.skipped == 21, "{report:#?}");
+    assert!(
+        report.skipped > 0 && report.points + report.skipped == 21,
+        "{report:#?}"
+    );
 }
 
 fn assert_smooth_pass(name: &str, report: &TaylorReport) {
@@ -188,7 +288,10 @@ fn assert_smooth_pass(name: &str, report: &TaylorReport) {
         if order.verdict == OrderVerdict::Reached {
             let observed = order.observed.expect("a rate");
             let target = (j + 1) as f64;
-            assert!((observed - target).abs() < 0.1, "{name}: r{j} rate {observed}");
+            assert!(
+                (observed - target).abs() < 0.1,
+                "{name}: r{j} rate {observed}"
+            );
         }
     }
     assert_eq!(report.orders[1].verdict, OrderVerdict::Reached, "{name}");
@@ -211,7 +314,12 @@ fn smooth_losses_pass_the_taylor_test_at_rates_1_2_3() {
         for p in &report.gradient {
             let central = p.central.expect("a central difference");
             let err = (central - p.derivative).abs() / p.derivative.abs().max(1e-3);
-            assert!(err < 1e-6, "{name}: {} AD {} FD {central}", p.name, p.derivative);
+            assert!(
+                err < 1e-6,
+                "{name}: {} AD {} FD {central}",
+                p.name,
+                p.derivative
+            );
         }
     }
 }
@@ -247,7 +355,10 @@ fn an_exact_order_sits_at_the_floor_and_passes() {
     assert_eq!(report.verdict, Verdict::Pass, "{report:#?}");
     assert_eq!(report.orders[1].verdict, OrderVerdict::Reached);
     assert_eq!(report.orders[2].verdict, OrderVerdict::Exact, "{report:#?}");
-    let linear = taylor_of("data x = [1, 2]\nparam w = 0.3\nloss = sum(3*w*x) + 2\n", true);
+    let linear = taylor_of(
+        "data x = [1, 2]\nparam w = 0.3\nloss = sum(3*w*x) + 2\n",
+        true,
+    );
     assert_eq!(linear.orders[1].verdict, OrderVerdict::Exact, "{linear:#?}");
     assert_eq!(linear.orders[2].verdict, OrderVerdict::Exact);
     assert_eq!(linear.verdict, Verdict::Pass);
@@ -263,7 +374,12 @@ fn a_kink_at_the_params_is_not_smooth_rather_than_a_failure() {
         let report = taylor_of(text, false);
         assert_eq!(report.verdict, Verdict::NotSmooth, "{text}: {report:#?}");
         assert!(report.ok);
-        assert!(report.orders.iter().any(|o| o.verdict == OrderVerdict::Failed));
+        assert!(
+            report
+                .orders
+                .iter()
+                .any(|o| o.verdict == OrderVerdict::Failed)
+        );
     }
     // A kink away from the params leaves the small steps smooth.
     let near = taylor_of("param w = 0.3\nloss = abs(w - 0.32) + w^3\n", false);
@@ -287,7 +403,10 @@ fn a_broken_rule_fails_the_taylor_test_with_rate_about_1() {
     assert!((r1 - 1.0).abs() < 0.15, "r1 rate {r1}");
     let r2 = report.orders[2].observed.expect("a rate");
     assert!((r2 - 1.0).abs() < 0.15, "r2 rate {r2}");
-    assert!(!check[0].ok, "a correct hand derivation against a broken AD");
+    assert!(
+        !check[0].ok,
+        "a correct hand derivation against a broken AD"
+    );
     // And with the rule restored, the same test passes.
     assert_smooth_pass("restored", &taylor_of(TANH_NET, false));
 }

@@ -58,9 +58,16 @@ impl fmt::Display for Diagnosis {
                         format!("a missing factor {}", show((q, p)))
                     }
                 });
-                let factor = if factor.is_empty() { "a constant factor".into() } else { factor };
+                let factor = if factor.is_empty() {
+                    "a constant factor".into()
+                } else {
+                    factor
+                };
                 if *ratio < 0.0 {
-                    write!(f, "E is {shown} times the derivative: a sign error and {factor}")
+                    write!(
+                        f,
+                        "E is {shown} times the derivative: a sign error and {factor}"
+                    )
                 } else if ratio.abs() < 1.0 {
                     write!(f, "E is {shown} of the derivative: {factor}")
                 } else {
@@ -82,7 +89,10 @@ impl fmt::Display for Diagnosis {
             Diagnosis::WrongFactor {
                 derivative: Some(d),
                 expected: Some(e),
-            } => write!(f, "wrong factor: E has `{e}` where the derivative has `{d}`"),
+            } => write!(
+                f,
+                "wrong factor: E has `{e}` where the derivative has `{d}`"
+            ),
             Diagnosis::WrongFactor {
                 derivative: Some(d),
                 expected: None,
@@ -100,7 +110,11 @@ impl fmt::Display for Diagnosis {
 }
 
 fn show((p, q): (i64, i64)) -> String {
-    if q == 1 { p.to_string() } else { format!("{p}/{q}") }
+    if q == 1 {
+        p.to_string()
+    } else {
+        format!("{p}/{q}")
+    }
 }
 
 /// The diagnosis of a mismatch; `point` is the first point where they disagree.
@@ -150,7 +164,9 @@ fn constant_ratio(samples: &[Sample]) -> Option<f64> {
         }
     }
     let first = *ratios.first()?;
-    let same = ratios.iter().all(|r| relative(r - first, *r, first) <= 1e-6);
+    let same = ratios
+        .iter()
+        .all(|r| relative(r - first, *r, first) <= 1e-6);
     (ratios.len() >= 2 && same && (first - 1.0).abs() > 1e-6 && first != 0.0).then_some(first)
 }
 
@@ -274,7 +290,11 @@ fn wrong_factor(g: &mut Graph, derivative: NodeId, expected: NodeId) -> Option<D
     }
     let show = |(n, inverted): Factor| {
         let text = print_expr(g, n);
-        if inverted { format!("1/({text})") } else { text }
+        if inverted {
+            format!("1/({text})")
+        } else {
+            text
+        }
     };
     Some(Diagnosis::WrongFactor {
         derivative: left.first().map(|&f| show(f)),

@@ -46,6 +46,7 @@ pub use taylor::{Order, OrderVerdict, ParamDifference, Step, TaylorReport, Verdi
 
 use crate::error::{Error, ErrorKind};
 use crate::eval::DomainError;
+use crate::graph::NodeId;
 use crate::program::Program;
 
 /// How many seeded random points a check uses besides the current params.
@@ -88,8 +89,13 @@ fn relative(difference: f64, a: f64, b: f64) -> f64 {
     }
 }
 
-/// A domain error while evaluating at the program's own params, with their values.
-fn domain(program: &Program, mut error: DomainError, values: &[f64]) -> Error {
+/// A domain error while evaluating `nodes` at the program's own params, with their
+/// values. The tape's error names the span; the plain evaluator, run once on this
+/// error path, names the kind precisely (`sqrt` of a negative value), so it is used
+/// where it finds the error too.
+fn domain(program: &Program, nodes: &[NodeId], error: DomainError, values: &[f64]) -> Error {
+    let precise = crate::eval::evaluate(&program.graph, &program.bindings(), nodes).err();
+    let mut error = precise.unwrap_or(error);
     if error.params.is_empty() {
         error.params = program
             .params
@@ -104,5 +110,8 @@ fn domain(program: &Program, mut error: DomainError, values: &[f64]) -> Error {
 
 /// The error for a program whose numbers do not fit a decimal.
 fn not_decimal(program: &Program) -> Error {
-    Error::new(ErrorKind::NotDecimal, program.params.first().map(|p| p.span))
+    Error::new(
+        ErrorKind::NotDecimal,
+        program.params.first().map(|p| p.span),
+    )
 }

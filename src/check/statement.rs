@@ -102,10 +102,8 @@ pub fn check_statement(
         expected: s.expected,
         difference: s.difference,
     });
-    let diagnosis = match first_wrong {
-        Some(s) => Some(diagnose(program, &check, &samples, &points[s.point], options)),
-        None => None,
-    };
+    let diagnosis =
+        first_wrong.map(|s| diagnose(program, &check, &samples, &points[s.point], options));
     let max_rel_err = samples
         .iter()
         .map(|s| relative(s.difference, s.derivative, s.expected))
@@ -156,7 +154,7 @@ fn compare<S: Scalar>(
         let sample = match compiled.run(&program.graph) {
             Ok(()) if fits => sample(&compiled, i),
             Ok(()) => None,
-            Err(e) if i == 0 => return Err(domain(program, e, point)),
+            Err(e) if i == 0 => return Err(domain(program, &outputs, e, point)),
             Err(_) => None,
         };
         match sample {

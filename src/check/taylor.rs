@@ -131,7 +131,8 @@ pub fn taylor(
     let delta = points::direction(&theta, options.seed);
     let nodes = expansion(&mut program.graph, objective, wrt, &delta);
     let mut report = if options.precise {
-        Run::<Decimal>::new(program, &nodes, wrt, &theta, &delta, FLOOR_DECIMAL)?.report(program, options)
+        Run::<Decimal>::new(program, &nodes, wrt, &theta, &delta, FLOOR_DECIMAL)?
+            .report(program, options)
     } else {
         Run::<f64>::new(program, &nodes, wrt, &theta, &delta, FLOOR_F64)?.report(program, options)
     };
@@ -188,7 +189,7 @@ impl<S: Scalar> Run<S> {
         let mut full = Compiled::<S>::new(program, nodes).ok_or_else(|| not_decimal(program))?;
         let loss = Compiled::<S>::new(program, &nodes[..1]).ok_or_else(|| not_decimal(program))?;
         full.run(&program.graph)
-            .map_err(|e| domain(program, e, theta))?;
+            .map_err(|e| domain(program, nodes, e, theta))?;
         let values: Vec<S> = (0..nodes.len()).filter_map(|k| full.scalar(k)).collect();
         let theta: Option<Vec<S>> = theta.iter().map(|&t| S::from_f64(t)).collect();
         let delta: Option<Vec<S>> = delta
@@ -248,7 +249,11 @@ impl<S: Scalar> Run<S> {
     }
 
     fn steps(&mut self, program: &Program, options: &Options) -> Vec<Step> {
-        let count = if options.precise { STEPS_DECIMAL } else { STEPS_F64 };
+        let count = if options.precise {
+            STEPS_DECIMAL
+        } else {
+            STEPS_F64
+        };
         let two = S::from_usize(2);
         let mut h = S::from_f64(H0);
         let mut steps: Vec<Step> = Vec::with_capacity(count);
@@ -362,9 +367,9 @@ impl<S: Scalar> Run<S> {
             let mut unit = vec![S::ZERO; self.wrt.len()];
             let h = relative_step * self.theta[i].to_f64().abs().max(1.0);
             unit[i] = S::from_f64(1.0).unwrap_or(S::ZERO);
-            let central = self.second_difference(program, h, &unit).map(|(plus, minus)| {
-                (plus - minus) / (2.0 * h)
-            });
+            let central = self
+                .second_difference(program, h, &unit)
+                .map(|(plus, minus)| (plus - minus) / (2.0 * h));
             let kink = self.kink(program, h, &unit);
             out.push(ParamDifference {
                 name: program.graph.var(self.wrt[i]).name.clone(),

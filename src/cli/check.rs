@@ -41,7 +41,13 @@ pub(super) fn run(session: &mut Session, args: &CheckArgs) -> i32 {
     };
     session.warn(&program.warnings);
     let seed = args.common.seed;
-    match report(session, &mut program, args.of.as_deref(), args.precise, seed) {
+    match report(
+        session,
+        &mut program,
+        args.of.as_deref(),
+        args.precise,
+        seed,
+    ) {
         Ok((code, document)) => {
             if session.json {
                 session.print_json(&document);
@@ -90,13 +96,19 @@ pub(super) fn report(
 }
 
 /// `--of NAME`; else each distinct `minimize` objective; else `loss` if defined.
-fn objectives(program: &Program, of: Option<&str>) -> Result<Vec<(String, NodeId, Vec<VarId>)>, Error> {
+fn objectives(
+    program: &Program,
+    of: Option<&str>,
+) -> Result<Vec<(String, NodeId, Vec<VarId>)>, Error> {
     if of.is_some() {
         return Ok(vec![objective(program, of)?]);
     }
     let mut found: Vec<(String, NodeId, Vec<VarId>)> = Vec::new();
     for m in &program.minimizes {
-        if !found.iter().any(|(_, node, wrt)| *node == m.objective && *wrt == m.wrt) {
+        if !found
+            .iter()
+            .any(|(_, node, wrt)| *node == m.objective && *wrt == m.wrt)
+        {
             found.push((m.name.clone(), m.objective, m.wrt.clone()));
         }
     }
@@ -106,8 +118,17 @@ fn objectives(program: &Program, of: Option<&str>) -> Result<Vec<(String, NodeId
     Ok(found)
 }
 
-fn print_report(session: &mut Session, checks: &[CheckReport], tests: &[TaylorReport], precise: bool) {
-    let arithmetic = if precise { "decimal (28 digits)" } else { "f64" };
+fn print_report(
+    session: &mut Session,
+    checks: &[CheckReport],
+    tests: &[TaylorReport],
+    precise: bool,
+) {
+    let arithmetic = if precise {
+        "decimal (28 digits)"
+    } else {
+        "f64"
+    };
     session.print(&format!("arithmetic: {arithmetic}"));
     for c in checks {
         session.print("");
@@ -163,7 +184,12 @@ fn print_check(session: &mut Session, c: &CheckReport) {
         };
         let row = x.row.map_or(String::new(), |r| format!(", data row {r}"));
         session.print(&format!("  at {which}{row}: {point}"));
-        session.print(&format!("    d({})/d({}) = {}", c.of, c.wrt, format_f64(x.derivative)));
+        session.print(&format!(
+            "    d({})/d({}) = {}",
+            c.of,
+            c.wrt,
+            format_f64(x.derivative)
+        ));
         session.print(&format!("    E = {}", format_f64(x.expected)));
         session.print(&format!("    difference = {}", format_f64(x.difference)));
     }
@@ -197,7 +223,9 @@ fn print_taylor(session: &mut Session, t: &TaylorReport) {
     session.print("  (rates in parentheses are outside the window above the rounding floor)");
     for (j, o) in t.orders.iter().enumerate() {
         let what = match o.verdict {
-            OrderVerdict::Reached => format!("rate {} reached ({:.2})", o.rate, o.observed.unwrap_or(0.0)),
+            OrderVerdict::Reached => {
+                format!("rate {} reached ({:.2})", o.rate, o.observed.unwrap_or(0.0))
+            }
             OrderVerdict::Exact => "at the rounding floor for every step: exact".to_string(),
             OrderVerdict::Failed => match o.observed {
                 Some(x) => format!("rate {x:.2}, expected {}", o.rate),
@@ -209,7 +237,11 @@ fn print_taylor(session: &mut Session, t: &TaylorReport) {
     session.print("  param   derivative (AD)          central difference");
     for p in &t.gradient {
         let central = p.central.map_or("-".to_string(), format_f64);
-        session.print(&format!("  {:<7} {:<24} {central}", p.name, format_f64(p.derivative)));
+        session.print(&format!(
+            "  {:<7} {:<24} {central}",
+            p.name,
+            format_f64(p.derivative)
+        ));
         if let Some((forward, backward)) = p.kink {
             session.print(&format!(
                 "          one-sided differences disagree: {} forward, {} backward",
@@ -220,8 +252,12 @@ fn print_taylor(session: &mut Session, t: &TaylorReport) {
     }
     let verdict = match t.verdict {
         Verdict::Pass => "ok: the gradient and Hessian pass the Taylor test",
-        Verdict::NotSmooth => "ok: not smooth here (one-sided differences disagree), so the rates do not apply",
-        Verdict::Fail => "FAILED: the remainders do not shrink at the expected rates: the derivatives are wrong",
+        Verdict::NotSmooth => {
+            "ok: not smooth here (one-sided differences disagree), so the rates do not apply"
+        }
+        Verdict::Fail => {
+            "FAILED: the remainders do not shrink at the expected rates: the derivatives are wrong"
+        }
     };
     session.print(&format!("  {verdict}"));
 }
@@ -229,8 +265,11 @@ fn print_taylor(session: &mut Session, t: &TaylorReport) {
 fn check_json(session: &Session, c: &CheckReport) -> Json {
     let at = session.sources.line_col(c.span);
     let counterexample = c.counterexample.as_ref().map(|x| {
-        let params: serde_json::Map<String, Json> =
-            x.params.iter().map(|(n, v)| (n.clone(), json!(v))).collect();
+        let params: serde_json::Map<String, Json> = x
+            .params
+            .iter()
+            .map(|(n, v)| (n.clone(), json!(v)))
+            .collect();
         json!({
             "point": x.index, "params": params, "row": x.row,
             "derivative": x.derivative, "expected": x.expected, "difference": x.difference,
