@@ -322,6 +322,10 @@ pub enum ErrorKind {
         /// The objective.
         objective: String,
     },
+    /// `--precise` on a program whose params or data do not fit a 28-digit decimal
+    /// (|x| >= 7.9e28).
+    #[error("a param or data value does not fit a 28-digit decimal, so --precise cannot run")]
+    NotDecimal,
 }
 
 fn plural(n: usize) -> &'static str {

@@ -46,6 +46,10 @@
 //!   generic over [`Scalar`](tape::Scalar) (f64 with vectorisable `exp`/`ln`/`tanh`/
 //!   `sigmoid` kernels in `tape/fastmath.rs`). [`Compiled`](tape::Compiled) holds a
 //!   tape with its buffers for repeated runs.
+//! - [`check`]: `check d(F)/d(P) = E` statements against AD at seeded random points,
+//!   with a symbolic proof where the simplifier finds one and a [`Diagnosis`](check::Diagnosis)
+//!   of a wrong hand derivative; the Taylor test ([`taylor`](check::taylor)) of an
+//!   objective with its window above the rounding floor, in f64 or decimal.
 //! - [`cli`]: clap commands, ariadne diagnostics and the JSON documents of SPEC 6; the
 //!   only module that prints. `src/main.rs` just calls [`cli::main`].
 //! - [`error`]: the library's [`Error`](error::Error) with an [`ErrorKind`](error::ErrorKind)
@@ -113,6 +117,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod ad;
+pub mod check;
 pub mod cli;
 pub mod descent;
 pub mod error;

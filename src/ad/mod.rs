@@ -10,6 +10,14 @@ mod rules;
 use crate::graph::{BinOp, Func, Graph, NodeId, Op, Shape, VarId};
 use std::collections::HashMap;
 
+/// Test-only fault injection: while set on this thread, the local derivative of `func`
+/// is multiplied by `scale` (`None` restores the rules). It exists so that tests can
+/// show that the Taylor test catches a broken rule; nothing else calls it.
+#[doc(hidden)]
+pub fn inject_fault(fault: Option<(Func, f64)>) {
+    rules::set_fault(fault);
+}
+
 /// `d(of)/d(var)` as a node: reverse mode for a scalar `of`, forward mode for rows.
 pub fn derivative(g: &mut Graph, of: NodeId, var: VarId) -> NodeId {
     match g.shape(of) {

@@ -22,7 +22,27 @@ fn both(a: (NodeId, NodeId), b: (NodeId, NodeId)) -> Partials {
     [Some(a), Some(b)]
 }
 
+thread_local! {
+    /// A deliberately broken rule, for tests of the checks only (see [`super::inject_fault`]).
+    static FAULT: std::cell::Cell<Option<(Func, f64)>> = const { std::cell::Cell::new(None) };
+}
+
+pub(crate) fn set_fault(fault: Option<(Func, f64)>) {
+    FAULT.with(|cell| cell.set(fault));
+}
+
 fn unary_partial(g: &mut Graph, func: Func, x: NodeId, f: NodeId) -> Option<NodeId> {
+    let partial = correct_unary_partial(g, func, x, f)?;
+    match FAULT.with(std::cell::Cell::get) {
+        Some((broken, scale)) if broken == func => {
+            let factor = g.constant(crate::syntax::Number::from_f64(scale));
+            Some(g.binary(BinOp::Mul, factor, partial))
+        }
+        _ => Some(partial),
+    }
+}
+
+fn correct_unary_partial(g: &mut Graph, func: Func, x: NodeId, f: NodeId) -> Option<NodeId> {
     use BinOp::*;
     let one = g.int(1);
     Some(match func {

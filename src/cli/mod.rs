@@ -5,6 +5,7 @@
 //! a domain error at the starting values). With `--json`, stdout holds exactly one JSON
 //! document, errors included.
 
+mod check;
 mod eval;
 mod grad;
 mod graph;
@@ -55,6 +56,14 @@ enum Command {
     ///   nabla diff "x^y" --wrt y --at x=2,y=3
     #[command(verbatim_doc_comment)]
     Diff(grad::DiffArgs),
+    /// The file's `check` statements and the Taylor test of each objective; exit 1 on a failure.
+    ///
+    /// Examples:
+    ///   nabla check examples/sigmoid_check.nabla
+    ///   nabla check examples/sigmoid_wrong.nabla --json
+    ///   nabla check examples/sigmoid.nabla --of loss --precise
+    #[command(verbatim_doc_comment)]
+    Check(check::CheckArgs),
     /// The computation graph as Graphviz DOT (`--grad` adds the adjoint nodes).
     ///
     /// Examples:
@@ -200,6 +209,7 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write, color:
         Command::Eval(args) => eval::run(&mut session, &args),
         Command::Grad(args) => grad::run_grad(&mut session, &args),
         Command::Diff(args) => grad::run_diff(&mut session, &args),
+        Command::Check(args) => check::run(&mut session, &args),
         Command::Graph(args) => graph::run(&mut session, &args),
         Command::Minimize(args) => minimize::run(&mut session, &args),
         Command::Run(args) => run::run(&mut session, &args),
