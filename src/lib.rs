@@ -46,6 +46,10 @@
 //!   generic over [`Scalar`](tape::Scalar) (f64 with vectorisable `exp`/`ln`/`tanh`/
 //!   `sigmoid` kernels in `tape/fastmath.rs`). [`Compiled`](tape::Compiled) holds a
 //!   tape with its buffers for repeated runs.
+//! - [`plot`]: [`write_plot`](plot::write_plot) draws a run as SVG or PNG (written
+//!   atomically): the [`LossCurve`](plot::LossCurve) on a log axis and, for two params,
+//!   the [`Landscape`](plot::Landscape) as log-spaced contour bands and isolines with
+//!   the descent path over them; the font is embedded, so PNG text needs no system fonts.
 //! - [`cli`]: clap commands, ariadne diagnostics and the JSON documents of SPEC 6; the
 //!   only module that prints. `src/main.rs` just calls [`cli::main`].
 //! - [`error`]: the library's [`Error`](error::Error) with an [`ErrorKind`](error::ErrorKind)
@@ -117,6 +121,7 @@ pub mod cli;
 pub mod error;
 pub mod eval;
 pub mod graph;
+pub mod plot;
 pub mod program;
 pub mod simplify;
 pub mod syntax;
