@@ -43,9 +43,9 @@ where
         .x_desc("epoch")
         .y_desc("loss (log scale)")
         .x_label_formatter(&|x| format!("{x}"))
-        .y_label_formatter(&|y| format!("{y:e}"))
-        .label_style((FONT_FAMILY, 13))
-        .axis_desc_style((FONT_FAMILY, 15))
+        .y_label_formatter(&|y| log_label(*y))
+        .label_style((FONT_FAMILY, 14))
+        .axis_desc_style((FONT_FAMILY, 16))
         .light_line_style(WHITE.mix(0.0))
         .draw()
         .map_err(draw_error)?;
@@ -69,9 +69,34 @@ where
     Ok(())
 }
 
+/// A log-axis tick as `1e-5` or `2e-5`: plotters steps between ticks by repeated
+/// multiplication, so a tick meant as `1e-5` arrives as `9.999999999e-6`.
+fn log_label(value: f64) -> String {
+    let exponent = value.log10().floor();
+    let mantissa = (value / 10f64.powf(exponent) * 10.0).round() / 10.0;
+    if mantissa >= 10.0 {
+        format!("1e{}", exponent + 1.0)
+    } else {
+        format!("{mantissa}e{exponent}")
+    }
+}
+
 /// The maximal runs of consecutive points with a finite loss.
 fn finite_runs(points: &[(usize, f64)]) -> impl Iterator<Item = &[(usize, f64)]> {
     points
         .split(|p| !p.1.is_finite())
         .filter(|run| !run.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::log_label;
+
+    #[test]
+    fn log_labels_are_rounded() {
+        assert_eq!(log_label(9.999999999e-6), "1e-5");
+        assert_eq!(log_label(1.0000001e-5), "1e-5");
+        assert_eq!(log_label(2.0000001e3), "2e3");
+        assert_eq!(log_label(1.0), "1e0");
+    }
 }

@@ -63,8 +63,8 @@ where
         .configure_mesh()
         .x_desc(landscape.names[0].as_str())
         .y_desc(landscape.names[1].as_str())
-        .label_style((FONT_FAMILY, 13))
-        .axis_desc_style((FONT_FAMILY, 15))
+        .label_style((FONT_FAMILY, 14))
+        .axis_desc_style((FONT_FAMILY, 16))
         .disable_mesh()
         .draw()
         .map_err(draw_error)?;
@@ -74,7 +74,7 @@ where
         .position(SeriesLabelPosition::UpperRight)
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK)
-        .label_font((FONT_FAMILY, 13))
+        .label_font((FONT_FAMILY, 14))
         .draw()
         .map_err(draw_error)
 }

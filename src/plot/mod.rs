@@ -172,6 +172,10 @@ impl Format {
 }
 
 /// The family name the text styles use; plotters' `FontFamily::SansSerif` maps to it.
+///
+/// Every text size in this module is even: plotters' ab_glyph renderer puts a glyph's
+/// top at `size / 2 + top offset`, truncated to a pixel, so at odd sizes a period or a
+/// minus sign lands a pixel off the digits around it.
 const FONT_FAMILY: &str = "sans-serif";
 static FONT: &[u8] = include_bytes!("DejaVuSans-subset.ttf");
 
