@@ -366,7 +366,7 @@ fn awkward_curves() -> Vec<LossCurve> {
 /// Landscapes with undefined, zero and huge values and degenerate paths.
 fn awkward_landscapes() -> Vec<Landscape> {
     let (xs, ys) = grid_around(&[(1.0, 1.0)], 4);
-    let values = vec![f64::NAN, f64::INFINITY, 0.0, -3.0, 1e-300, 1e300, 1.0, 2.0];
+    let values = [f64::NAN, f64::INFINITY, 0.0, -3.0, 1e-300, 1e300, 1.0, 2.0];
     let with = |loss: Vec<f64>, path: Vec<(f64, f64)>| Landscape {
         names: ["p".into(), "q".into()],
         xs: xs.clone(),

@@ -66,12 +66,31 @@ pub(super) fn linear(values: impl Iterator<Item = f64>) -> Range<f64> {
 /// at most [`MAX_DECADES`]; `0.1..10` without positive finite values.
 pub(super) fn log_decades(values: impl Iterator<Item = f64>) -> Range<f64> {
     let positive = finite(values).filter(|v| *v > 0.0);
-    let Some((lo, hi)) = bounds(positive) else {
-        return 0.1..10.0;
-    };
+    let (lo, hi) = bounds(positive).unwrap_or((0.1, 10.0));
     let top = (hi.log10().ceil() as i32).clamp(-MAX_DECADES + 1, MAX_DECADES);
     let bottom = (lo.log10().floor() as i32).clamp(top - MAX_DECADES, top - 1);
-    10f64.powi(bottom)..10f64.powi(top)
+    // plotters finds the decade ticks through `ln`, whose rounding can put the end
+    // decades just outside the range and drop their labels; a hair of slack keeps them.
+    10f64.powi(bottom) * (1.0 - 1e-9)..10f64.powi(top) * (1.0 + 1e-9)
+}
+
+/// A tick label with no float noise and bounded width, on an axis spanning `span`:
+/// plain with enough decimals to tell ticks a thousandth of the span apart for
+/// moderate values, `1.5e12` style for very large or very small ones, and `0` for
+/// what is zero up to rounding (plotters computes ticks by repeated addition).
+pub(super) fn tick_label(value: f64, span: f64) -> String {
+    let magnitude = value.abs();
+    if magnitude <= span * 1e-9 {
+        return "0".to_string();
+    }
+    if (1e-3..1e6).contains(&magnitude) {
+        let decimals = (3.0 - span.log10().floor()).clamp(0.0, 12.0) as i32;
+        let scale = 10f64.powi(decimals);
+        return format!("{}", (value * scale).round() / scale);
+    }
+    let exponent = magnitude.log10().floor();
+    let mantissa = (value / 10f64.powf(exponent) * 100.0).round() / 100.0;
+    format!("{mantissa}e{exponent}")
 }
 
 #[cfg(test)]
@@ -107,7 +126,22 @@ mod tests {
 
     #[test]
     fn log_decades_cover_the_values() {
-        assert_eq!(log_decades([0.25, 30.0].into_iter()), 0.1..100.0);
-        assert_eq!(log_decades([1.0, 1.0].into_iter()), 0.1..1.0);
+        let close = |r: Range<f64>, lo: f64, hi: f64| {
+            (r.start / lo - 1.0).abs() < 1e-6 && (r.end / hi - 1.0).abs() < 1e-6
+        };
+        assert!(close(log_decades([0.25, 30.0].into_iter()), 0.1, 100.0));
+        assert!(close(log_decades([1.0, 1.0].into_iter()), 0.1, 1.0));
+    }
+
+    #[test]
+    fn tick_labels_are_short() {
+        assert_eq!(tick_label(0.6000000000000001, 2.0), "0.6");
+        assert_eq!(tick_label(1.4999999999, 2.0), "1.5");
+        assert_eq!(tick_label(-2.0, 4.0), "-2");
+        assert_eq!(tick_label(0.0, 1.0), "0");
+        assert_eq!(tick_label(-1e-17, 1.0), "0");
+        assert_eq!(tick_label(1.00015, 0.001), "1.00015");
+        assert_eq!(tick_label(-8.968e299, 2e300), "-8.97e299");
+        assert_eq!(tick_label(2.5e-5, 1e-4), "2.5e-5");
     }
 }

@@ -28,6 +28,9 @@ where
         .zip(curve.losses.iter().copied())
         .collect();
     let x_range = axes::linear(points.iter().map(|p| p.0 as f64));
+    // No more ticks than whole epochs, so that every tick is an integer.
+    let x_span = x_range.end - x_range.start;
+    let x_ticks = (x_span as usize).saturating_add(1).min(10);
     let y_range = axes::log_decades(points.iter().map(|p| p.1));
     let (floor, ceiling) = (y_range.start, y_range.end);
 
@@ -42,7 +45,8 @@ where
         .configure_mesh()
         .x_desc("epoch")
         .y_desc("loss (log scale)")
-        .x_label_formatter(&|x| format!("{x}"))
+        .x_labels(x_ticks)
+        .x_label_formatter(&|x| axes::tick_label(*x, x_span))
         .y_label_formatter(&|y| log_label(*y))
         .label_style((FONT_FAMILY, 14))
         .axis_desc_style((FONT_FAMILY, 16))

@@ -46,6 +46,7 @@ where
     let path_y = landscape.path.iter().map(|p| p.1);
     let x_range = axes::linear([xs[0], xs[xs.len() - 1]].into_iter().chain(path_x));
     let y_range = axes::linear([ys[0], ys[ys.len() - 1]].into_iter().chain(path_y));
+    let spans = (x_range.end - x_range.start, y_range.end - y_range.start);
 
     let mut chart = ChartBuilder::on(area)
         .caption("loss landscape (log-spaced levels)", (FONT_FAMILY, 18))
@@ -65,10 +66,20 @@ where
         .y_desc(landscape.names[1].as_str())
         .label_style((FONT_FAMILY, 14))
         .axis_desc_style((FONT_FAMILY, 16))
+        .x_label_formatter(&|x| axes::tick_label(*x, spans.0))
+        .y_label_formatter(&|y| axes::tick_label(*y, spans.1))
         .disable_mesh()
         .draw()
         .map_err(draw_error)?;
     draw_path(&mut chart, &landscape.path)?;
+    if !landscape
+        .path
+        .iter()
+        .any(|p| p.0.is_finite() && p.1.is_finite())
+    {
+        // Nothing was labelled; an empty legend box would only cover the contours.
+        return Ok(());
+    }
     chart
         .configure_series_labels()
         .position(SeriesLabelPosition::UpperRight)
