@@ -112,20 +112,28 @@ fn svg_texts(svg: &str) -> Vec<String> {
         .collect()
 }
 
-/// The number of points of each `<polyline>` in an SVG document.
-fn svg_polylines(svg: &str) -> Vec<usize> {
+/// The loss curve's colour, the descent path's and the isolines' in the SVG.
+const CURVE: &str = "#1F77B4";
+const PATH: &str = "#D62728";
+const ISOLINE: &str = "#3C3C3C";
+
+/// The number of points of each `<polyline>` of stroke colour `stroke` in an SVG
+/// document (the axes and ticks are black polylines too).
+fn svg_polylines(svg: &str, stroke: &str) -> Vec<usize> {
     let document = roxmltree::Document::parse(svg).unwrap();
-    let lines = document
-        .descendants()
-        .filter(|n| n.has_tag_name("polyline"));
-    lines
-        .map(|n| {
-            n.attribute("points")
-                .unwrap_or("")
-                .split_whitespace()
-                .count()
-        })
-        .collect()
+    let lines = document.descendants().filter(|n| {
+        let stroked = n
+            .attribute("stroke")
+            .is_some_and(|s| s.eq_ignore_ascii_case(stroke));
+        n.has_tag_name("polyline") && stroked
+    });
+    let points = |n: roxmltree::Node| {
+        n.attribute("points")
+            .unwrap_or("")
+            .split_whitespace()
+            .count()
+    };
+    lines.map(points).collect()
 }
 
 #[test]
@@ -148,26 +156,53 @@ fn svg_of_a_neuron_run_has_title_labels_curve_and_path() {
         );
     }
     // The loss curve and the descent path each have one point per recorded epoch.
-    let polylines = svg_polylines(&svg);
-    let full_length = polylines
-        .iter()
-        .filter(|&&n| n == curve.epochs.len())
-        .count();
-    assert!(full_length >= 2, "polyline lengths {polylines:?}");
-    // Isolines: many short segments.
-    assert!(polylines.iter().filter(|&&n| n == 2).count() > 100);
+    assert_eq!(svg_polylines(&svg, CURVE), [curve.epochs.len()]);
+    // The path's second red polyline is its sample in the legend.
+    assert_eq!(svg_polylines(&svg, PATH), [landscape.path.len(), 2]);
+    // Isolines: many segments across one cell each.
+    let isolines = svg_polylines(&svg, ISOLINE);
+    assert!(isolines.len() > 100 && isolines.iter().all(|&n| n == 2));
 }
 
 #[test]
 fn svg_without_landscape_has_only_the_curve() {
     let (curve, _) = neuron_run();
     let file = scratch("svg_curve").join("curve.SVG");
-    write_plot(&file, "curve only", &curve, None).unwrap();
+    write_plot(&file, r#"a < b & "c""#, &curve, None).unwrap();
     let svg = fs::read_to_string(&file).unwrap();
     let texts = svg_texts(&svg);
+    assert!(
+        texts.iter().any(|t| t == r#"a < b & "c""#),
+        "the title is escaped"
+    );
     assert!(texts.iter().any(|t| t == "loss (log scale)"));
     assert!(!texts.iter().any(|t| t == "descent path"));
     assert!(svg.contains(r#"width="700""#) && svg.contains(r#"height="500""#));
+}
+
+/// The curve-only SVG of `losses` at epochs `0, 1, ...`: the lengths of the curve's
+/// polylines and the number of dots.
+fn curve_pieces(test: &str, losses: Vec<f64>) -> (Vec<usize>, usize) {
+    let file = scratch(test).join("curve.svg");
+    let curve = LossCurve {
+        epochs: (0..losses.len()).collect(),
+        losses,
+    };
+    write_plot(&file, "t", &curve, None).unwrap();
+    let svg = fs::read_to_string(&file).unwrap();
+    (svg_polylines(&svg, CURVE), svg.matches("<circle").count())
+}
+
+#[test]
+fn zero_losses_are_clamped_and_non_finite_losses_break_the_line() {
+    // Zero and negative losses stay on the line (at the bottom of the axis).
+    assert_eq!(
+        curve_pieces("clamp", vec![1.0, 0.0, -1.0, 0.5]),
+        (vec![4], 0)
+    );
+    // NaN and infinity split the line into runs; a run of one point is a dot.
+    let losses = vec![1.0, f64::NAN, 0.5, 0.25, f64::INFINITY, 0.1];
+    assert_eq!(curve_pieces("gaps", losses), (vec![2], 2));
 }
 
 /// Decodes a PNG file after checking its signature.
