@@ -1,6 +1,8 @@
 //! The landscape panel: filled loss bands, isolines on log-spaced levels, and the
 //! descent path over them.
 
+use std::ops::Range;
+
 use plotters::coord::Shift;
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
@@ -40,12 +42,7 @@ pub(super) fn draw_landscape<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    let (xs, ys) = (&landscape.xs, &landscape.ys);
-    // The axes hold the grid and the whole path, so no part of the path is clipped.
-    let path_x = landscape.path.iter().map(|p| p.0);
-    let path_y = landscape.path.iter().map(|p| p.1);
-    let x_range = axes::linear([xs[0], xs[xs.len() - 1]].into_iter().chain(path_x));
-    let y_range = axes::linear([ys[0], ys[ys.len() - 1]].into_iter().chain(path_y));
+    let (x_range, y_range) = ranges(landscape);
     let spans = (x_range.end - x_range.start, y_range.end - y_range.start);
 
     let mut chart = ChartBuilder::on(area)
@@ -71,23 +68,17 @@ where
         .disable_mesh()
         .draw()
         .map_err(draw_error)?;
-    draw_path(&mut chart, &landscape.path)?;
-    if !landscape
-        .path
-        .iter()
-        .any(|p| p.0.is_finite() && p.1.is_finite())
-    {
-        // Nothing was labelled; an empty legend box would only cover the contours.
-        return Ok(());
-    }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .label_font((FONT_FAMILY, 14))
-        .draw()
-        .map_err(draw_error)
+    draw_path(&mut chart, &landscape.path)
+}
+
+/// The axis ranges: the grid and the whole path, so no part of the path is clipped.
+fn ranges(landscape: &Landscape) -> (Range<f64>, Range<f64>) {
+    let (xs, ys) = (&landscape.xs, &landscape.ys);
+    let path_x = landscape.path.iter().map(|p| p.0);
+    let path_y = landscape.path.iter().map(|p| p.1);
+    let x_range = axes::linear([xs[0], xs[xs.len() - 1]].into_iter().chain(path_x));
+    let y_range = axes::linear([ys[0], ys[ys.len() - 1]].into_iter().chain(path_y));
+    (x_range, y_range)
 }
 
 /// Fills each grid point's cell (bounded by the midpoints to its neighbours) with the
@@ -174,10 +165,10 @@ where
 }
 
 /// The path as a red line with a dot per recorded epoch (broken where a point is not
-/// finite), a white circle at the start and a black cross at the end, each in the
-/// legend.
-fn draw_path<DB: DrawingBackend>(
-    chart: &mut Chart<'_, DB>,
+/// finite), a white circle at the start and a black cross at the end, and the legend
+/// of the three.
+fn draw_path<'a, DB: DrawingBackend + 'a>(
+    chart: &mut Chart<'a, DB>,
     path: &[(f64, f64)],
 ) -> Result<(), PlotError>
 where
@@ -194,21 +185,29 @@ where
                 .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], PATH.stroke_width(2)));
         }
     }
-    if let Some(&start) = path.iter().find(finite) {
-        let circle = Circle::new(start, 6, WHITE.filled());
-        chart.draw_series([circle]).map_err(draw_error)?;
-        let ring = Circle::new(start, 6, BLACK.stroke_width(2));
-        let drawn = chart.draw_series([ring]).map_err(draw_error)?;
-        drawn
-            .label("start")
-            .legend(|(x, y)| Circle::new((x + 10, y), 5, BLACK.stroke_width(2)));
-    }
-    if let Some(&end) = path.iter().rev().find(finite) {
-        let cross = Cross::new(end, 7, BLACK.stroke_width(3));
-        let drawn = chart.draw_series([cross]).map_err(draw_error)?;
-        drawn
-            .label("end")
-            .legend(|(x, y)| Cross::new((x + 10, y), 5, BLACK.stroke_width(3)));
-    }
-    Ok(())
+    let Some(&start) = path.iter().find(finite) else {
+        // Nothing to mark or label; an empty legend box would only cover the contours.
+        return Ok(());
+    };
+    let circle = Circle::new(start, 6, WHITE.filled());
+    chart.draw_series([circle]).map_err(draw_error)?;
+    let ring = Circle::new(start, 6, BLACK.stroke_width(2));
+    let drawn = chart.draw_series([ring]).map_err(draw_error)?;
+    drawn
+        .label("start")
+        .legend(|(x, y)| Circle::new((x + 10, y), 5, BLACK.stroke_width(2)));
+    let end = path.iter().rev().find(finite).copied().unwrap_or(start);
+    let cross = Cross::new(end, 7, BLACK.stroke_width(3));
+    let drawn = chart.draw_series([cross]).map_err(draw_error)?;
+    drawn
+        .label("end")
+        .legend(|(x, y)| Cross::new((x + 10, y), 5, BLACK.stroke_width(3)));
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .label_font((FONT_FAMILY, 14))
+        .draw()
+        .map_err(draw_error)
 }

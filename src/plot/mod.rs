@@ -61,7 +61,7 @@ pub struct Landscape {
     /// Grid coordinates of the second param, strictly increasing, at least two.
     pub ys: Vec<f64>,
     /// Row-major: `loss[j * xs.len() + i]` is the loss at `(xs[i], ys[j])`; may hold NaN
-    /// or infinity where the loss is undefined (those cells stay blank).
+    /// or infinity where the loss is undefined (those cells are drawn light grey).
     pub loss: Vec<f64>,
     /// The params at each recorded epoch, start first; non-finite points are skipped.
     pub path: Vec<(f64, f64)>,
