@@ -113,7 +113,9 @@ fn process_median(program: &str, args: &[&str]) -> Option<f64> {
 fn summary() {
     let nabla = per_epoch(descent);
     let hand = per_epoch(hand_descent);
-    println!("\nOne gd epoch of the sigmoid neuron, N = 2 (median of {REPETITIONS}, 11k - 1k epochs)");
+    println!(
+        "\nOne gd epoch of the sigmoid neuron, N = 2 (median of {REPETITIONS}, 11k - 1k epochs)"
+    );
     println!(
         "nabla {:.0} ns   hand-written loop {:.0} ns   ratio {:.1}   (target < 1000 ns)",
         nabla * 1e9,
@@ -123,7 +125,9 @@ fn summary() {
     let binary = env!("CARGO_BIN_EXE_nabla");
     let run = process_median(binary, &["run", "examples/sigmoid.nabla"]);
     let baseline = process_median("true", &[]);
-    println!("\n`nabla run examples/sigmoid.nabla`, whole process (median of {PROCESS_REPETITIONS})");
+    println!(
+        "\n`nabla run examples/sigmoid.nabla`, whole process (median of {PROCESS_REPETITIONS})"
+    );
     match (run, baseline) {
         (Some(r), Some(t)) => println!(
             "nabla {:.2} ms   (`true`: {:.2} ms; target well under 50 ms)",

@@ -50,6 +50,10 @@
 //!   with a symbolic proof where the simplifier finds one and a [`Diagnosis`](check::Diagnosis)
 //!   of a wrong hand derivative; the Taylor test ([`taylor`](check::taylor)) of an
 //!   objective with its window above the rounding floor, in f64 or decimal.
+//! - [`plot`]: [`write_plot`](plot::write_plot) draws a run as SVG or PNG (written
+//!   atomically): the [`LossCurve`](plot::LossCurve) on a log axis and, for two params,
+//!   the [`Landscape`](plot::Landscape) as log-spaced contour bands and isolines with
+//!   the descent path over them; the font is embedded, so PNG text needs no system fonts.
 //! - [`cli`]: clap commands, ariadne diagnostics and the JSON documents of SPEC 6; the
 //!   only module that prints. `src/main.rs` just calls [`cli::main`].
 //! - [`error`]: the library's [`Error`](error::Error) with an [`ErrorKind`](error::ErrorKind)
@@ -123,6 +127,7 @@ pub mod descent;
 pub mod error;
 pub mod eval;
 pub mod graph;
+pub mod plot;
 pub mod program;
 pub mod simplify;
 pub mod syntax;

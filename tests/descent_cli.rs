@@ -17,7 +17,11 @@ fn nabla(args: &[&str]) -> (Option<i32>, String, String) {
         .output()
         .unwrap_or_else(|e| panic!("cannot start nabla: {e}"));
     let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-    (output.status.code(), text(&output.stdout), text(&output.stderr))
+    (
+        output.status.code(),
+        text(&output.stdout),
+        text(&output.stderr),
+    )
 }
 
 fn json(stdout: &str) -> Json {
@@ -43,7 +47,16 @@ fn minimize_json_has_the_documented_shape() {
     let (code, stdout, _) = nabla(&["minimize", "examples/sigmoid.nabla", "--json"]);
     assert_eq!(code, Some(0));
     let document = json(&stdout);
-    for key in ["objective", "method", "params", "loss", "epochs", "stopped", "converged", "grad_norm"] {
+    for key in [
+        "objective",
+        "method",
+        "params",
+        "loss",
+        "epochs",
+        "stopped",
+        "converged",
+        "grad_norm",
+    ] {
         assert!(document.get(key).is_some(), "no {key} in {document}");
     }
     assert_eq!(document["method"], "gd");
@@ -55,7 +68,17 @@ fn minimize_json_has_the_documented_shape() {
 
 #[test]
 fn flags_override_the_file() {
-    let args = ["minimize", "examples/sigmoid.nabla", "--method", "adam", "--rate", "0.1", "--epochs", "50", "--json"];
+    let args = [
+        "minimize",
+        "examples/sigmoid.nabla",
+        "--method",
+        "adam",
+        "--rate",
+        "0.1",
+        "--epochs",
+        "50",
+        "--json",
+    ];
     let (code, stdout, _) = nabla(&args);
     assert_eq!(code, Some(0));
     let document = json(&stdout);
@@ -66,20 +89,34 @@ fn flags_override_the_file() {
 
 #[test]
 fn divergence_is_exit_1_with_a_rate_hint() {
-    let args = ["minimize", "examples/rosenbrock.nabla", "--method", "gd", "--rate", "0.01"];
+    let args = [
+        "minimize",
+        "examples/rosenbrock.nabla",
+        "--method",
+        "gd",
+        "--rate",
+        "0.01",
+    ];
     let (code, stdout, stderr) = nabla(&args);
     assert_eq!(code, Some(1), "{stderr}");
     insta::assert_snapshot!(stdout);
     let (_, stdout, _) = nabla(&[&args[..], &["--json"]].concat());
     let document = json(&stdout);
     assert_eq!(document["stopped"], "diverged");
-    assert!(document["message"].as_str().unwrap_or("").contains("2/λmax"), "{document}");
+    assert!(
+        document["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("2/λmax"),
+        "{document}"
+    );
 }
 
 #[test]
 fn a_domain_error_on_the_way_names_the_span_and_row() {
     let file = temp_path("domain.nabla");
-    let text = "data x = [1, 2, 3]\nparam a = 4\nloss = sum(ln(a - x))\nminimize loss by gd(rate = 1)\n";
+    let text =
+        "data x = [1, 2, 3]\nparam a = 4\nloss = sum(ln(a - x))\nminimize loss by gd(rate = 1)\n";
     std::fs::write(&file, text).unwrap_or_else(|e| panic!("{e}"));
     let path = file.to_string_lossy().into_owned();
     let (code, stdout, stderr) = nabla(&["minimize", &path]);
@@ -90,7 +127,14 @@ fn a_domain_error_on_the_way_names_the_span_and_row() {
 
 #[test]
 fn an_unmet_tol_is_exit_1() {
-    let args = ["minimize", "examples/sigmoid.nabla", "--epochs", "10", "--tol", "1e-12"];
+    let args = [
+        "minimize",
+        "examples/sigmoid.nabla",
+        "--epochs",
+        "10",
+        "--tol",
+        "1e-12",
+    ];
     let (code, stdout, _) = nabla(&args);
     assert_eq!(code, Some(1));
     assert!(stdout.contains("not converged"), "{stdout}");
@@ -138,7 +182,11 @@ fn history_has_a_line_per_epoch_and_is_written_atomically() {
     assert_eq!(last[0], "1000");
     assert_eq!(last[3], "1");
     let leftovers = std::fs::read_dir(file.parent().unwrap_or(Path::new(".")))
-        .map(|d| d.flatten().filter(|e| e.file_name().to_string_lossy().ends_with(".tmp")).count())
+        .map(|d| {
+            d.flatten()
+                .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+                .count()
+        })
         .unwrap_or(0);
     assert_eq!(leftovers, 0, "a temporary file was left behind");
 }
@@ -152,7 +200,11 @@ fn every_example_runs() {
     names.sort();
     assert!(names.len() >= 5, "{names:?}");
     for path in names {
-        let relative = path.strip_prefix(manifest_dir()).unwrap_or(&path).to_string_lossy().into_owned();
+        let relative = path
+            .strip_prefix(manifest_dir())
+            .unwrap_or(&path)
+            .to_string_lossy()
+            .into_owned();
         // A file named for a mistake demonstrates a failing check: exit 1 on purpose.
         let expected = if relative.contains("wrong") { 1 } else { 0 };
         let (code, stdout, stderr) = nabla(&["run", &relative, "--json"]);

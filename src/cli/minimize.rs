@@ -223,11 +223,7 @@ fn write_outputs(
         write_atomic(path, history.to_csv().as_bytes()).map_err(|e| io_error(path, &e))?;
     }
     if let Some(path) = &flags.plot {
-        let _ = (program, task, history, path); // plot: merged next
-        return Err(Error::new(
-            ErrorKind::Usage("--plot: not built yet".into()),
-            None,
-        ));
+        super::plot::write(program, task, history, path)?;
     }
     Ok(())
 }

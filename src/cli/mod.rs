@@ -10,6 +10,7 @@ mod eval;
 mod grad;
 mod graph;
 mod minimize;
+mod plot;
 mod progress;
 mod render;
 mod run;

@@ -12,12 +12,19 @@ use std::path::Path;
 const GRID: usize = 120;
 
 /// Draws the run in `history` to `path` (.svg or .png), atomically.
-pub(super) fn write(program: &Program, task: &Task, history: &History, path: &Path) -> Result<(), Error> {
+pub(super) fn write(
+    program: &Program,
+    task: &Task,
+    history: &History,
+    path: &Path,
+) -> Result<(), Error> {
     let curve = LossCurve {
         epochs: history.epochs.clone(),
         losses: history.losses.clone(),
     };
-    let landscape = (task.wrt.len() == 2).then(|| landscape(program, task, history)).flatten();
+    let landscape = (task.wrt.len() == 2)
+        .then(|| landscape(program, task, history))
+        .flatten();
     let title = format!("minimize {}", task.name);
     write_plot(path, &title, &curve, landscape.as_ref()).map_err(|e| {
         let kind = ErrorKind::Usage(format!("--plot {}: {e}", path.display()));
@@ -48,5 +55,11 @@ fn landscape(program: &Program, task: &Task, history: &History) -> Option<Landsc
         }
     }
     let names = [0, 1].map(|k| program.graph.var(task.wrt[k]).name.clone());
-    Some(Landscape { names, xs, ys, loss, path })
+    Some(Landscape {
+        names,
+        xs,
+        ys,
+        loss,
+        path,
+    })
 }

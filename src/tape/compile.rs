@@ -222,7 +222,12 @@ impl Compiler<'_> {
         let data = rows + tape.row_slots as u32;
         let columns = data + tape.data.len() as u32;
         let len = columns + tape.columns.len() as u32;
-        tape.registers = Registers { rows, data, columns, len };
+        tape.registers = Registers {
+            rows,
+            data,
+            columns,
+            len,
+        };
         for phase in &mut tape.phases {
             phase.code = phase
                 .scalar
@@ -536,7 +541,13 @@ fn row_code_of(instr: &Instr, i: usize, r: &Registers) -> Code {
             a: Slot(r.of(a)),
             node,
         },
-        Instr::RowBinary { op, dst, a, b, node } => Instr::Binary {
+        Instr::RowBinary {
+            op,
+            dst,
+            a,
+            b,
+            node,
+        } => Instr::Binary {
             op,
             dst: Slot(r.rows + dst.0),
             a: Slot(r.of(a)),

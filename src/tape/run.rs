@@ -416,7 +416,9 @@ fn few_rows<S: Scalar>(
                         S::accumulate_one(&mut accumulators[acc.0 as usize], v)
                             .ok_or_else(|| fail(node))?;
                     }
-                    Instr::Store { out, a } => row_outputs[out as usize].push(registers[r.of(a) as usize]),
+                    Instr::Store { out, a } => {
+                        row_outputs[out as usize].push(registers[r.of(a) as usize])
+                    }
                     _ => {}
                 },
             }
@@ -424,4 +426,3 @@ fn few_rows<S: Scalar>(
     }
     Ok(())
 }
-
