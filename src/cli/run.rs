@@ -1,11 +1,13 @@
-//! `nabla run FILE`: the file's checks (with the Taylor test of each objective), then
-//! each `minimize` in source order, in one report; the exit code is the worst of them.
+//! `nabla run FILE`: the file's checks and the Taylor test of each objective, then
+//! each `minimize` in source order (each from the file's initial params), in one
+//! report; the exit code is the worst of them.
 
 use super::minimize::{DescentFlags, descend};
 use super::{CommonArgs, Session};
 use crate::descent::Task;
+use crate::error::{Error, ErrorKind};
 use crate::program::{LoadOptions, Program};
-use serde_json::{Value as Json, json};
+use serde_json::Value as Json;
 use std::path::PathBuf;
 
 /// Arguments of `nabla run`.
@@ -13,6 +15,9 @@ use std::path::PathBuf;
 pub struct RunArgs {
     /// The `.nabla` file.
     file: PathBuf,
+    /// Run the checks in 28-digit decimal arithmetic.
+    #[arg(long)]
+    precise: bool,
     #[command(flatten)]
     common: CommonArgs,
 }
@@ -28,8 +33,15 @@ pub(super) fn run(session: &mut Session, args: &RunArgs) -> i32 {
         Err(errors) => return session.fail(&errors.0),
     };
     session.warn(&program.warnings);
-    let mut code = 0;
-    let mut document = json!({});
+    if program.checks.is_empty() && program.minimizes.is_empty() {
+        let message = "nothing to run: the file has no `check` and no `minimize` (try `nabla eval`)";
+        return session.fail(&[Error::new(ErrorKind::Usage(message.into()), None)]);
+    }
+    let (mut code, mut document) =
+        match super::check::report(session, &mut program, None, args.precise, args.common.seed) {
+            Ok(found) => found,
+            Err(errors) => return session.fail(&errors),
+        };
     let flags = DescentFlags::default();
     let mut descents = Vec::new();
     for index in 0..program.minimizes.len() {
@@ -42,7 +54,7 @@ pub(super) fn run(session: &mut Session, args: &RunArgs) -> i32 {
         };
         let mut settings = m.settings.clone();
         settings.seed = args.common.seed;
-        if index > 0 && !session.json {
+        if !session.json {
             session.print("");
         }
         match descend(session, &mut program, &task, &settings, &flags) {
