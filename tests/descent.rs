@@ -6,6 +6,9 @@
 //! least squares against its closed form, `rate = auto` against a known eigenvalue,
 //! mini-batches, the stopping rules, divergence, and the errors of bad options.
 
+// The reference loops index θ and g by i, as the update rules are written on paper.
+#![allow(clippy::needless_range_loop)]
+
 use nabla::descent::{Cause, History, Report, Settings, Stop, Task, minimize};
 use nabla::error::ErrorKind;
 use nabla::program::{LoadOptions, Program};
