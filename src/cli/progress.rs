@@ -43,7 +43,7 @@ impl Progress {
     fn show(&mut self) -> Option<&ProgressBar> {
         if self.bar.is_none() {
             let style = ProgressStyle::with_template(
-                "{bar:30} epoch {pos}/{len} {msg} [{elapsed_precise}, {eta} left]",
+                "{bar:20} epoch {pos}/{len}  {msg}  {eta} left",
             )
             .unwrap_or_else(|_| ProgressStyle::default_bar());
             let bar = ProgressBar::with_draw_target(
