@@ -2,7 +2,8 @@
 //!
 //! A person writes a loss formula in a small text language (`.nabla` files); nabla
 //! parses it into one computation graph, derives exact derivatives as new nodes of that
-//! graph, evaluates them, and (in later stages) checks and minimizes them.
+//! graph, evaluates them on a compiled tape, checks hand-derived gradients and the
+//! Taylor expansion against them, and minimizes the loss by gradient descent.
 //!
 //! # Bird's-eye view
 //!
@@ -12,7 +13,9 @@
 //!                                                      │               simplify (rules)
 //!                                                      │                      │
 //!                                                      ├──eval──▶ numbers (f64, per row; the oracle)
-//!                                                      ├──tape──▶ numbers (compiled, chunked, f64)
+//!                                                      ├──tape──▶ numbers (compiled, chunked, f64 or decimal)
+//!                                                      │            ├──check──▶ hand derivatives, Taylor test
+//!                                                      │            └──descent──▶ fitted params, history ──plot──▶ SVG/PNG
 //!                                                      └──print──▶ text, LaTeX, DOT
 //! ```
 //!
@@ -50,6 +53,12 @@
 //!   with a symbolic proof where the simplifier finds one and a [`Diagnosis`](check::Diagnosis)
 //!   of a wrong hand derivative; the Taylor test ([`taylor`](check::taylor)) of an
 //!   objective with its window above the rounding floor, in f64 or decimal.
+//! - [`descent`]: [`minimize`](descent::minimize) runs one of the six methods of SPEC 5
+//!   ([`Method`](descent::Method), read from `by method(...)` into
+//!   [`Settings`](descent::Settings)) on compiled tapes of the loss, its gradient, its
+//!   Hessian (Newton) and Hessian-vector products (`rate = auto`, the divergence hint);
+//!   an [`Observer`](descent::Observer) sees every epoch (the CLI's progress bar and
+//!   [`History`](descent::History)); the [`Report`](descent::Report) says why it stopped.
 //! - [`plot`]: [`write_plot`](plot::write_plot) draws a run as SVG or PNG (written
 //!   atomically): the [`LossCurve`](plot::LossCurve) on a log axis and, for two params,
 //!   the [`Landscape`](plot::Landscape) as log-spaced contour bands and isolines with
@@ -91,7 +100,11 @@
 //! A new statement: `syntax` (parser, AST, `grammar/nabla.ebnf` and an example under
 //! `grammar/examples/`), then `program/statements.rs`. A new rewrite: one [`simplify::Rule`]
 //! in `simplify/rules.rs` and an example in `tests/simplify.rs`. A new command:
-//! a file in `src/cli/` with its clap arguments, thin over the library.
+//! a file in `src/cli/` with its clap arguments, thin over the library. A new descent
+//! method: a [`descent::Method`] variant with its options and defaults in
+//! `descent/settings.rs`, its update in `descent/methods.rs`, and a reference loop in
+//! `tests/descent.rs`. A new diagnosis of a wrong hand derivative: `check/diagnose.rs`
+//! and a wrong derivation in `tests/checks.rs`.
 //!
 //! # A tour
 //!
@@ -114,6 +127,14 @@
 //! assert_eq!(values[0].scalar(), Some(40.0));
 //! assert_eq!(values[1].scalar(), Some(-32.0));
 //! println!("{}", nabla::graph::print_expr(&program.graph, gradient));
+//!
+//! // Minimize it: plain gradient descent, 200 epochs of rate 0.05.
+//! use nabla::descent::{Method, Rate, Settings, Task, minimize};
+//! let task = Task { name: "loss".into(), objective: loss, wrt: vec![w], span: None };
+//! let settings = Settings { method: Method::Gd, rate: Rate::Fixed(0.05), epochs: 200, ..Settings::default() };
+//! let report = minimize(&mut program, &task, &settings, &mut ()).expect("it starts");
+//! // The minimum of (0.5w - 1)^2 + (2.5w - 1)^2 is at w = 3/6.5.
+//! assert!((report.params[0].1 - 3.0 / 6.5).abs() < 1e-9);
 //! ```
 #![warn(missing_docs)]
 // Errors are built on cold paths and carry spans and names for their messages; their
