@@ -16,7 +16,7 @@ mod compiled;
 mod run;
 pub mod scalar;
 
-pub use compile::{Instr, Operand, Phase, Slot, Tape, compile};
+pub use compile::{Code, Instr, Operand, Phase, Registers, Slot, Tape, compile};
 pub use compiled::Compiled;
 pub use run::{Inputs, Workspace, run};
 pub use scalar::Scalar;
