@@ -127,6 +127,37 @@ fn a_domain_error_names_the_span_and_row() {
     assert!(error.span.is_some());
 }
 
+/// f64 runs without a check per operation and looks for bad values afterwards; a NaN
+/// that a later operation hides (`relu(NaN)` is 0, `exp(-inf)` is 0) must still be
+/// found, at the operation that made it.
+#[test]
+fn a_domain_error_hidden_downstream_is_still_found() {
+    let cases = [
+        (
+            "data x = [1, 2, -3]\nparam w = 1\nloss = sum(relu(ln(x)) * w)\n",
+            Some(3),
+            "ln",
+        ),
+        ("param w = -1\nloss = relu(ln(w))\n", None, "ln"),
+        ("param w = 30\nloss = exp(-exp(w*w))\n", None, "exp"),
+    ];
+    for (text, row, op) in cases {
+        let program = load(text);
+        let loss = program
+            .definition("loss")
+            .map(|d| d.node)
+            .unwrap_or(NodeId(0));
+        let mut compiled: Compiled<f64> =
+            Compiled::new(&program, &[loss]).unwrap_or_else(|| panic!("fits"));
+        let error = compiled
+            .run(&program.graph)
+            .err()
+            .unwrap_or_else(|| panic!("{text}: must fail"));
+        assert_eq!(error.row, row, "{text}");
+        assert_eq!(error.op, op, "{text}");
+    }
+}
+
 #[test]
 fn listing_of_the_sigmoid_loss_and_gradient() {
     let mut program = load(include_str!("../examples/sigmoid.nabla"));

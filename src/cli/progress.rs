@@ -42,10 +42,9 @@ impl Progress {
 
     fn show(&mut self) -> Option<&ProgressBar> {
         if self.bar.is_none() {
-            let style = ProgressStyle::with_template(
-                "{bar:20} epoch {pos}/{len}  {msg}  {eta} left",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar());
+            let style =
+                ProgressStyle::with_template("{bar:20} epoch {pos}/{len}  {msg}  {eta} left")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar());
             let bar = ProgressBar::with_draw_target(
                 Some(self.total as u64),
                 ProgressDrawTarget::stderr(),

@@ -34,7 +34,8 @@ pub(super) fn run(session: &mut Session, args: &RunArgs) -> i32 {
     };
     session.warn(&program.warnings);
     if program.checks.is_empty() && program.minimizes.is_empty() {
-        let message = "nothing to run: the file has no `check` and no `minimize` (try `nabla eval`)";
+        let message =
+            "nothing to run: the file has no `check` and no `minimize` (try `nabla eval`)";
         return session.fail(&[Error::new(ErrorKind::Usage(message.into()), None)]);
     }
     let (mut code, mut document) =

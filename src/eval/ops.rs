@@ -83,6 +83,7 @@ fn map2(a: &Value, b: &Value, f: impl Fn(f64, f64) -> f64) -> Value {
 }
 
 /// The value of a one-operand function, in f64.
+#[inline]
 pub fn unary(func: Func, x: f64) -> f64 {
     match func {
         Func::Neg => -x,
@@ -111,6 +112,7 @@ pub fn unary(func: Func, x: f64) -> f64 {
 }
 
 /// The value of a two-operand operator, in f64.
+#[inline]
 pub fn binary(op: BinOp, x: f64, y: f64) -> f64 {
     match op {
         BinOp::Add => x + y,

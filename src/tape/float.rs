@@ -52,6 +52,23 @@ impl Scalar for f64 {
         finite(binary_f64(op, x, y))
     }
 
+    const DEFERRED_CHECKS: bool = true;
+
+    #[inline(always)]
+    fn unary_unchecked(func: Func, x: Self) -> Self {
+        unary_f64(func, x)
+    }
+
+    #[inline(always)]
+    fn binary_unchecked(op: BinOp, x: Self, y: Self) -> Self {
+        binary_f64(op, x, y)
+    }
+
+    #[inline(always)]
+    fn is_valid(self) -> bool {
+        self.is_finite()
+    }
+
     fn unary_chunk(func: Func, out: &mut [Self], x: Values<'_, Self>) -> Result<(), usize> {
         kernels::unary(func, out, x)
     }

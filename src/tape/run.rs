@@ -76,14 +76,24 @@ pub fn run<S: Scalar>(
     inputs: &Inputs<'_, S>,
     work: &mut Workspace<S>,
 ) -> Result<(), DomainError> {
-    run_phases(graph, tape, inputs, work).map_err(|f| domain_error(graph, f))
+    let result = match run_phases(graph, tape, inputs, work, S::DEFERRED_CHECKS) {
+        // Something left the domain in the unchecked run, maybe before the operation
+        // that noticed: find the first one, with checks.
+        Err(_) if S::DEFERRED_CHECKS => run_phases(graph, tape, inputs, work, false),
+        other => other,
+    };
+    result.map_err(|f| domain_error(graph, f))
 }
+
+/// The failure of an unchecked run: not a node, a request to run again with checks.
+const RECHECK: NodeId = NodeId(u32::MAX);
 
 fn run_phases<S: Scalar>(
     graph: &Graph,
     tape: &Tape,
     inputs: &Inputs<'_, S>,
     work: &mut Workspace<S>,
+    unchecked: bool,
 ) -> Result<(), Failure> {
     load_columns(graph, tape, work);
     if let Some(node) = work.bad_constant {
@@ -93,12 +103,12 @@ fn run_phases<S: Scalar>(
         out.clear();
     }
     for phase in &tape.phases {
-        run_code(&phase.code, &phase.scalar, inputs, work)?;
+        run_code(&phase.code, &phase.scalar, inputs, work, unchecked)?;
         if !phase.rows.is_empty() {
             for acc in &mut work.accumulators {
                 *acc = (S::ZERO, S::ZERO);
             }
-            row_pass(phase, &tape.registers, inputs, work)?;
+            row_pass(phase, &tape.registers, inputs, work, unchecked)?;
         }
         for instr in &phase.reduce {
             if let Instr::Reduce {
@@ -233,12 +243,60 @@ fn exec<S: Scalar>(c: Code, s: &[S]) -> Option<(u32, Option<S>)> {
     })
 }
 
-fn run_code<S: Scalar>(
+/// [`exec`] without domain checks: the register written and its value.
+#[inline(always)]
+fn exec_unchecked<S: Scalar>(c: Code, s: &[S]) -> Option<(u32, S)> {
+    let r = |i: u32| s[i as usize];
+    Some(match c {
+        Code::Add(d, a, b) => (d, S::binary_unchecked(BinOp::Add, r(a), r(b))),
+        Code::Sub(d, a, b) => (d, S::binary_unchecked(BinOp::Sub, r(a), r(b))),
+        Code::Mul(d, a, b) => (d, S::binary_unchecked(BinOp::Mul, r(a), r(b))),
+        Code::Div(d, a, b) => (d, S::binary_unchecked(BinOp::Div, r(a), r(b))),
+        Code::Square(d, a) => (d, S::binary_unchecked(BinOp::Mul, r(a), r(a))),
+        Code::Neg(d, a) => (d, S::unary_unchecked(Func::Neg, r(a))),
+        Code::Unary(f, d, a) => (d, S::unary_unchecked(f, r(a))),
+        Code::Binary(op, d, a, b) => (d, S::binary_unchecked(op, r(a), r(b))),
+        Code::Other(_) => return None,
+    })
+}
+
+/// [`run_code`] without a check per operation; `Err(RECHECK)` if a value went bad.
+fn run_code_unchecked<S: Scalar>(
     code: &[Code],
     instrs: &[Instr],
     inputs: &Inputs<'_, S>,
     work: &mut Workspace<S>,
 ) -> Result<(), Failure> {
+    let mut valid = true;
+    for &c in code {
+        match exec_unchecked(c, &work.scalars) {
+            Some((dst, v)) => {
+                work.scalars[dst as usize] = v;
+                valid &= v.is_valid();
+            }
+            None => {
+                if let Code::Other(k) = c {
+                    scalar_step(&instrs[k as usize], inputs, work)?;
+                }
+            }
+        }
+    }
+    valid.then_some(()).ok_or(Failure {
+        node: RECHECK,
+        row: None,
+    })
+}
+
+fn run_code<S: Scalar>(
+    code: &[Code],
+    instrs: &[Instr],
+    inputs: &Inputs<'_, S>,
+    work: &mut Workspace<S>,
+    unchecked: bool,
+) -> Result<(), Failure> {
+    if unchecked {
+        return run_code_unchecked(code, instrs, inputs, work);
+    }
     for (i, &c) in code.iter().enumerate() {
         let Some((dst, value)) = exec(c, &work.scalars) else {
             if let Code::Other(k) = c {
@@ -284,9 +342,10 @@ fn row_pass<S: Scalar>(
     registers: &Registers,
     inputs: &Inputs<'_, S>,
     work: &mut Workspace<S>,
+    unchecked: bool,
 ) -> Result<(), Failure> {
     if inputs.rows <= FEW_ROWS {
-        return few_rows(phase, registers, inputs, work);
+        return few_rows(phase, registers, inputs, work, unchecked);
     }
     let instrs = &phase.rows;
     let mut start = 0;
@@ -386,7 +445,9 @@ fn few_rows<S: Scalar>(
     r: &Registers,
     inputs: &Inputs<'_, S>,
     work: &mut Workspace<S>,
+    unchecked: bool,
 ) -> Result<(), Failure> {
+    let mut valid = true;
     let Workspace {
         scalars,
         registers,
@@ -407,6 +468,11 @@ fn few_rows<S: Scalar>(
                 node,
                 row: Some(row + 1),
             };
+            if unchecked && let Some((dst, v)) = exec_unchecked(c, registers) {
+                registers[dst as usize] = v;
+                valid &= v.is_valid();
+                continue;
+            }
             match exec(c, registers) {
                 Some((dst, Some(v))) => registers[dst as usize] = v,
                 Some((_, None)) => return Err(fail(node_of(&phase.rows[i]))),
@@ -424,5 +490,8 @@ fn few_rows<S: Scalar>(
             }
         }
     }
-    Ok(())
+    valid.then_some(()).ok_or(Failure {
+        node: RECHECK,
+        row: None,
+    })
 }

@@ -28,6 +28,28 @@ pub trait Scalar: Copy + PartialEq + PartialOrd + std::fmt::Debug + Send + Sync 
     /// `x op y`; `None` outside the domain or range.
     fn binary(op: BinOp, x: Self, y: Self) -> Option<Self>;
 
+    /// True for types whose results outside a domain or range are still values that
+    /// can be told apart afterwards (f64's inf and NaN, which then propagate). The tape
+    /// then runs without a check per operation, tests [`Scalar::is_valid`] as it goes
+    /// without branching, and only when something went wrong runs again with checks
+    /// to find the operation, its span and its row.
+    const DEFERRED_CHECKS: bool = false;
+
+    /// `f(x)` without a domain check (only used when [`Scalar::DEFERRED_CHECKS`]).
+    fn unary_unchecked(func: Func, x: Self) -> Self {
+        Self::unary(func, x).unwrap_or(Self::ZERO)
+    }
+
+    /// `x op y` without a domain check (only used when [`Scalar::DEFERRED_CHECKS`]).
+    fn binary_unchecked(op: BinOp, x: Self, y: Self) -> Self {
+        Self::binary(op, x, y).unwrap_or(Self::ZERO)
+    }
+
+    /// Whether an unchecked result is a proper value (finite, for f64).
+    fn is_valid(self) -> bool {
+        true
+    }
+
     /// `out[i] = f(x[i])` over a chunk; `Err(i)` at the first row outside the domain.
     /// The default goes element by element; f64 overrides it with vectorised loops.
     fn unary_chunk(func: Func, out: &mut [Self], x: Values<'_, Self>) -> Result<(), usize> {
