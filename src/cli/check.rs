@@ -9,7 +9,7 @@ use crate::check::{
 };
 use crate::error::{Error, ErrorKind};
 use crate::graph::{NodeId, VarId};
-use crate::program::{LoadOptions, Program};
+use crate::program::Program;
 use crate::syntax::format_f64;
 use serde_json::{Value as Json, json};
 use std::path::PathBuf;
@@ -30,16 +30,10 @@ pub struct CheckArgs {
 }
 
 pub(super) fn run(session: &mut Session, args: &CheckArgs) -> i32 {
-    session.json = args.common.json;
-    let options = LoadOptions {
-        seed: args.common.seed,
-        ..LoadOptions::default()
-    };
-    let mut program = match Program::load(&mut session.sources, &args.file, &options) {
+    let mut program = match session.load(&args.file, &args.common) {
         Ok(p) => p,
-        Err(errors) => return session.fail(&errors.0),
+        Err(code) => return code,
     };
-    session.warn(&program.warnings);
     let seed = args.common.seed;
     match report(
         session,

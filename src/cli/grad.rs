@@ -50,16 +50,10 @@ pub struct DiffArgs {
 }
 
 pub(super) fn run_grad(session: &mut Session, args: &GradArgs) -> i32 {
-    session.json = args.common.json;
-    let options = LoadOptions {
-        seed: args.common.seed,
-        ..LoadOptions::default()
-    };
-    let mut program = match Program::load(&mut session.sources, &args.file, &options) {
+    let mut program = match session.load(&args.file, &args.common) {
         Ok(p) => p,
-        Err(errors) => return session.fail(&errors.0),
+        Err(code) => return code,
     };
-    session.warn(&program.warnings);
     let (name, objective, wrt) = match objective(&program, args.of.as_deref()) {
         Ok(found) => found,
         Err(e) => return session.fail(&[e]),

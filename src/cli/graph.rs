@@ -3,7 +3,6 @@
 use super::grad::objective;
 use super::{CommonArgs, Session};
 use crate::graph::{NodeId, dot};
-use crate::program::{LoadOptions, Program};
 use serde_json::json;
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -24,14 +23,9 @@ pub struct GraphArgs {
 }
 
 pub(super) fn run(session: &mut Session, args: &GraphArgs) -> i32 {
-    session.json = args.common.json;
-    let options = LoadOptions {
-        seed: args.common.seed,
-        ..LoadOptions::default()
-    };
-    let mut program = match Program::load(&mut session.sources, &args.file, &options) {
+    let mut program = match session.load(&args.file, &args.common) {
         Ok(p) => p,
-        Err(errors) => return session.fail(&errors.0),
+        Err(code) => return code,
     };
     let (name, node, wrt) = match objective(&program, args.of.as_deref()) {
         Ok(found) => found,

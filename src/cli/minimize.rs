@@ -8,7 +8,7 @@ use crate::descent::{
     Cause, History, Method, Observer, Record, Report, Settings, Stop, Task, minimize, write_atomic,
 };
 use crate::error::{Error, ErrorKind};
-use crate::program::{LoadOptions, OptionValue, Program};
+use crate::program::{OptionValue, Program};
 use crate::syntax::format_f64 as num;
 use serde_json::{Map, Value as Json, json};
 use std::path::PathBuf;
@@ -56,16 +56,10 @@ pub struct DescentFlags {
 }
 
 pub(super) fn run(session: &mut Session, args: &MinimizeArgs) -> i32 {
-    session.json = args.flags.common.json;
-    let options = LoadOptions {
-        seed: args.flags.common.seed,
-        ..LoadOptions::default()
-    };
-    let mut program = match Program::load(&mut session.sources, &args.file, &options) {
+    let mut program = match session.load(&args.file, &args.flags.common) {
         Ok(p) => p,
-        Err(errors) => return session.fail(&errors.0),
+        Err(code) => return code,
     };
-    session.warn(&program.warnings);
     let (task, settings) = match task(&program, args.of.as_deref(), &args.flags) {
         Ok(found) => found,
         Err(e) => return session.fail(&[e]),

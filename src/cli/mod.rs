@@ -18,6 +18,7 @@ mod run;
 pub use render::{error_json, errors_json, render};
 
 use crate::error::{Error, ErrorKind};
+use crate::program::{LoadOptions, Program};
 use crate::syntax::Sources;
 use clap::{Parser, Subcommand};
 use std::ffi::OsString;
@@ -145,6 +146,23 @@ impl Session<'_> {
             let _ = write!(self.err, "{text}");
         }
         2
+    }
+
+    /// Loads the program in `path` with the common options (and their output mode),
+    /// printing its warnings; on errors, reports them and gives exit code 2.
+    pub fn load(&mut self, path: &std::path::Path, common: &CommonArgs) -> Result<Program, i32> {
+        self.json = common.json;
+        let options = LoadOptions {
+            seed: common.seed,
+            ..LoadOptions::default()
+        };
+        match Program::load(&mut self.sources, path, &options) {
+            Ok(program) => {
+                self.warn(&program.warnings);
+                Ok(program)
+            }
+            Err(errors) => Err(self.fail(&errors.0)),
+        }
     }
 
     /// True when stderr is a terminal (colours, progress bars).

@@ -6,7 +6,6 @@ use super::minimize::{DescentFlags, descend};
 use super::{CommonArgs, Session};
 use crate::descent::Task;
 use crate::error::{Error, ErrorKind};
-use crate::program::{LoadOptions, Program};
 use serde_json::Value as Json;
 use std::path::PathBuf;
 
@@ -23,16 +22,10 @@ pub struct RunArgs {
 }
 
 pub(super) fn run(session: &mut Session, args: &RunArgs) -> i32 {
-    session.json = args.common.json;
-    let options = LoadOptions {
-        seed: args.common.seed,
-        ..LoadOptions::default()
-    };
-    let mut program = match Program::load(&mut session.sources, &args.file, &options) {
+    let mut program = match session.load(&args.file, &args.common) {
         Ok(p) => p,
-        Err(errors) => return session.fail(&errors.0),
+        Err(code) => return code,
     };
-    session.warn(&program.warnings);
     if program.checks.is_empty() && program.minimizes.is_empty() {
         let message =
             "nothing to run: the file has no `check` and no `minimize` (try `nabla eval`)";
