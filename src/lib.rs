@@ -63,6 +63,7 @@
 //!   atomically): the [`LossCurve`](plot::LossCurve) on a log axis and, for two params,
 //!   the [`Landscape`](plot::Landscape) as log-spaced contour bands and isolines with
 //!   the descent path over them; the font is embedded, so PNG text needs no system fonts.
+//! - [`files`]: output files (histories, plots) written atomically (temp file + rename).
 //! - [`cli`]: clap commands, ariadne diagnostics and the JSON documents of SPEC 6; the
 //!   only module that prints. `src/main.rs` just calls [`cli::main`].
 //! - [`error`]: the library's [`Error`](error::Error) with an [`ErrorKind`](error::ErrorKind)
@@ -147,6 +148,7 @@ pub mod cli;
 pub mod descent;
 pub mod error;
 pub mod eval;
+pub mod files;
 pub mod graph;
 pub mod plot;
 pub mod program;

@@ -5,7 +5,7 @@ use super::grad::objective;
 use super::progress::Progress;
 use super::{CommonArgs, Session};
 use crate::descent::{
-    Cause, History, Method, Observer, Record, Report, Settings, Stop, Task, minimize, write_atomic,
+    Cause, History, Method, Observer, Record, Report, Settings, Stop, Task, minimize,
 };
 use crate::error::{Error, ErrorKind};
 use crate::program::{OptionValue, Program};
@@ -214,7 +214,8 @@ fn write_outputs(
     history: &History,
 ) -> Result<(), Error> {
     if let Some(path) = &flags.history {
-        write_atomic(path, history.to_csv().as_bytes()).map_err(|e| io_error(path, &e))?;
+        crate::files::write_atomic(path, history.to_csv().as_bytes())
+            .map_err(|e| io_error(path, &e))?;
     }
     if let Some(path) = &flags.plot {
         super::plot::write(program, task, history, path)?;

@@ -1,8 +1,6 @@
 //! The history of a descent, epoch by epoch, and its CSV file (`--history`).
 
 use super::run::{Observer, Record};
-use std::io::Write;
-use std::path::Path;
 
 /// Every epoch's loss, gradient norm, rate and params.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -74,30 +72,4 @@ fn csv_field(name: &str) -> String {
     } else {
         name.to_string()
     }
-}
-
-/// Writes `bytes` to `path` atomically: into a temporary file in the same directory,
-/// flushed to disk, then renamed over `path`, so a reader never sees half a file and
-/// a failure leaves any old file whole.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
-    let temp = dir.join(format!(
-        ".{}.{}.tmp",
-        name.unwrap_or_else(|| "nabla".into()),
-        std::process::id()
-    ));
-    let result = (|| {
-        let mut file = std::fs::File::create(&temp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&temp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temp);
-    }
-    result
 }

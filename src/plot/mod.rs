@@ -31,11 +31,8 @@ mod contour;
 mod curve;
 mod landscape;
 
-use std::fs::{self, File, OpenOptions};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -253,39 +250,10 @@ fn draw_error<E: Into<Box<dyn std::error::Error + Send + Sync>>>(error: E) -> Pl
     PlotError::Draw(error.into())
 }
 
-/// Writes `bytes` to a fresh temp file beside `path`, syncs it and renames it over
-/// `path`; on failure the temp file is removed.
+/// [`crate::files::write_atomic`], its I/O error naming `path`.
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), PlotError> {
-    let io_error = |source| PlotError::Io {
+    crate::files::write_atomic(path, bytes).map_err(|source| PlotError::Io {
         path: path.to_path_buf(),
         source,
-    };
-    let temp = temp_path(path);
-    let written = create_new(&temp).and_then(|mut file| {
-        file.write_all(bytes)?;
-        file.sync_all()
-    });
-    let renamed = written.and_then(|()| fs::rename(&temp, path));
-    renamed.map_err(|source| {
-        // The temp file may not exist (creation failed); nothing to report then.
-        let _ = fs::remove_file(&temp);
-        io_error(source)
     })
-}
-
-fn create_new(path: &Path) -> std::io::Result<File> {
-    OpenOptions::new().write(true).create_new(true).open(path)
-}
-
-/// `dir/.name.<pid>.<n>.tmp`: hidden, unique per process and call, and in the same
-/// directory as `path` so the rename cannot cross file systems.
-fn temp_path(path: &Path) -> PathBuf {
-    static COUNTER: AtomicUsize = AtomicUsize::new(0);
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy())
-        .unwrap_or_default();
-    let temp_name = format!(".{name}.{}.{n}.tmp", std::process::id());
-    path.with_file_name(temp_name)
 }
