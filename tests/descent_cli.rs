@@ -215,3 +215,45 @@ fn every_example_runs() {
         }
     }
 }
+
+#[test]
+fn plots_are_written_as_svg_and_png() {
+    let svg = temp_path("run.svg");
+    let png = temp_path("run.png");
+    for file in [&svg, &png] {
+        let path = file.to_string_lossy().into_owned();
+        let (code, _, stderr) = nabla(&["minimize", "examples/sigmoid.nabla", "--plot", &path]);
+        assert_eq!(code, Some(0), "{path}: {stderr}");
+    }
+    let text = std::fs::read_to_string(&svg).unwrap_or_default();
+    assert!(
+        text.starts_with("<svg") || text.starts_with("<?xml"),
+        "{}",
+        &text[..text.len().min(80)]
+    );
+    // Each text element's content stands on a line of its own.
+    let texts: Vec<&str> = text.lines().map(str::trim).collect();
+    for label in [
+        "epoch",
+        "loss (log scale)",
+        "w",
+        "b",
+        "descent path",
+        "start",
+        "end",
+    ] {
+        assert!(texts.contains(&label), "the SVG has no text {label:?}");
+    }
+    let bytes = std::fs::read(&png).unwrap_or_default();
+    assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "not a PNG");
+}
+
+#[test]
+fn a_plot_needs_svg_or_png() {
+    let file = temp_path("run.pdf");
+    let path = file.to_string_lossy().into_owned();
+    let (code, _, stderr) = nabla(&["minimize", "examples/sigmoid.nabla", "--plot", &path]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains(".svg or .png"), "{stderr}");
+    assert!(!file.exists());
+}
