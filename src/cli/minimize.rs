@@ -172,8 +172,18 @@ pub(super) fn descend(
         .iter()
         .map(|&v| program.graph.var(v).name.clone())
         .collect();
+    let fixed = program
+        .params
+        .iter()
+        .filter(|p| !task.wrt.contains(&p.var))
+        .map(|p| (p.name.clone(), p.value))
+        .collect();
+    let history = History {
+        fixed,
+        ..History::new(names)
+    };
     let mut observer = Watch {
-        history: (flags.history.is_some() || flags.plot.is_some()).then(|| History::new(names)),
+        history: (flags.history.is_some() || flags.plot.is_some()).then_some(history),
         progress: Progress::new(!session.json && session.is_terminal(), settings.epochs),
     };
     let report = minimize(program, task, settings, &mut observer).map_err(|e| vec![e])?;

@@ -17,6 +17,9 @@ pub struct History {
     pub rates: Vec<Option<f64>>,
     /// The params after each epoch.
     pub params: Vec<Vec<f64>>,
+    /// The params the descent does not move, with their values (written after the
+    /// moved ones, so the CSV has every param).
+    pub fixed: Vec<(String, f64)>,
 }
 
 impl History {
@@ -28,11 +31,12 @@ impl History {
         }
     }
 
-    /// The CSV text: a header `epoch,loss,grad_norm,rate,<params>`, then a line per
-    /// epoch with every number in full round-trip precision (the start has no rate).
+    /// The CSV text: a header `epoch,loss,grad_norm,rate,<moved params>,<fixed params>`,
+    /// then a line per epoch with every number in full round-trip precision (the start
+    /// has no rate).
     pub fn to_csv(&self) -> String {
         let mut text = String::from("epoch,loss,grad_norm,rate");
-        for name in &self.names {
+        for name in self.names.iter().chain(self.fixed.iter().map(|(n, _)| n)) {
             text.push(',');
             text.push_str(&csv_field(name));
         }
@@ -44,7 +48,8 @@ impl History {
                 self.epochs[k], self.losses[k], self.grad_norms[k], rate
             );
             text.push_str(&line);
-            for value in &self.params[k] {
+            let fixed = self.fixed.iter().map(|(_, v)| v);
+            for value in self.params[k].iter().chain(fixed) {
                 text.push(',');
                 text.push_str(&value.to_string());
             }
