@@ -28,9 +28,10 @@ fn json(stdout: &str) -> Json {
     serde_json::from_str(stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}"))
 }
 
-/// A file under the system's temp dir, unique to this test.
+/// A file in a directory of its own under the system's temp dir (tests run in
+/// parallel: another test's temporary files must not show up in this one's).
 fn temp_path(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("nabla-descent-cli-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("nabla-descent-cli-{}-{name}", std::process::id()));
     let _ = std::fs::create_dir_all(&dir);
     dir.join(name)
 }
