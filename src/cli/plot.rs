@@ -11,6 +11,29 @@ use std::path::Path;
 /// Grid points per side of the contour panel.
 const GRID: usize = 120;
 
+/// The most epochs drawn on the loss curve, and the most points of the descent path
+/// (a marker each): a 20,000-epoch run would otherwise make a file of megabytes whose
+/// markers merge into one line.
+const MAX_POINTS: usize = 2000;
+const MAX_PATH_POINTS: usize = 400;
+
+/// The indices kept of `len` points: all when few, else evenly spaced, with the
+/// first ones denser (descent moves most at the start), and always the first and last.
+fn thinned(len: usize, most: usize) -> Vec<usize> {
+    if len <= most {
+        return (0..len).collect();
+    }
+    let last = (len - 1) as f64;
+    let mut kept: Vec<usize> = (0..most)
+        .map(|i| {
+            let t = i as f64 / (most - 1) as f64;
+            (t * t * last).round() as usize
+        })
+        .collect();
+    kept.dedup();
+    kept
+}
+
 /// Draws the run in `history` to `path` (.svg or .png), atomically.
 pub(super) fn write(
     program: &Program,
@@ -18,9 +41,10 @@ pub(super) fn write(
     history: &History,
     path: &Path,
 ) -> Result<(), Error> {
+    let kept = thinned(history.epochs.len(), MAX_POINTS);
     let curve = LossCurve {
-        epochs: history.epochs.clone(),
-        losses: history.losses.clone(),
+        epochs: kept.iter().map(|&k| history.epochs[k]).collect(),
+        losses: kept.iter().map(|&k| history.losses[k]).collect(),
     };
     let landscape = (task.wrt.len() == 2)
         .then(|| landscape(program, task, history))
@@ -35,10 +59,10 @@ pub(super) fn write(
 /// The loss over a grid around the descent path of two params; points outside the
 /// loss's domain are NaN (drawn blank).
 fn landscape(program: &Program, task: &Task, history: &History) -> Option<Landscape> {
-    let path: Vec<(f64, f64)> = history
-        .params
+    let kept = thinned(history.params.len(), MAX_PATH_POINTS);
+    let path: Vec<(f64, f64)> = kept
         .iter()
-        .filter_map(|p| Some((*p.first()?, *p.get(1)?)))
+        .filter_map(|&k| Some((*history.params[k].first()?, *history.params[k].get(1)?)))
         .filter(|(x, y)| x.is_finite() && y.is_finite())
         .collect();
     let (xs, ys) = grid_around(&path, GRID);
