@@ -98,6 +98,9 @@ impl Error {
                 "the methods are {}",
                 crate::descent::METHODS.join(", ")
             )),
+            TooManyForNewton { .. } => {
+                Some("use a first-order method: `armijo`, `adam` or `gd` with `rate = auto`".into())
+            }
             BatchWithLiteral { .. } => {
                 Some("declare the vector with `data name = [...]` and use its name".into())
             }
@@ -314,6 +317,15 @@ pub enum ErrorKind {
         option: String,
         /// What it takes.
         expected: String,
+    },
+    /// `newton` on more params than its n×n symbolic Hessian can hold in reasonable
+    /// time and memory.
+    #[error("`newton` forms the {params}×{params} Hessian; it takes at most {limit} params")]
+    TooManyForNewton {
+        /// The params to move.
+        params: usize,
+        /// The most `newton` takes.
+        limit: usize,
     },
     /// `batch` on an objective that holds a vector literal: a mini-batch selects rows
     /// of the `data` columns, and a literal inside the formula cannot follow.

@@ -494,3 +494,23 @@ fn bad_methods_and_options_are_errors_with_spans() {
         assert!(first.span.is_some(), "{statement}: no span");
     }
 }
+
+#[test]
+fn newton_refuses_more_params_than_its_hessian_can_hold() {
+    let n = nabla::descent::MAX_NEWTON_PARAMS + 1;
+    let params: Vec<String> = (0..n).map(|i| format!("p{i} = 0")).collect();
+    let terms: Vec<String> = (0..n).map(|i| format!("p{i}^2")).collect();
+    let text = format!(
+        "param {}\nloss = {}\nminimize loss by newton()",
+        params.join(", "),
+        terms.join(" + ")
+    );
+    let mut program = load(&text);
+    let (task, settings) = task(&program);
+    let error = minimize(&mut program, &task, &settings, &mut ()).err();
+    let kind = error.map(|e| e.kind);
+    assert!(
+        matches!(kind, Some(ErrorKind::TooManyForNewton { .. })),
+        "{kind:?}"
+    );
+}

@@ -24,5 +24,7 @@ pub use curvature::lambda_max;
 pub use history::History;
 pub use methods::{MAX_SHRINKS, Stepper, cholesky_solve, newton_direction};
 pub use objective::{Nodes, Objective, derivative_nodes};
-pub use run::{Cause, Divergence, Observer, Record, Report, Stop, Task, minimize};
+pub use run::{
+    Cause, Divergence, MAX_NEWTON_PARAMS, Observer, Record, Report, Stop, Task, minimize,
+};
 pub use settings::{COMMON_OPTIONS, METHODS, Method, Rate, Settings, read_settings};

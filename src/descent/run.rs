@@ -131,6 +131,10 @@ impl Report {
     }
 }
 
+/// The most params `newton` takes: its symbolic Hessian has n² entries, each a
+/// derivative pass over the graph.
+pub const MAX_NEWTON_PARAMS: usize = 1000;
+
 /// Runs the descent of `task` with `settings`; `observer` sees every epoch.
 /// `Err` when it cannot start: the loss is undefined at the starting params, or
 /// `batch` is asked for an objective with a vector literal.
@@ -141,6 +145,13 @@ pub fn minimize(
     observer: &mut dyn Observer,
 ) -> Result<Report, Error> {
     let newton = matches!(settings.method, Method::Newton { .. });
+    if newton && task.wrt.len() > MAX_NEWTON_PARAMS {
+        let kind = ErrorKind::TooManyForNewton {
+            params: task.wrt.len(),
+            limit: MAX_NEWTON_PARAMS,
+        };
+        return Err(Error::new(kind, task.span));
+    }
     let nodes = derivative_nodes(program, task.objective, &task.wrt, newton);
     let program: &Program = program;
     let Some(mut objective) = Objective::new(program, task.objective, &task.wrt, nodes) else {
