@@ -42,7 +42,9 @@ mod taylor;
 
 pub use diagnose::Diagnosis;
 pub use statement::{CheckReport, Counterexample, check_statement};
-pub use taylor::{Order, OrderVerdict, ParamDifference, Step, TaylorReport, Verdict, taylor};
+pub use taylor::{
+    MAX_DIFFERENCES, Order, OrderVerdict, ParamDifference, Step, TaylorReport, Verdict, taylor,
+};
 
 use crate::error::{Error, ErrorKind};
 use crate::eval::DomainError;

@@ -50,9 +50,13 @@ pub struct TaylorReport {
     pub steps: Vec<Step>,
     /// The verdict of each order (r0, r1, r2).
     pub orders: [Order; 3],
-    /// AD against a central difference, per param.
+    /// AD against a central difference, for the first [`MAX_DIFFERENCES`] params.
     pub gradient: Vec<ParamDifference>,
 }
+
+/// The most params given a central difference: each costs six evaluations of the
+/// loss, so a program of 10,000 params would take minutes for a table nobody reads.
+pub const MAX_DIFFERENCES: usize = 20;
 
 /// The overall verdict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -362,8 +366,9 @@ impl<S: Scalar> Run<S> {
     /// they disagree (a kink).
     fn central(&mut self, program: &Program) -> Vec<ParamDifference> {
         let relative_step = if self.floor > 1e-20 { 6e-6 } else { 2e-9 };
-        let mut out = Vec::with_capacity(self.wrt.len());
-        for i in 0..self.wrt.len() {
+        let shown = self.wrt.len().min(MAX_DIFFERENCES);
+        let mut out = Vec::with_capacity(shown);
+        for i in 0..shown {
             let mut unit = vec![S::ZERO; self.wrt.len()];
             let h = relative_step * self.theta[i].to_f64().abs().max(1.0);
             unit[i] = S::from_f64(1.0).unwrap_or(S::ZERO);

@@ -192,13 +192,21 @@ fn print_check(session: &mut Session, c: &CheckReport) {
     }
 }
 
+/// The most components of δ printed on the Taylor test's first line.
+const SHOWN_DIRECTION: usize = 8;
+
 fn print_taylor(session: &mut Session, t: &TaylorReport) {
-    let direction = t
+    let mut direction = t
         .direction
         .iter()
+        .take(SHOWN_DIRECTION)
         .map(|(n, v)| format!("{n} {}", format_f64(*v)))
         .collect::<Vec<_>>()
         .join(", ");
+    if t.direction.len() > SHOWN_DIRECTION {
+        let more = t.direction.len() - SHOWN_DIRECTION;
+        direction.push_str(&format!(", and {more} more"));
+    }
     session.print(&format!("Taylor test of {} along δ = ({direction})", t.of));
     session.print("  h          r0         rate    r1         rate    r2         rate");
     for s in &t.steps {
@@ -243,6 +251,13 @@ fn print_taylor(session: &mut Session, t: &TaylorReport) {
                 format_f64(backward)
             ));
         }
+    }
+    if t.direction.len() > t.gradient.len() {
+        session.print(&format!(
+            "  (central differences of the first {} of {} params)",
+            t.gradient.len(),
+            t.direction.len()
+        ));
     }
     let verdict = match t.verdict {
         Verdict::Pass => "ok: the gradient and Hessian pass the Taylor test",
