@@ -148,7 +148,7 @@ fn print_report(
     }
 }
 
-fn print_check(session: &mut Session, c: &CheckReport) {
+pub(super) fn print_check(session: &mut Session, c: &CheckReport) {
     let at = session.sources.line_col(c.span);
     let file = session.sources.name(c.span.source).to_string();
     let statement = session.sources.slice(c.span).trim().to_string();
@@ -198,7 +198,7 @@ fn print_check(session: &mut Session, c: &CheckReport) {
     }
 }
 
-fn print_taylor(session: &mut Session, t: &TaylorReport) {
+pub(super) fn print_taylor(session: &mut Session, t: &TaylorReport) {
     let direction = t
         .direction
         .iter()
