@@ -160,12 +160,12 @@ fn show(session: &mut Session, repl: &mut Repl, reply: Reply) {
             }
         }
         Reply::Check(check) => {
-            session.sources = repl.sources().clone();
+            session.sources = repl.program_sources().clone();
             print_check(session, &check);
         }
         Reply::Minimize(descent) => run_descent(session, repl, *descent),
         Reply::Warning(warning) => {
-            session.sources = repl.sources().clone();
+            session.sources = repl.program_sources().clone();
             session.warn(&[warning]);
         }
     }
@@ -181,13 +181,23 @@ fn print_temps(session: &mut Session, temps: &[(String, String)]) {
 fn command_flow(session: &mut Session, repl: &mut Repl, command: Command) -> Flow {
     let result = match command {
         Command::Quit => return Flow::Quit,
-        Command::Help => Ok(print_help(session)),
-        Command::Vars => Ok(print_vars(session, &repl.vars())),
-        Command::Load(path) => Ok(load(session, repl, &path)),
-        Command::Reset => Ok({
+        Command::Help => {
+            print_help(session);
+            Ok(())
+        }
+        Command::Vars => {
+            print_vars(session, &repl.vars());
+            Ok(())
+        }
+        Command::Load(path) => {
+            load(session, repl, &path);
+            Ok(())
+        }
+        Command::Reset => {
             repl.reset();
             session.print("the session is empty");
-        }),
+            Ok(())
+        }
         Command::Grad(name) => repl
             .gradient(name.as_deref())
             .map(|g| print_gradient(session, &g)),
@@ -304,7 +314,7 @@ fn print_hessian(session: &mut Session, h: &crate::repl::Hessian) {
 /// `:check`: the session's checks and the Taylor test, with a one-line summary.
 fn check(session: &mut Session, repl: &mut Repl) -> Result<(), Failure> {
     let (checks, tests) = repl.check_all()?;
-    session.sources = repl.sources().clone();
+    session.sources = repl.program_sources().clone();
     for c in &checks {
         print_check(session, c);
         session.print("");

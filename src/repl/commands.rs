@@ -273,13 +273,13 @@ impl Repl {
             .collect();
         let upper = crate::simplify::simplify_from(graph, &upper, from);
         let printed = print_shared(graph, &upper);
-        let mut values = vec![vec![0.0; wrt.len()]; wrt.len()];
-        let mut k = 0;
-        for i in 0..wrt.len() {
-            for j in i..wrt.len() {
-                let v = scalar(self.value(upper[k])?);
-                (values[i][j], values[j][i], k) = (v, v, k + 1);
-            }
+        let n = wrt.len();
+        let mut values = vec![vec![0.0; n]; n];
+        let cells = (0..n).flat_map(|i| (i..n).map(move |j| (i, j)));
+        for ((i, j), &node) in cells.zip(&upper) {
+            let v = scalar(self.value(node)?);
+            values[i][j] = v;
+            values[j][i] = v;
         }
         Ok(Hessian {
             wrt: self.var_names(&wrt),

@@ -146,7 +146,7 @@ impl Repl {
     }
 
     /// The sources the session's program points into, to render its errors.
-    pub fn sources(&self) -> &Sources {
+    pub fn program_sources(&self) -> &Sources {
         &self.program_sources
     }
 
