@@ -183,7 +183,7 @@ impl Layout {
             return span;
         };
         let end = self
-            .offset(span.end.max(span.start + 1) as usize - 1)
+            .offset(span.end.max(span.start.saturating_add(1)) as usize - 1)
             .filter(|end| end.0 == start.0 && end.1 >= start.1)
             .map_or(start.1 + 1, |end| end.1 + 1);
         Span::new(start.0, start.1, end)
