@@ -64,6 +64,10 @@
 //!   the [`Landscape`](plot::Landscape) as log-spaced contour bands and isolines with
 //!   the descent path over them; the font is embedded, so PNG text needs no system fonts.
 //! - [`files`]: output files (histories, plots) written atomically (temp file + rename).
+//! - [`repl`]: the REPL's engine with no terminal I/O: a [`Repl`](repl::Repl) session
+//!   keeps its statements and re-lowers them with each line (a redefined name replaces
+//!   the old one), evaluates expressions, runs the `:` commands; plus the rustyline
+//!   helper (completion, multi-line input). `cli/repl.rs` reads and prints.
 //! - [`cli`]: clap commands, ariadne diagnostics and the JSON documents of SPEC 6; the
 //!   only module that prints. `src/main.rs` just calls [`cli::main`].
 //! - [`error`]: the library's [`Error`](error::Error) with an [`ErrorKind`](error::ErrorKind)
@@ -152,6 +156,7 @@ pub mod files;
 pub mod graph;
 pub mod plot;
 pub mod program;
+pub mod repl;
 pub mod simplify;
 pub mod syntax;
 pub mod tape;

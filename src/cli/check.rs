@@ -142,7 +142,7 @@ fn print_report(
     }
 }
 
-fn print_check(session: &mut Session, c: &CheckReport) {
+pub(super) fn print_check(session: &mut Session, c: &CheckReport) {
     let at = session.sources.line_col(c.span);
     let file = session.sources.name(c.span.source).to_string();
     let statement = session.sources.slice(c.span).trim().to_string();
@@ -195,7 +195,7 @@ fn print_check(session: &mut Session, c: &CheckReport) {
 /// The most components of δ printed on the Taylor test's first line.
 const SHOWN_DIRECTION: usize = 8;
 
-fn print_taylor(session: &mut Session, t: &TaylorReport) {
+pub(super) fn print_taylor(session: &mut Session, t: &TaylorReport) {
     let mut direction = t
         .direction
         .iter()

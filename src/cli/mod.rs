@@ -13,6 +13,7 @@ mod minimize;
 mod plot;
 mod progress;
 mod render;
+mod repl;
 mod run;
 
 pub use render::{error_json, errors_json, render};
@@ -89,6 +90,14 @@ enum Command {
     ///   nabla run examples/sigmoid.nabla --json
     #[command(verbatim_doc_comment)]
     Run(run::RunArgs),
+    /// The REPL: statements and expressions line by line, `:` commands (`:help`).
+    ///
+    /// Examples:
+    ///   nabla repl
+    ///   nabla repl examples/sigmoid.nabla
+    ///   printf 'd(sin(x)^2)/d(x)\n:grad loss\n' | nabla repl examples/sigmoid.nabla
+    #[command(verbatim_doc_comment)]
+    Repl(repl::ReplArgs),
 }
 
 /// What a command printed and how it ended.
@@ -232,6 +241,7 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write, color:
         Command::Graph(args) => graph::run(&mut session, &args),
         Command::Minimize(args) => minimize::run(&mut session, &args),
         Command::Run(args) => run::run(&mut session, &args),
+        Command::Repl(args) => repl::run(&mut session, &args),
     }
 }
 

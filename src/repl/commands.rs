@@ -1,0 +1,484 @@
+//! The `:` commands of the REPL (SPEC 7): parsing them, and the work of each that
+//! needs no terminal (the CLI prints the typed results).
+
+use super::entries::{self, EntryKind, Layout};
+use super::{Descent, Failure, Repl, descent_of, evaluate_node, free_names};
+use crate::check::{CheckReport, Options as CheckOptions, TaylorReport, check_statement, taylor};
+use crate::error::{Error, ErrorKind};
+use crate::eval::Value;
+use crate::graph::{NodeId, Printed, Shape, VarId, print_shared};
+use crate::program::{Program, read_source, suggest};
+use crate::syntax::{Ast, Sources};
+use std::path::{Path, PathBuf};
+
+/// Every command: its name, its arguments and what it does (for `:help` and completion).
+pub const COMMANDS: [(&str, &str, &str); 12] = [
+    (":help", "", "this list"),
+    (
+        ":vars",
+        "",
+        "params with their values, data, definitions and functions",
+    ),
+    (
+        ":load",
+        "FILE",
+        "replace the session with a .nabla file's program",
+    ),
+    (
+        ":grad",
+        "[NAME]",
+        "symbolic gradient of NAME (default: loss) and its value",
+    ),
+    (
+        ":hess",
+        "[NAME]",
+        "symbolic Hessian of NAME, simplified, and its value",
+    ),
+    (
+        ":taylor",
+        "[NAME]",
+        "the Taylor test of NAME at the current params",
+    ),
+    (
+        ":check",
+        "",
+        "the session's checks and the Taylor test of its objective",
+    ),
+    (
+        ":minimize",
+        "[NAME] [by method(options)]",
+        "gradient descent; the params keep the result",
+    ),
+    (
+        ":latex",
+        "EXPR",
+        "an expression (derivatives simplified) in LaTeX",
+    ),
+    (
+        ":dot",
+        "EXPR",
+        "an expression's computation graph as Graphviz DOT",
+    ),
+    (":reset", "", "forget every definition"),
+    (":quit", "", "leave (so does Ctrl-D)"),
+];
+
+/// A parsed `:` command.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// `:help`
+    Help,
+    /// `:vars`
+    Vars,
+    /// `:load FILE`
+    Load(PathBuf),
+    /// `:grad [NAME]`
+    Grad(Option<String>),
+    /// `:hess [NAME]`
+    Hess(Option<String>),
+    /// `:taylor [NAME]`
+    Taylor(Option<String>),
+    /// `:check`
+    Check,
+    /// `:minimize [NAME] [by method(options)]`: the text after the command.
+    Minimize(String),
+    /// `:latex EXPR`
+    Latex(String),
+    /// `:dot EXPR`
+    Dot(String),
+    /// `:reset`
+    Reset,
+    /// `:quit`
+    Quit,
+}
+
+/// Reads a line that starts with `:`; an unknown command suggests the nearest one.
+pub fn parse_command(line: &str) -> Result<Command, Error> {
+    let line = line.trim();
+    let (word, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
+    let rest = rest.trim();
+    let name = || (!rest.is_empty()).then(|| rest.to_string());
+    let needs = |what: &str| {
+        usage(&format!(
+            "{word} takes {what}, e.g. `{word} {}`",
+            example(word)
+        ))
+    };
+    let command = match word {
+        ":help" | ":h" | ":?" => Command::Help,
+        ":vars" => Command::Vars,
+        ":load" if rest.is_empty() => return Err(needs("a file")),
+        ":load" => Command::Load(PathBuf::from(rest.trim_matches('"'))),
+        ":grad" => Command::Grad(name()),
+        ":hess" => Command::Hess(name()),
+        ":taylor" => Command::Taylor(name()),
+        ":check" => Command::Check,
+        ":minimize" => Command::Minimize(rest.to_string()),
+        ":latex" | ":dot" if rest.is_empty() => return Err(needs("an expression")),
+        ":latex" => Command::Latex(rest.to_string()),
+        ":dot" => Command::Dot(rest.to_string()),
+        ":reset" => Command::Reset,
+        ":quit" | ":q" | ":exit" => Command::Quit,
+        _ => return Err(unknown_command(word)),
+    };
+    Ok(command)
+}
+
+fn example(word: &str) -> &'static str {
+    match word {
+        ":load" => "examples/sigmoid.nabla",
+        _ => "d(sin(x)^2)/d(x)",
+    }
+}
+
+fn unknown_command(word: &str) -> Error {
+    let names = COMMANDS.iter().map(|(n, _, _)| *n);
+    let same_start = |n: &&str| n.len() > 2 && word.get(..3) == n.get(..3);
+    let nearest = suggest(word, names.clone()).or(names.clone().find(same_start).map(String::from));
+    let hint = match nearest {
+        Some(s) => format!("did you mean `{s}`?"),
+        None => "`:help` lists the commands".to_string(),
+    };
+    usage(&format!("unknown command `{word}`: {hint}"))
+}
+
+fn usage(message: &str) -> Error {
+    Error::new(ErrorKind::Usage(message.to_string()), None)
+}
+
+/// What `:vars` lists.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Vars {
+    /// Params and their current values.
+    pub params: Vec<(String, f64)>,
+    /// Data columns and their row counts.
+    pub data: Vec<(String, usize)>,
+    /// Definitions and functions, as written.
+    pub definitions: Vec<String>,
+    /// Checks, as written.
+    pub checks: Vec<String>,
+}
+
+/// What `:grad` shows: the gradient of an objective, simplified, and its value.
+#[derive(Debug, Clone)]
+pub struct Gradient {
+    /// The objective's name.
+    pub name: String,
+    /// The params it is differentiated by.
+    pub wrt: Vec<String>,
+    /// The derivatives printed, one result per param.
+    pub printed: Printed,
+    /// The params' values.
+    pub at: Vec<(String, f64)>,
+    /// The objective's value, then each derivative's.
+    pub values: Vec<Value>,
+}
+
+/// What `:hess` shows: the Hessian of an objective, simplified, and its value.
+#[derive(Debug, Clone)]
+pub struct Hessian {
+    /// The objective's name.
+    pub name: String,
+    /// The params, in the order of the rows and columns.
+    pub wrt: Vec<String>,
+    /// The upper triangle (row by row, `i <= j`) printed.
+    pub printed: Printed,
+    /// The whole matrix's values.
+    pub values: Vec<Vec<f64>>,
+}
+
+impl Repl {
+    /// `:load FILE`: replaces the session with the file's program; errors point into
+    /// the file, and leave the session as it was.
+    pub fn load(&mut self, path: &Path) -> Result<Vars, Failure> {
+        let shown = path.display().to_string();
+        let source = read_source(&mut self.sources, path, &shown, None)
+            .map_err(|e| self.failure(vec![e]))?;
+        let ast = self.parse(source)?;
+        let mut loaded = Repl {
+            sources: std::mem::take(&mut self.sources),
+            inputs: self.inputs,
+            ..Repl::new()
+        };
+        loaded.set_base(path);
+        loaded.entries = entries::entries_of(&ast, loaded.sources.text(source));
+        let result = loaded.lower(&loaded.entries, &[]);
+        match result {
+            Ok((program, layout, sources)) => {
+                loaded.remember(program, layout, sources);
+                *self = loaded;
+                Ok(self.vars())
+            }
+            Err(failure) => {
+                self.sources = loaded.sources;
+                Err(failure)
+            }
+        }
+    }
+
+    /// `:vars`: the session's params, data, definitions and checks.
+    pub fn vars(&self) -> Vars {
+        let rows = self.program.rows.unwrap_or(0);
+        let texts = |kinds: &[EntryKind]| -> Vec<String> {
+            let entries = self.entries.iter().filter(|e| kinds.contains(&e.kind));
+            entries.map(|e| one_line(&e.text)).collect()
+        };
+        Vars {
+            params: self
+                .program
+                .params
+                .iter()
+                .map(|p| (p.name.clone(), p.value))
+                .collect(),
+            data: self
+                .program
+                .data
+                .iter()
+                .map(|d| (d.name.clone(), rows))
+                .collect(),
+            definitions: texts(&[EntryKind::Definition, EntryKind::Function]),
+            checks: texts(&[EntryKind::Check]),
+        }
+    }
+
+    /// `:grad [NAME]`: the simplified gradient of an objective by the params it
+    /// depends on, and its value.
+    pub fn gradient(&mut self, name: Option<&str>) -> Result<Gradient, Failure> {
+        let (name, node, wrt) = self.objective(name).map_err(|e| self.program_failure(e))?;
+        let graph = &mut self.program.graph;
+        let derivatives = crate::simplify::simplified_gradient(graph, node, &wrt);
+        let printed = print_shared(graph, &derivatives);
+        let mut values = vec![self.value(node)?];
+        for &d in &derivatives {
+            values.push(self.value(d)?);
+        }
+        Ok(Gradient {
+            wrt: self.var_names(&wrt),
+            name,
+            printed,
+            at: self.param_values(),
+            values,
+        })
+    }
+
+    /// `:hess [NAME]`: the symbolic Hessian of an objective, simplified, and its value.
+    pub fn hessian(&mut self, name: Option<&str>) -> Result<Hessian, Failure> {
+        let (name, node, wrt) = self.objective(name).map_err(|e| self.program_failure(e))?;
+        let graph = &mut self.program.graph;
+        let from = NodeId(graph.len() as u32);
+        let matrix = crate::ad::hessian(graph, node, &wrt);
+        let upper: Vec<NodeId> = (0..wrt.len())
+            .flat_map(|i| (i..wrt.len()).map(move |j| (i, j)))
+            .map(|(i, j)| matrix[i][j])
+            .collect();
+        let upper = crate::simplify::simplify_from(graph, &upper, from);
+        let printed = print_shared(graph, &upper);
+        let n = wrt.len();
+        let mut values = vec![vec![0.0; n]; n];
+        let cells = (0..n).flat_map(|i| (i..n).map(move |j| (i, j)));
+        for ((i, j), &node) in cells.zip(&upper) {
+            let v = scalar(self.value(node)?);
+            values[i][j] = v;
+            values[j][i] = v;
+        }
+        Ok(Hessian {
+            wrt: self.var_names(&wrt),
+            name,
+            printed,
+            values,
+        })
+    }
+
+    /// `:check`: every check of the session, and the Taylor test of its objective.
+    pub fn check_all(&mut self) -> Result<(Vec<CheckReport>, Vec<TaylorReport>), Failure> {
+        let options = CheckOptions::default();
+        let mut checks = Vec::new();
+        for index in 0..self.program.checks.len() {
+            let mut report = check_statement(&mut self.program, index, &options)
+                .map_err(|e| self.program_failure(e))?;
+            report.span = self.layout.span(report.span);
+            checks.push(report);
+        }
+        let has_objective =
+            !self.program.minimizes.is_empty() || self.program.definition("loss").is_some();
+        let tests = if has_objective {
+            vec![self.taylor(None)?]
+        } else {
+            Vec::new()
+        };
+        if checks.is_empty() && tests.is_empty() {
+            let message =
+                "nothing to check: the session has no `check`, no `minimize` and no `loss`";
+            return Err(self.program_failure(usage(message)));
+        }
+        Ok((checks, tests))
+    }
+
+    /// `:taylor [NAME]`: the Taylor test of an objective at the current params.
+    pub fn taylor(&mut self, name: Option<&str>) -> Result<TaylorReport, Failure> {
+        let (name, node, wrt) = self.objective(name).map_err(|e| self.program_failure(e))?;
+        let options = CheckOptions::default();
+        taylor(&mut self.program, &name, node, &wrt, &options).map_err(|e| self.program_failure(e))
+    }
+
+    /// `:minimize [NAME] [by method(options)]`: the descent to run, read as the
+    /// statement `minimize NAME by ...` would be; without `by`, a `minimize` statement
+    /// of the session for that objective gives the method.
+    pub fn prepare_minimize(&mut self, rest: &str) -> Result<Descent, Failure> {
+        let default = self
+            .default_objective()
+            .unwrap_or_else(|| "loss".to_string());
+        let rest = rest.trim();
+        let statement = if rest.is_empty() || rest.starts_with("by ") || rest.starts_with("wrt ") {
+            format!("minimize {default} {rest}")
+        } else {
+            format!("minimize {rest}")
+        };
+        let (program, _, sources, _) = self.lower_with(&statement)?;
+        let written = program.minimizes.last().cloned();
+        let by_given = rest.contains(" by ") || rest.starts_with("by ");
+        let stored = program
+            .minimizes
+            .iter()
+            .find(|m| written.as_ref().is_some_and(|w| w.name == m.name));
+        let chosen = if by_given {
+            written.as_ref()
+        } else {
+            stored.or(written.as_ref())
+        };
+        let Some(m) = chosen else {
+            return Err(Failure {
+                errors: vec![usage("nothing to minimize")],
+                sources,
+            });
+        };
+        Ok(descent_of(&program, m, &sources))
+    }
+
+    /// `:latex EXPR`: the expression in LaTeX, derivatives simplified.
+    pub fn latex(&mut self, expr: &str) -> Result<String, Failure> {
+        let (graph, node) = self.expression(expr)?;
+        let printed = crate::graph::latex_shared(&graph, &[node]);
+        if printed.temps.is_empty() {
+            return Ok(printed.results.concat());
+        }
+        Ok(crate::graph::latex_aligned(&printed, &[]))
+    }
+
+    /// `:dot EXPR`: the expression's computation graph as Graphviz DOT.
+    pub fn dot(&mut self, expr: &str) -> Result<String, Failure> {
+        let (graph, node) = self.expression(expr)?;
+        Ok(crate::graph::dot(
+            &graph,
+            &[(expr.trim().to_string(), node)],
+            None,
+        ))
+    }
+
+    /// The session's program with one more input, which is not kept.
+    fn lower_with(&mut self, text: &str) -> Result<(Program, Layout, Sources, Ast), Failure> {
+        let source = self.add_input(text);
+        let ast = self.parse(source)?;
+        let mut all = self.entries.clone();
+        all.extend(entries::entries_of(&ast, text));
+        let (program, layout, sources) = self.lower(&all, &[])?;
+        Ok((program, layout, sources, ast))
+    }
+
+    /// One expression lowered with the session, simplified.
+    fn expression(&mut self, expr: &str) -> Result<(crate::graph::Graph, NodeId), Failure> {
+        let (mut program, _, sources, ast) = self.lower_with(expr)?;
+        let is_one_expression = ast.statements.len() == 1 && program.expressions.len() == 1;
+        let Some(&(node, _)) = program.expressions.first().filter(|_| is_one_expression) else {
+            let error = usage("give one expression, such as `d(sin(x)^2)/d(x)`");
+            return Err(Failure {
+                errors: vec![error],
+                sources,
+            });
+        };
+        let node = crate::simplify::simplify(&mut program.graph, &[node])[0];
+        Ok((program.graph, node))
+    }
+
+    /// The objective `name`, else the first `minimize`'s, else `loss`; with the params
+    /// it depends on.
+    fn objective(&self, name: Option<&str>) -> Result<(String, NodeId, Vec<VarId>), Error> {
+        let Some(name) = name
+            .map(str::to_string)
+            .or_else(|| self.default_objective())
+        else {
+            return Err(usage(
+                "name the objective, e.g. `:grad loss` (the session has no `loss`)",
+            ));
+        };
+        let program = &self.program;
+        let Some(definition) = program.definition(&name) else {
+            let names = program.definitions.iter().map(|d| d.name.as_str());
+            let suggestion = suggest(&name, names);
+            return Err(Error::new(
+                ErrorKind::UnknownName { name, suggestion },
+                None,
+            ));
+        };
+        if program.graph.shape(definition.node) == Shape::Rows {
+            let rows = program.rows.unwrap_or(0);
+            return Err(Error::new(ErrorKind::VectorObjective { name, rows }, None));
+        }
+        let node = definition.node;
+        let wrt: Vec<VarId> = program
+            .params
+            .iter()
+            .map(|p| p.var)
+            .filter(|&v| program.graph.depends_on(node, v))
+            .collect();
+        if wrt.is_empty() {
+            return Err(usage(&format!("`{name}` depends on no param")));
+        }
+        if let Some(free) = free_names(program, node).first() {
+            return Err(usage(&format!(
+                "`{name}` has a free name `{free}`: define it first"
+            )));
+        }
+        Ok((name, node, wrt))
+    }
+
+    /// The objective of the first `minimize`, else `loss` if defined.
+    fn default_objective(&self) -> Option<String> {
+        let first = self.program.minimizes.first().map(|m| m.name.clone());
+        first.or_else(|| self.program.definition("loss").map(|d| d.name.clone()))
+    }
+
+    fn value(&self, node: NodeId) -> Result<Value, Failure> {
+        evaluate_node(&self.program, node).map_err(|e| self.program_failure(e))
+    }
+
+    fn program_failure(&self, error: Error) -> Failure {
+        Failure {
+            errors: vec![self.layout.error(error)],
+            sources: self.program_sources.clone(),
+        }
+    }
+
+    fn var_names(&self, vars: &[VarId]) -> Vec<String> {
+        vars.iter()
+            .map(|&v| self.program.graph.var(v).name.clone())
+            .collect()
+    }
+
+    fn param_values(&self) -> Vec<(String, f64)> {
+        self.program
+            .params
+            .iter()
+            .map(|p| (p.name.clone(), p.value))
+            .collect()
+    }
+}
+
+/// A statement's text on one line (continuation lines joined).
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn scalar(value: Value) -> f64 {
+    value.scalar().unwrap_or(f64::NAN)
+}
