@@ -2,8 +2,8 @@
 //! result that is not finite (an infinity or a NaN) reported as `None`. The chunk
 //! methods use the vectorised kernels of [`super::kernels`].
 
-use super::kernels;
 use super::scalar::{Scalar, Values};
+use super::{fastmath, kernels};
 use crate::eval::{binary_f64, unary_f64};
 use crate::graph::{BinOp, Func};
 use crate::syntax::Number;
@@ -54,9 +54,18 @@ impl Scalar for f64 {
 
     const DEFERRED_CHECKS: bool = true;
 
+    /// The hot transcendental functions through the same kernels as the chunks, so a
+    /// value does not depend on how many rows share its pass.
     #[inline(always)]
     fn unary_unchecked(func: Func, x: Self) -> Self {
-        unary_f64(func, x)
+        match func {
+            Func::Exp => fastmath::exp1(x),
+            Func::Ln => fastmath::ln1(x),
+            Func::Tanh => fastmath::tanh1(x),
+            Func::Sigmoid => fastmath::sigmoid1(x),
+            Func::Softplus => fastmath::softplus1(x),
+            _ => unary_f64(func, x),
+        }
     }
 
     #[inline(always)]
