@@ -1,0 +1,91 @@
+//! SPEC 6's exit codes on every path a file can take: each bad-input fixture of
+//! `tests/data/bad/` through every command that reads a file, plain and with `--json`.
+//! Bad input is exit 2 with nothing on stdout (the message goes to stderr), or with
+//! exactly one JSON error document on stdout and nothing on stderr; never a panic.
+
+use serde_json::Value as Json;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const COMMANDS: [&str; 6] = ["eval", "grad", "check", "minimize", "run", "graph"];
+
+fn manifest_dir() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn nabla(args: &[&str]) -> (Option<i32>, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_nabla"))
+        .args(args)
+        .current_dir(manifest_dir())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot start nabla: {e}"));
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (
+        output.status.code(),
+        text(&output.stdout),
+        text(&output.stderr),
+    )
+}
+
+fn bad_inputs() -> Vec<String> {
+    let dir = manifest_dir().join("tests/data/bad");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    files.sort();
+    files
+        .iter()
+        .filter_map(|p| {
+            p.file_name()
+                .map(|n| format!("tests/data/bad/{}", n.to_string_lossy()))
+        })
+        .collect()
+}
+
+/// `graph` draws the graph without evaluating it, so a domain error at the starting
+/// values (a runtime error) does not concern it.
+fn expected(command: &str, file: &str) -> i32 {
+    if command == "graph" && file.contains("/domain_") {
+        0
+    } else {
+        2
+    }
+}
+
+#[test]
+fn every_bad_input_is_exit_2_for_every_command() {
+    let files = bad_inputs();
+    assert!(files.len() >= 25, "{files:?}");
+    for file in &files {
+        for command in COMMANDS {
+            let (code, stdout, stderr) = nabla(&[command, file]);
+            let what = format!("nabla {command} {file}");
+            assert_eq!(code, Some(expected(command, file)), "{what}: {stderr}");
+            assert!(!stderr.contains("panicked"), "{what}: {stderr}");
+            if code == Some(2) {
+                assert!(stdout.is_empty(), "{what} printed on stdout: {stdout}");
+                assert!(stderr.contains("rror"), "{what}: no message: {stderr}");
+            }
+        }
+    }
+}
+
+#[test]
+fn with_json_every_bad_input_is_one_json_document() {
+    for file in &bad_inputs() {
+        for command in COMMANDS {
+            let (code, stdout, stderr) = nabla(&[command, file, "--json"]);
+            let what = format!("nabla {command} {file} --json");
+            assert_eq!(code, Some(expected(command, file)), "{what}: {stdout}");
+            assert!(stderr.is_empty(), "{what} wrote on stderr: {stderr}");
+            let document: Json = serde_json::from_str(&stdout)
+                .unwrap_or_else(|e| panic!("{what}: not one JSON document ({e}): {stdout}"));
+            if code == Some(2) {
+                assert!(
+                    document["error"]["message"].is_string(),
+                    "{what}: {document}"
+                );
+            }
+        }
+    }
+}
