@@ -54,3 +54,17 @@ fn seed_corpus_replays_without_panic_or_hang() {
         replay(path);
     }
 }
+
+/// A CSV "file" that never ends (`/dev/zero` reports size 0) is refused at the file
+/// size limit instead of filling the memory.
+#[cfg(target_os = "linux")]
+#[test]
+fn endless_device_file_is_refused_at_the_size_limit() {
+    use nabla::program::{LoadOptions, Program};
+    let mut sources = nabla::syntax::Sources::new();
+    let id = sources.add("device.nabla", "data x from \"/dev/zero\"\nloss = sum(x)\n");
+    let errors = Program::from_source(&mut sources, id, Path::new("."), &LoadOptions::default())
+        .expect_err("/dev/zero is not a CSV file");
+    let message = errors.0[0].to_string();
+    assert!(message.contains("exceeds the limit"), "{message}");
+}
