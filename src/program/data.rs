@@ -3,6 +3,7 @@
 
 use crate::error::{Error, ErrorKind};
 use crate::syntax::{Number, SourceId, Sources, Span};
+use std::io::Read;
 use std::path::Path;
 
 /// The largest file nabla reads (program or CSV).
@@ -29,16 +30,27 @@ pub fn read_source(
     if metadata.is_dir() {
         return Err(io_error("it is a directory".into()));
     }
-    if metadata.len() > MAX_FILE_BYTES {
-        return Err(Error::new(
+    let too_large = |size: String| {
+        Error::new(
             ErrorKind::Limit {
-                what: format!("`{shown_as}` ({} bytes)", metadata.len()),
+                what: format!("`{shown_as}` ({size})"),
                 limit: MAX_FILE_BYTES as usize,
             },
             at,
-        ));
+        )
+    };
+    if metadata.len() > MAX_FILE_BYTES {
+        return Err(too_large(format!("{} bytes", metadata.len())));
     }
-    let bytes = std::fs::read(path).map_err(|e| io_error(e.to_string()))?;
+    // The size above is 0 for a device or a pipe (`/dev/zero`, `/dev/stdin`), so the
+    // read itself stops one byte past the limit instead of filling the memory.
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|file| file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(|e| io_error(e.to_string()))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_large(format!("more than {MAX_FILE_BYTES} bytes")));
+    }
     match String::from_utf8(bytes) {
         Ok(text) => Ok(sources.add(shown_as, text)),
         Err(e) => {
