@@ -128,10 +128,7 @@ pub fn taylor(
     wrt: &[VarId],
     options: &Options,
 ) -> Result<TaylorReport, Error> {
-    let theta: Vec<f64> = wrt
-        .iter()
-        .map(|&v| program.param(v).map_or(0.0, |p| p.value))
-        .collect();
+    let theta = program.param_values(wrt);
     let delta = points::direction(&theta, options.seed);
     let nodes = expansion(&mut program.graph, objective, wrt, &delta);
     let mut report = if options.precise {

@@ -98,10 +98,7 @@ fn task(
         ),
         None => {
             let (name, node, all) = objective(program, of)?;
-            let wrt = all
-                .into_iter()
-                .filter(|&v| program.graph.depends_on(node, v))
-                .collect();
+            let wrt = program.graph.dependencies(node, &all);
             let span = program.definition(&name).map(|d| d.span);
             let task = Task {
                 name,
@@ -172,10 +169,11 @@ pub(super) fn descend(
         .iter()
         .map(|&v| program.graph.var(v).name.clone())
         .collect();
+    let moved: std::collections::HashSet<_> = task.wrt.iter().collect();
     let fixed = program
         .params
         .iter()
-        .filter(|p| !task.wrt.contains(&p.var))
+        .filter(|p| !moved.contains(&p.var))
         .map(|p| (p.name.clone(), p.value))
         .collect();
     let history = History {

@@ -208,15 +208,7 @@ impl<'p> Objective<'p> {
     /// Fills in the error's param values: θ for the moved params, the initial values
     /// for the others.
     fn with_params(&self, mut error: DomainError, theta: &[f64]) -> DomainError {
-        error.params = self
-            .program
-            .params
-            .iter()
-            .map(|p| {
-                let moved = self.wrt.iter().position(|&v| v == p.var);
-                (p.name.clone(), moved.map_or(p.value, |k| theta[k]))
-            })
-            .collect();
+        error.params = self.program.params_at(&self.wrt, theta);
         error
     }
 }

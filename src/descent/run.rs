@@ -166,11 +166,7 @@ pub fn minimize(
         };
         return Err(Error::new(kind, task.span));
     }
-    let theta: Vec<f64> = task
-        .wrt
-        .iter()
-        .map(|&v| program.param(v).map_or(0.0, |p| p.value))
-        .collect();
+    let theta = program.param_values(&task.wrt);
     let mut descent = Descent::start(&mut objective, theta, settings)?;
     descent.run(&mut objective, settings, observer);
     Ok(descent.report(&mut objective, program, task, settings))
@@ -348,11 +344,7 @@ impl Descent {
     ) -> Report {
         let divergence = self.cause.clone().map(|cause| {
             // The hint is about the start, where the run began to go wrong.
-            let start: Vec<f64> = task
-                .wrt
-                .iter()
-                .map(|&v| program.param(v).map_or(0.0, |p| p.value))
-                .collect();
+            let start = program.param_values(&task.wrt);
             objective.select_rows(None);
             let lambda_max = lambda_max(objective, &start).ok().flatten();
             Divergence {
@@ -361,14 +353,7 @@ impl Descent {
                 lambda_max,
             }
         });
-        let params = program
-            .params
-            .iter()
-            .map(|p| {
-                let moved = task.wrt.iter().position(|&v| v == p.var);
-                (p.name.clone(), moved.map_or(p.value, |k| self.theta[k]))
-            })
-            .collect();
+        let params = program.params_at(&task.wrt, &self.theta);
         Report {
             objective: task.name.clone(),
             method: settings.method,

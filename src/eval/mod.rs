@@ -9,7 +9,7 @@ mod ops;
 
 pub use ops::{binary as binary_f64, power as power_f64, unary as unary_f64};
 
-use crate::graph::{Graph, NodeId, Op, VarId, VarKind};
+use crate::graph::{Graph, NodeId, VarId, VarKind};
 use crate::syntax::{Span, format_f64};
 use std::fmt;
 
@@ -224,8 +224,5 @@ fn with_params(mut error: DomainError, graph: &Graph, bindings: &Bindings) -> Do
 
 /// Whether a node depends on no variable (so it has the same value everywhere).
 pub fn is_constant(graph: &Graph, root: NodeId) -> bool {
-    graph
-        .reachable(&[root])
-        .into_iter()
-        .all(|n| !matches!(graph.op(n), Op::Var(_)))
+    graph.node(root).constant
 }

@@ -19,6 +19,9 @@ pub struct Graph {
     vars: Vec<Var>,
     /// Function parameters: private variables that no name lookup finds.
     locals: HashSet<VarId>,
+    /// The variables a name lookup finds (all but `locals`), by name, oldest first:
+    /// a program of 100,000 params must not search them all for each one.
+    by_name: HashMap<String, Vec<VarId>>,
     columns: Vec<Vec<Number>>,
     small_ints: [Option<NodeId>; SMALL_INTS],
 }
@@ -89,19 +92,24 @@ impl Graph {
 
     /// The variable called `name`, if declared (function parameters are not found).
     pub fn find_var(&self, name: &str) -> Option<VarId> {
-        self.vars()
-            .find(|(id, v)| v.name == name && !self.locals.contains(id))
-            .map(|(id, _)| id)
+        self.by_name.get(name).and_then(|ids| ids.first().copied())
     }
 
     /// Declares a variable (or returns the existing one of that name and kind) and its node.
     pub fn var_node(&mut self, name: &str, kind: VarKind, span: Option<Span>) -> NodeId {
-        let existing = self
-            .vars()
-            .find(|(id, v)| v.name == name && v.kind == kind && !self.locals.contains(id));
+        let ids = self
+            .by_name
+            .get(name)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let existing = ids.iter().find(|id| self.vars[id.index()].kind == kind);
         let id = match existing {
-            Some((id, _)) => id,
-            None => self.new_var(name, kind),
+            Some(&id) => id,
+            None => {
+                let id = self.new_var(name, kind);
+                self.by_name.entry(name.to_string()).or_default().push(id);
+                id
+            }
         };
         self.add(Op::Var(id), span)
     }
@@ -184,7 +192,16 @@ impl Graph {
             return id;
         }
         let shape = self.shape_of(op);
-        let index = self.nodes.add_node(Node { op, shape, span });
+        let constant = match op {
+            Op::Var(_) => false,
+            op => op.operands().all(|o| self.node(o).constant),
+        };
+        let index = self.nodes.add_node(Node {
+            op,
+            shape,
+            constant,
+            span,
+        });
         for operand in op.operands() {
             self.nodes
                 .add_edge(NodeIndex::new(operand.index()), index, ());
@@ -235,6 +252,20 @@ impl Graph {
         self.reachable(&[node])
             .into_iter()
             .any(|n| self.op(n) == Op::Var(var))
+    }
+
+    /// Which of `vars` `node` depends on, in their order, by one walk of the graph
+    /// (asking [`Graph::depends_on`] for each of 100,000 params would walk it each time).
+    pub fn dependencies(&self, node: NodeId, vars: &[VarId]) -> Vec<VarId> {
+        let used: HashSet<VarId> = self
+            .reachable(&[node])
+            .into_iter()
+            .filter_map(|n| match self.op(n) {
+                Op::Var(v) => Some(v),
+                _ => None,
+            })
+            .collect();
+        vars.iter().copied().filter(|v| used.contains(v)).collect()
     }
 }
 

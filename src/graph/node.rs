@@ -286,13 +286,17 @@ impl Op {
     }
 }
 
-/// A node: its operator, its shape, and the source span it came from (if any).
+/// A node: its operator, its shape, whether it is constant, and the source span it came
+/// from (if any).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Node {
     /// What it computes.
     pub op: Op,
     /// Scalar or rows.
     pub shape: Shape,
+    /// True when it depends on no variable (the same value everywhere), known when the
+    /// node is made, so asking is O(1) rather than a walk of the graph.
+    pub constant: bool,
     /// The source text it was lowered from; derived nodes keep their origin's span.
     pub span: Option<Span>,
 }

@@ -73,13 +73,49 @@ pub(super) fn lower_program(
     lowerer.lower_definitions();
     lowerer.lower_statements(options.allow_expressions);
     lowerer.program.rows = lowerer.rows.as_ref().map(|r| r.0);
+    lowerer.check_limits();
     // Definitions were lowered in dependency order; report them in source order.
     lowerer.program.definitions.sort_by_key(|d| d.span.start);
     errors.append(&mut lowerer.errors);
     lowerer.program
 }
 
+/// The most params a program may declare (a descent moves them all every epoch).
+pub const MAX_PARAMS: usize = 100_000;
+/// The most data rows (a 64 MiB CSV file could hold about 30 million).
+pub const MAX_ROWS: usize = 10_000_000;
+/// The most nodes a program's graph may have after lowering.
+pub const MAX_NODES: usize = 10_000_000;
+
 impl Lowerer<'_> {
+    /// The stated limits on params, rows and graph nodes: beyond them the time and
+    /// memory of every later stage would grow past what a person waits for.
+    fn check_limits(&mut self) {
+        let limit = |what: String, limit: usize| ErrorKind::Limit { what, limit };
+        if let Some(p) = self.program.params.get(MAX_PARAMS) {
+            let what = format!("the number of params ({})", self.program.params.len());
+            let span = p.span;
+            self.error(limit(what, MAX_PARAMS), span);
+        }
+        if let Some(rows) = self.program.rows.filter(|&r| r > MAX_ROWS) {
+            let span = self
+                .program
+                .data
+                .first()
+                .map(|d| d.span)
+                .unwrap_or_default();
+            self.error(
+                limit(format!("the number of data rows ({rows})"), MAX_ROWS),
+                span,
+            );
+        }
+        let nodes = self.program.graph.len();
+        if nodes > MAX_NODES {
+            let kind = limit(format!("the number of graph nodes ({nodes})"), MAX_NODES);
+            self.errors.push(Error::new(kind, None));
+        }
+    }
+
     pub(super) fn error(&mut self, kind: ErrorKind, span: Span) {
         self.errors.push(Error::new(kind, Some(span)));
     }

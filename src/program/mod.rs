@@ -11,6 +11,7 @@ mod names;
 mod statements;
 
 pub use data::{MAX_FILE_BYTES, read_source};
+pub use lower::{MAX_NODES, MAX_PARAMS, MAX_ROWS};
 pub use names::suggest;
 
 use crate::error::{Error, Errors};
@@ -186,6 +187,27 @@ impl Program {
     /// The definition called `name`.
     pub fn definition(&self, name: &str) -> Option<&Definition> {
         self.definitions.iter().find(|d| d.name == name)
+    }
+
+    /// The initial values of `vars` (0 for one that is not a param), in one pass
+    /// (asking [`Program::param`] for each of 100,000 params would be quadratic).
+    pub fn param_values(&self, vars: &[VarId]) -> Vec<f64> {
+        let by_var: std::collections::HashMap<VarId, f64> =
+            self.params.iter().map(|p| (p.var, p.value)).collect();
+        vars.iter()
+            .map(|v| by_var.get(v).copied().unwrap_or(0.0))
+            .collect()
+    }
+
+    /// Every param with a value: the `moved` ones at `values`, the others at their
+    /// initial values, in declaration order.
+    pub fn params_at(&self, moved: &[VarId], values: &[f64]) -> Vec<(String, f64)> {
+        let at: std::collections::HashMap<VarId, f64> =
+            moved.iter().copied().zip(values.iter().copied()).collect();
+        self.params
+            .iter()
+            .map(|p| (p.name.clone(), at.get(&p.var).copied().unwrap_or(p.value)))
+            .collect()
     }
 
     /// The param with this variable.

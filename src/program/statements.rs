@@ -4,7 +4,7 @@ use super::lower::{Lowerer, Symbol};
 use super::names::order;
 use super::{Check, Definition, Minimize, OptionValue};
 use crate::error::{Error, ErrorKind};
-use crate::graph::{Op, Shape};
+use crate::graph::{Op, Shape, VarId};
 use crate::syntax::{ExprId, ExprKind, Ident, Method, StmtKind};
 use std::collections::HashMap;
 
@@ -252,14 +252,8 @@ impl Lowerer<'_> {
             return self.fail(ErrorKind::VectorObjective { name, rows }, objective_span);
         }
         if wrt.is_empty() {
-            let graph = &self.program.graph;
-            vars = self
-                .program
-                .params
-                .iter()
-                .map(|p| p.var)
-                .filter(|&v| graph.depends_on(node, v))
-                .collect();
+            let params: Vec<VarId> = self.program.params.iter().map(|p| p.var).collect();
+            vars = self.program.graph.dependencies(node, &params);
         }
         Some(Minimize {
             name,

@@ -425,12 +425,8 @@ impl Repl {
             return Err(Error::new(ErrorKind::VectorObjective { name, rows }, None));
         }
         let node = definition.node;
-        let wrt: Vec<VarId> = program
-            .params
-            .iter()
-            .map(|p| p.var)
-            .filter(|&v| program.graph.depends_on(node, v))
-            .collect();
+        let params: Vec<VarId> = program.params.iter().map(|p| p.var).collect();
+        let wrt = program.graph.dependencies(node, &params);
         if wrt.is_empty() {
             return Err(usage(&format!("`{name}` depends on no param")));
         }
