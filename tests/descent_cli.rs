@@ -1,28 +1,11 @@
 //! `nabla minimize` and `nabla run` through the real binary: reports (snapshots),
 //! JSON, exit codes, `--history` files, flags overriding the file, every example.
 
+mod common;
+
+use common::{manifest_dir, nabla};
 use serde_json::Value as Json;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-
-fn manifest_dir() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Runs `nabla args...` in the crate directory: exit code, stdout, stderr.
-fn nabla(args: &[&str]) -> (Option<i32>, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_nabla"))
-        .args(args)
-        .current_dir(manifest_dir())
-        .output()
-        .unwrap_or_else(|e| panic!("cannot start nabla: {e}"));
-    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-    (
-        output.status.code(),
-        text(&output.stdout),
-        text(&output.stderr),
-    )
-}
 
 fn json(stdout: &str) -> Json {
     serde_json::from_str(stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}"))

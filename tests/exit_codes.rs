@@ -3,29 +3,13 @@
 //! Bad input is exit 2 with nothing on stdout (the message goes to stderr), or with
 //! exactly one JSON error document on stdout and nothing on stderr; never a panic.
 
+mod common;
+
+use common::{manifest_dir, nabla};
 use serde_json::Value as Json;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 
 const COMMANDS: [&str; 6] = ["eval", "grad", "check", "minimize", "run", "graph"];
-
-fn manifest_dir() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn nabla(args: &[&str]) -> (Option<i32>, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_nabla"))
-        .args(args)
-        .current_dir(manifest_dir())
-        .output()
-        .unwrap_or_else(|e| panic!("cannot start nabla: {e}"));
-    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-    (
-        output.status.code(),
-        text(&output.stdout),
-        text(&output.stderr),
-    )
-}
 
 fn bad_inputs() -> Vec<String> {
     let dir = manifest_dir().join("tests/data/bad");
