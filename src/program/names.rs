@@ -19,19 +19,10 @@ pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         .map(|(_, c)| c.to_string())
 }
 
+/// Edits between two names, a swap of neighbours counting as one (`adma` is one edit
+/// from `adam`, a typo people make), by strsim's optimal string alignment distance.
 fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut previous = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let substitute = previous + usize::from(ca != *cb);
-            previous = row[j + 1];
-            row[j + 1] = substitute.min(previous + 1).min(row[j] + 1);
-        }
-    }
-    row[b.len()]
+    strsim::osa_distance(a, b)
 }
 
 /// The dependency order of definitions: `uses[i]` lists the definitions `i` refers to.
@@ -138,6 +129,7 @@ mod tests {
         );
         assert_eq!(suggest("wx", ["w", "x", "loss"]), Some("w".into()));
         assert_eq!(suggest("y", ["x", "k"]), None);
+        assert_eq!(suggest("adma", ["adam", "gd"]), Some("adam".into()));
         assert_eq!(suggest("banana", ["w", "b"]), None);
     }
 
