@@ -110,19 +110,24 @@ fn every_builtin_matches_the_oracle() {
     agree(&program, &outputs);
 }
 
-#[test]
-fn a_domain_error_names_the_span_and_row() {
-    let program = load("data x = [1, 2, -3]\nparam w = 1\nloss = sum(ln(x) * w)\n");
+/// The error of running `text`'s `loss` on a tape in `S`; the run must fail.
+fn loss_error<S: nabla::tape::Scalar>(text: &str) -> nabla::eval::DomainError {
+    let program = load(text);
     let loss = program
         .definition("loss")
         .map(|d| d.node)
         .unwrap_or(NodeId(0));
-    let mut compiled: Compiled<f64> =
+    let mut compiled: Compiled<S> =
         Compiled::new(&program, &[loss]).unwrap_or_else(|| panic!("fits"));
-    let error = compiled
+    compiled
         .run(&program.graph)
         .err()
-        .unwrap_or_else(|| panic!("ln(-3) must fail"));
+        .unwrap_or_else(|| panic!("{text}: must fail"))
+}
+
+#[test]
+fn a_domain_error_names_the_span_and_row() {
+    let error = loss_error::<f64>("data x = [1, 2, -3]\nparam w = 1\nloss = sum(ln(x) * w)\n");
     assert_eq!(error.row, Some(3));
     assert!(error.span.is_some());
 }
@@ -142,17 +147,7 @@ fn a_domain_error_hidden_downstream_is_still_found() {
         ("param w = 30\nloss = exp(-exp(w*w))\n", None, "exp"),
     ];
     for (text, row, op) in cases {
-        let program = load(text);
-        let loss = program
-            .definition("loss")
-            .map(|d| d.node)
-            .unwrap_or(NodeId(0));
-        let mut compiled: Compiled<f64> =
-            Compiled::new(&program, &[loss]).unwrap_or_else(|| panic!("fits"));
-        let error = compiled
-            .run(&program.graph)
-            .err()
-            .unwrap_or_else(|| panic!("{text}: must fail"));
+        let error = loss_error::<f64>(text);
         assert_eq!(error.row, row, "{text}");
         assert_eq!(error.op, op, "{text}");
     }
@@ -197,17 +192,8 @@ fn decimal_tape_agrees_with_f64_and_is_more_precise() {
 #[test]
 fn decimal_overflow_is_an_error_with_a_span() {
     use rust_decimal::Decimal;
-    let program = load("param w = 100\nloss = exp(w)\n");
-    let loss = program
-        .definition("loss")
-        .map(|d| d.node)
-        .unwrap_or(NodeId(0));
-    let mut exact: Compiled<Decimal> =
-        Compiled::new(&program, &[loss]).unwrap_or_else(|| panic!("fits"));
-    let error = exact
-        .run(&program.graph)
-        .err()
-        .unwrap_or_else(|| panic!("e^100 is beyond 7.9e28"));
+    // e^100 is beyond a decimal's 7.9e28.
+    let error = loss_error::<Decimal>("param w = 100\nloss = exp(w)\n");
     assert!(error.span.is_some());
     assert_eq!(error.op, "exp");
 }
