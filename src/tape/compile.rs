@@ -1,7 +1,9 @@
 //! Compiling graph outputs into a [`Tape`]: levels, phases, slots reused by liveness.
 
+use super::block::Block;
 use crate::graph::{BinOp, ColumnId, Func, Graph, NodeId, Op, Shape, VarId, VarKind};
 use crate::syntax::Number;
+use rust_decimal::Decimal;
 use std::collections::HashMap;
 use std::fmt;
 
@@ -84,64 +86,17 @@ pub enum Instr {
     },
 }
 
-/// A scalar instruction with its operator in the opcode, so running it takes one
-/// dispatch (the tape's interpreter spends most of a scalar instruction's time there).
-/// Operands are scalar slot numbers: `Add(dst, a, b)`. `Other(i)` runs `scalar[i]`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-#[allow(missing_docs)]
-pub enum Code {
-    Add(u32, u32, u32),
-    Sub(u32, u32, u32),
-    Mul(u32, u32, u32),
-    Div(u32, u32, u32),
-    Square(u32, u32),
-    Neg(u32, u32),
-    Unary(Func, u32, u32),
-    Binary(BinOp, u32, u32, u32),
-    Other(u32),
-}
-
 /// The instructions of one level: scalars, then a row pass, then its reductions.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Phase {
     /// Evaluated once per call.
     pub scalar: Vec<Instr>,
-    /// `scalar` in the one-dispatch form that runs (same order, same length).
-    pub code: Vec<Code>,
+    /// `scalar` scheduled into batches, as it runs before a pass over many rows.
+    pub block: Block,
     /// Evaluated for every chunk of rows.
     pub rows: Vec<Instr>,
     /// Evaluated once after the row pass.
     pub reduce: Vec<Instr>,
-    /// `rows` in the one-dispatch form over the [`Registers`], for passes over a
-    /// handful of rows (same order, same length).
-    pub row_code: Vec<Code>,
-}
-
-/// One register file for a pass over a handful of rows, one row at a time: the
-/// scalar slots first, then the row slots, the current row of each data column and
-/// of each vector literal. A row instruction then runs like a scalar one.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Registers {
-    /// The first row slot's register.
-    pub rows: u32,
-    /// The first data column's register.
-    pub data: u32,
-    /// The first vector literal's register.
-    pub columns: u32,
-    /// How many registers.
-    pub len: u32,
-}
-
-impl Registers {
-    /// The register holding `operand` in the current row.
-    pub fn of(&self, operand: Operand) -> u32 {
-        match operand {
-            Operand::Scalar(s) => s.0,
-            Operand::Row(s) => self.rows + s.0,
-            Operand::Data(k) => self.data + k,
-            Operand::Column(k) => self.columns + k,
-        }
-    }
 }
 
 /// A compiled set of graph outputs.
@@ -167,8 +122,6 @@ pub struct Tape {
     /// Constants (`Const` and `Named` instructions), hoisted: evaluated once when a
     /// workspace is made, not on every run.
     pub constants: Vec<Instr>,
-    /// The register file of [`Phase::row_code`].
-    pub registers: Registers,
 }
 
 /// Compiles `outputs` (and everything they depend on) into a tape.
@@ -217,30 +170,14 @@ impl Compiler<'_> {
         for phase in 0..=top {
             self.emit_row_pass(phase, &order, &row_outputs);
         }
-        let tape = &mut self.tape;
-        let rows = tape.scalar_slots as u32;
-        let data = rows + tape.row_slots as u32;
-        let columns = data + tape.data.len() as u32;
-        let len = columns + tape.columns.len() as u32;
-        tape.registers = Registers {
-            rows,
-            data,
-            columns,
-            len,
-        };
-        for phase in &mut tape.phases {
-            phase.code = phase
-                .scalar
-                .iter()
-                .enumerate()
-                .map(|(i, instr)| code_of(instr, i))
-                .collect();
-            phase.row_code = phase
-                .rows
-                .iter()
-                .enumerate()
-                .map(|(i, instr)| row_code_of(instr, i, &tape.registers))
-                .collect();
+        let blocks: Vec<Block> = self
+            .tape
+            .phases
+            .iter()
+            .map(|phase| Block::scalar_part(&self.tape, phase))
+            .collect();
+        for (phase, block) in self.tape.phases.iter_mut().zip(blocks) {
+            phase.block = block;
         }
         let mut next_row_output = 0;
         self.tape.outputs = outputs
@@ -324,13 +261,16 @@ impl Compiler<'_> {
                 a: slot(self, a),
                 node: id,
             },
-            Op::Binary(op, a, b) => Instr::Binary {
-                op,
-                dst,
-                a: slot(self, a),
-                b: slot(self, b),
-                node: id,
-            },
+            Op::Binary(op, a, b) => {
+                let (op, a, b) = self.binary(op, a, b);
+                Instr::Binary {
+                    op,
+                    dst,
+                    a: slot(self, a),
+                    b: slot(self, b),
+                    node: id,
+                }
+            }
             Op::Column(_) => return,
         };
         if matches!(instr, Instr::Const { .. } | Instr::Named { .. }) {
@@ -382,6 +322,20 @@ impl Compiler<'_> {
         let mut rows: Vec<NodeId> = marked.into_keys().collect();
         rows.sort();
         rows
+    }
+
+    /// The operation that computes `a op b`: `a^2` as `a*a`, which is the same value
+    /// in f64 and in decimal without a power function.
+    fn binary(&self, op: BinOp, a: NodeId, b: NodeId) -> (BinOp, NodeId, NodeId) {
+        let two = |n: NodeId| match self.graph.op(n) {
+            Op::Const(c) => c.0.value == 2.0 && c.0.exact.is_none_or(|d| d == Decimal::TWO),
+            _ => false,
+        };
+        if op == BinOp::Pow && two(b) {
+            (BinOp::Mul, a, a)
+        } else {
+            (op, a, b)
+        }
     }
 
     /// A per-row node that an instruction computes (not data, not a literal vector).
@@ -436,6 +390,7 @@ impl Compiler<'_> {
                     }
                 }
                 Op::Binary(op, a, b) => {
+                    let (op, a, b) = self.binary(op, a, b);
                     let (a, b) = (self.operand(a, &row_slot), self.operand(b, &row_slot));
                     Instr::RowBinary {
                         op,
@@ -509,54 +464,6 @@ impl Compiler<'_> {
             _ => Operand::Row(row_slot.get(&m).copied().unwrap_or(Slot(0))),
         }
     }
-}
-
-/// The one-dispatch form of a scalar instruction (`i` is its index, for `Other`).
-fn code_of(instr: &Instr, i: usize) -> Code {
-    match *instr {
-        Instr::Unary {
-            func: Func::Neg,
-            dst,
-            a,
-            ..
-        } => Code::Neg(dst.0, a.0),
-        Instr::Unary { func, dst, a, .. } if func != Func::Mean => Code::Unary(func, dst.0, a.0),
-        Instr::Binary { op, dst, a, b, .. } => match op {
-            BinOp::Add => Code::Add(dst.0, a.0, b.0),
-            BinOp::Sub => Code::Sub(dst.0, a.0, b.0),
-            BinOp::Mul => Code::Mul(dst.0, a.0, b.0),
-            BinOp::Div => Code::Div(dst.0, a.0, b.0),
-            _ => Code::Binary(op, dst.0, a.0, b.0),
-        },
-        _ => Code::Other(i as u32),
-    }
-}
-
-/// The one-dispatch form of a row instruction over the registers of `r`.
-fn row_code_of(instr: &Instr, i: usize, r: &Registers) -> Code {
-    let scalar = match *instr {
-        Instr::RowUnary { func, dst, a, node } => Instr::Unary {
-            func,
-            dst: Slot(r.rows + dst.0),
-            a: Slot(r.of(a)),
-            node,
-        },
-        Instr::RowBinary {
-            op,
-            dst,
-            a,
-            b,
-            node,
-        } => Instr::Binary {
-            op,
-            dst: Slot(r.rows + dst.0),
-            a: Slot(r.of(a)),
-            b: Slot(r.of(b)),
-            node,
-        },
-        _ => return Code::Other(i as u32),
-    };
-    code_of(&scalar, i)
 }
 
 impl fmt::Display for Operand {

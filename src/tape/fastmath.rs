@@ -352,12 +352,13 @@ pub fn softplus1(x: f64) -> f64 {
 }
 
 /// `out[i] = f(x[i])` over the shorter of the two slices: blocks of [`LANES`] through
-/// `block`, the rest through `one` (the same kernel at one lane).
+/// `block`, the rest through `pair` and `one` (the same kernel at two lanes and one).
 #[inline(always)]
 fn map(
     out: &mut [f64],
     x: &[f64],
     block: impl Fn(V<LANES>) -> V<LANES>,
+    pair: impl Fn(V<2>) -> V<2>,
     one: impl Fn(V<1>) -> V<1>,
 ) {
     let n = out.len().min(x.len());
@@ -369,34 +370,41 @@ fn map(
         let y = block(V(std::array::from_fn(|j| xs[j])));
         o.copy_from_slice(&y.0);
     }
-    for (o, &v) in oc.into_remainder().iter_mut().zip(xr) {
+    // The rest in pairs (one SSE2 vector), then one: the same values lane by lane.
+    let mut pc = oc.into_remainder().chunks_exact_mut(2);
+    let xp = xr.chunks_exact(2);
+    let xr = xp.remainder();
+    for (o, xs) in (&mut pc).zip(xp) {
+        o.copy_from_slice(&pair(V([xs[0], xs[1]])).0);
+    }
+    for (o, &v) in pc.into_remainder().iter_mut().zip(xr) {
         *o = one(V([v])).0[0];
     }
 }
 
 /// `out[i] = exp1(x[i])` (over the shorter of the two slices).
 pub fn exp(out: &mut [f64], x: &[f64]) {
-    map(out, x, exp_v, exp_v);
+    map(out, x, exp_v, exp_v, exp_v);
 }
 
 /// `out[i] = ln1(x[i])` (over the shorter of the two slices).
 pub fn ln(out: &mut [f64], x: &[f64]) {
-    map(out, x, ln_v, ln_v);
+    map(out, x, ln_v, ln_v, ln_v);
 }
 
 /// `out[i] = tanh1(x[i])` (over the shorter of the two slices).
 pub fn tanh(out: &mut [f64], x: &[f64]) {
-    map(out, x, tanh_v, tanh_v);
+    map(out, x, tanh_v, tanh_v, tanh_v);
 }
 
 /// `out[i] = sigmoid1(x[i])` (over the shorter of the two slices).
 pub fn sigmoid(out: &mut [f64], x: &[f64]) {
-    map(out, x, sigmoid_v, sigmoid_v);
+    map(out, x, sigmoid_v, sigmoid_v, sigmoid_v);
 }
 
 /// `out[i] = softplus1(x[i])` (over the shorter of the two slices).
 pub fn softplus(out: &mut [f64], x: &[f64]) {
-    map(out, x, softplus_v, softplus_v);
+    map(out, x, softplus_v, softplus_v, softplus_v);
 }
 
 #[cfg(test)]

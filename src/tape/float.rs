@@ -2,7 +2,7 @@
 //! result that is not finite (an infinity or a NaN) reported as `None`. The chunk
 //! methods use the vectorised kernels of [`super::kernels`].
 
-use super::scalar::{Scalar, Values};
+use super::scalar::{Scalar, Values, unary_each};
 use super::{fastmath, kernels};
 use crate::eval::{binary_f64, unary_f64};
 use crate::graph::{BinOp, Func};
@@ -76,6 +76,37 @@ impl Scalar for f64 {
     #[inline(always)]
     fn is_valid(self) -> bool {
         self.is_finite()
+    }
+
+    /// Batches of the hot transcendental functions are gathered into a buffer and go
+    /// through the vectorised kernels (the same values as one at a time).
+    fn unary_batch(func: Func, r: &mut [Self], ops: &[[u32; 3]]) -> bool {
+        let kernel: fn(&mut [f64], &[f64]) = match func {
+            Func::Exp => fastmath::exp,
+            Func::Ln => fastmath::ln,
+            Func::Tanh => fastmath::tanh,
+            Func::Sigmoid => fastmath::sigmoid,
+            Func::Softplus => fastmath::softplus,
+            _ => return unary_each(func, r, ops),
+        };
+        if ops.len() < 2 {
+            return unary_each(func, r, ops);
+        }
+        const GATHER: usize = 8;
+        let (mut x, mut y) = ([0.0; GATHER], [0.0; GATHER]);
+        let mut valid = true;
+        for group in ops.chunks(GATHER) {
+            let n = group.len();
+            for (xi, &[_, a, _]) in x.iter_mut().zip(group) {
+                *xi = r[a as usize];
+            }
+            kernel(&mut y[..n], &x[..n]);
+            for (&yi, &[d, _, _]) in y.iter().zip(group) {
+                r[d as usize] = yi;
+                valid &= yi.is_finite();
+            }
+        }
+        valid
     }
 
     fn unary_chunk(func: Func, out: &mut [Self], x: Values<'_, Self>) -> Result<(), usize> {

@@ -11,12 +11,14 @@
 //! **Reductions do not depend on chunking or threads**: each chunk of [`CHUNK`] rows is
 //! summed in row order with compensation, and chunk sums are combined in chunk order.
 
+mod block;
 mod compile;
 mod compiled;
 mod run;
 pub mod scalar;
 
-pub use compile::{Code, Instr, Operand, Phase, Registers, Slot, Tape, compile};
+pub use block::{Batch, Block, Kind};
+pub use compile::{Instr, Operand, Phase, Slot, Tape, compile};
 pub use compiled::Compiled;
 pub use run::{Inputs, Workspace, run};
 pub use scalar::Scalar;

@@ -1,10 +1,11 @@
 //! Running a [`Tape`]: scalars once, rows chunk by chunk, compensated reductions.
 
 use super::CHUNK;
-use super::compile::{Code, Instr, Operand, Phase, Registers, Slot, Tape};
+use super::block::{self, Block, Input};
+use super::compile::{Instr, Operand, Phase, Tape};
 use super::scalar::{Scalar, Values};
 use crate::eval::{DomainError, DomainKind};
-use crate::graph::{BinOp, Func, Graph, NodeId, Op, VarId};
+use crate::graph::{BinOp, Graph, NodeId, Op, VarId};
 
 /// The values a tape reads: params and free names, data columns, the row count.
 pub struct Inputs<'a, S> {
@@ -20,48 +21,53 @@ pub struct Inputs<'a, S> {
 #[derive(Debug, Clone)]
 pub struct Workspace<S> {
     bad_constant: Option<NodeId>,
-    scalars: Vec<S>,
+    /// The register file: the tape's scalar slots first (constants set once), then
+    /// the row count, the accumulators and the registers of written-out rows.
+    registers: Vec<S>,
+    /// The row slots of a chunk.
     rows: Vec<Vec<S>>,
     accumulators: Vec<(S, S)>,
-    registers: Vec<S>,
     /// Row outputs, one vector of all rows each.
     pub row_outputs: Vec<Vec<S>>,
     columns: Vec<Vec<S>>,
+    /// The whole tape as one block, by the number of rows written out (made on first
+    /// use: a mini-batch may have a different count).
+    whole: Vec<Option<Block>>,
 }
 
 impl<S: Scalar> Workspace<S> {
     /// Buffers sized for `tape`.
     pub fn new(tape: &Tape) -> Workspace<S> {
-        let mut scalars = vec![S::ZERO; tape.scalar_slots];
+        let mut registers = vec![S::ZERO; block::first_free_register(tape) as usize];
         let mut bad_constant = None;
         for instr in &tape.constants {
             match instr {
                 Instr::Const { dst, value } => match S::from_number(value) {
-                    Some(v) => scalars[dst.0 as usize] = v,
+                    Some(v) => registers[dst.0 as usize] = v,
                     // Outside S's range (a decimal beyond 7.9e28): every run fails.
                     None => bad_constant = Some(NodeId(0)),
                 },
                 Instr::Named { dst, op } => {
-                    scalars[dst.0 as usize] = if *op == Op::Pi { S::pi() } else { S::euler() };
+                    registers[dst.0 as usize] = if *op == Op::Pi { S::pi() } else { S::euler() };
                 }
                 _ => {}
             }
         }
         Workspace {
             bad_constant,
-            scalars,
+            registers,
             rows: vec![vec![S::ZERO; CHUNK]; tape.row_slots],
             accumulators: vec![(S::ZERO, S::ZERO); tape.accumulators],
-            registers: vec![S::ZERO; tape.registers.len as usize],
             row_outputs: vec![Vec::new(); tape.row_outputs],
             columns: Vec::new(),
+            whole: Vec::new(),
         }
     }
 
     /// The value of scalar output `k` after a run.
     pub fn scalar(&self, tape: &Tape, k: usize) -> Option<S> {
         match tape.outputs.get(k)? {
-            Operand::Scalar(s) => self.scalars.get(s.0 as usize).copied(),
+            Operand::Scalar(s) => self.registers.get(s.0 as usize).copied(),
             _ => None,
         }
     }
@@ -102,13 +108,71 @@ fn run_phases<S: Scalar>(
     for out in &mut work.row_outputs {
         out.clear();
     }
+    let rows = block::rows_register(tape) as usize;
+    work.registers[rows] = S::from_usize(inputs.rows).unwrap_or(S::ZERO);
+    let has_rows = tape.phases.iter().any(|p| !p.rows.is_empty());
+    if !has_rows || inputs.rows <= FEW_ROWS {
+        run_whole(
+            tape,
+            if has_rows { inputs.rows } else { 0 },
+            inputs,
+            work,
+            unchecked,
+        )
+    } else {
+        run_chunked(tape, inputs, work, unchecked)
+    }
+}
+
+/// Runs the tape as one block with the rows written out (a tape without rows, or with
+/// a handful): one register file, batches across rows and phases.
+fn run_whole<S: Scalar>(
+    tape: &Tape,
+    rows: usize,
+    inputs: &Inputs<'_, S>,
+    work: &mut Workspace<S>,
+    unchecked: bool,
+) -> Result<(), Failure> {
+    let Workspace {
+        registers,
+        row_outputs,
+        columns,
+        whole,
+        ..
+    } = work;
+    if whole.len() <= rows {
+        whole.resize(rows + 1, None);
+    }
+    let block = whole[rows].get_or_insert_with(|| Block::whole(tape, rows));
+    if registers.len() < block.registers {
+        registers.resize(block.registers, S::ZERO);
+    }
+    for r in block::accumulator_registers(tape) {
+        registers[r] = S::ZERO;
+    }
+    fill_inputs(block, inputs, columns, registers)?;
+    run_block(block, registers, unchecked)?;
+    for &(out, register) in &block.stores {
+        row_outputs[out as usize].push(registers[register as usize]);
+    }
+    Ok(())
+}
+
+/// Runs each phase: its scalar block, its row pass chunk by chunk, its reductions.
+fn run_chunked<S: Scalar>(
+    tape: &Tape,
+    inputs: &Inputs<'_, S>,
+    work: &mut Workspace<S>,
+    unchecked: bool,
+) -> Result<(), Failure> {
     for phase in &tape.phases {
-        run_code(&phase.code, &phase.scalar, inputs, work, unchecked)?;
+        fill_inputs(&phase.block, inputs, &work.columns, &mut work.registers)?;
+        run_block(&phase.block, &mut work.registers, unchecked)?;
         if !phase.rows.is_empty() {
             for acc in &mut work.accumulators {
                 *acc = (S::ZERO, S::ZERO);
             }
-            row_pass(phase, &tape.registers, inputs, work, unchecked)?;
+            row_pass(phase, inputs, work)?;
         }
         for instr in &phase.reduce {
             if let Instr::Reduce {
@@ -124,11 +188,59 @@ fn run_phases<S: Scalar>(
                     let n = S::from_usize(inputs.rows).unwrap_or(S::ZERO);
                     total = checked(S::binary(BinOp::Div, total, n), node, None)?;
                 }
-                work.scalars[dst.0 as usize] = total;
+                work.registers[dst.0 as usize] = total;
             }
         }
     }
     Ok(())
+}
+
+/// Fills a block's input registers: params and free variables, and the rows of data
+/// columns and vector literals it reads.
+fn fill_inputs<S: Scalar>(
+    block: &Block,
+    inputs: &Inputs<'_, S>,
+    columns: &[Vec<S>],
+    registers: &mut [S],
+) -> Result<(), Failure> {
+    for &(input, register) in &block.inputs {
+        registers[register as usize] = match input {
+            Input::Var { var, node } => checked(scalar_input(inputs, var), node, None)?,
+            Input::Row { operand, row } => {
+                let column = match operand {
+                    Operand::Data(k) => inputs.data.get(k as usize),
+                    Operand::Column(k) => columns.get(k as usize),
+                    _ => None,
+                };
+                column
+                    .and_then(|c| c.get(row as usize))
+                    .copied()
+                    .unwrap_or(S::ZERO)
+            }
+        };
+    }
+    Ok(())
+}
+
+/// Runs a block, unchecked (a bad value anywhere asks for a checked run) or checked.
+fn run_block<S: Scalar>(
+    block: &Block,
+    registers: &mut [S],
+    unchecked: bool,
+) -> Result<(), Failure> {
+    if unchecked {
+        return match block.run_unchecked(registers) {
+            true => Ok(()),
+            false => Err(Failure {
+                node: RECHECK,
+                row: None,
+            }),
+        };
+    }
+    block.run_checked(registers).map_err(|i| {
+        let (node, row) = block.origin(i);
+        Failure { node, row }
+    })
 }
 
 fn load_columns<S: Scalar>(graph: &Graph, tape: &Tape, work: &mut Workspace<S>) {
@@ -183,155 +295,6 @@ fn domain_error(graph: &Graph, failure: Failure) -> DomainError {
     }
 }
 
-fn scalar_step<S: Scalar>(
-    instr: &Instr,
-    inputs: &Inputs<'_, S>,
-    work: &mut Workspace<S>,
-) -> Result<(), Failure> {
-    let get = |w: &Workspace<S>, s: Slot| w.scalars[s.0 as usize];
-    let (dst, value) = match *instr {
-        Instr::Const { dst, ref value } => (dst, checked(S::from_number(value), NodeId(0), None)?),
-        Instr::Named { dst, op } => (dst, if op == Op::Pi { S::pi() } else { S::euler() }),
-        Instr::Load { dst, var, node } => (dst, checked(scalar_input(inputs, var), node, None)?),
-        Instr::Unary {
-            func: Func::Mean,
-            dst,
-            a,
-            ..
-        } => (dst, get(work, a)),
-        Instr::Unary { func, dst, a, node } => {
-            (dst, checked(S::unary(func, get(work, a)), node, None)?)
-        }
-        Instr::Binary {
-            op,
-            dst,
-            a,
-            b,
-            node,
-        } => (
-            dst,
-            checked(S::binary(op, get(work, a), get(work, b)), node, None)?,
-        ),
-        Instr::SumScalar { dst, a, node } => {
-            let n = S::from_usize(inputs.rows).unwrap_or(S::ZERO);
-            (
-                dst,
-                checked(S::binary(BinOp::Mul, n, get(work, a)), node, None)?,
-            )
-        }
-        _ => return Ok(()),
-    };
-    work.scalars[dst.0 as usize] = value;
-    Ok(())
-}
-
-/// The scalar part of a phase, one dispatch per instruction.
-/// Runs one instruction of the one-dispatch form on registers `s`: the register
-/// written and its value (`None` outside the domain); `None` for `Other`.
-#[inline(always)]
-fn exec<S: Scalar>(c: Code, s: &[S]) -> Option<(u32, Option<S>)> {
-    Some(match c {
-        Code::Add(d, a, b) => (d, S::binary(BinOp::Add, s[a as usize], s[b as usize])),
-        Code::Sub(d, a, b) => (d, S::binary(BinOp::Sub, s[a as usize], s[b as usize])),
-        Code::Mul(d, a, b) => (d, S::binary(BinOp::Mul, s[a as usize], s[b as usize])),
-        Code::Div(d, a, b) => (d, S::binary(BinOp::Div, s[a as usize], s[b as usize])),
-        Code::Square(d, a) => (d, S::binary(BinOp::Mul, s[a as usize], s[a as usize])),
-        Code::Neg(d, a) => (d, S::unary(Func::Neg, s[a as usize])),
-        Code::Unary(f, d, a) => (d, S::unary(f, s[a as usize])),
-        Code::Binary(op, d, a, b) => (d, S::binary(op, s[a as usize], s[b as usize])),
-        Code::Other(_) => return None,
-    })
-}
-
-/// [`exec`] without domain checks: the register written and its value.
-#[inline(always)]
-fn exec_unchecked<S: Scalar>(c: Code, s: &[S]) -> Option<(u32, S)> {
-    let r = |i: u32| s[i as usize];
-    Some(match c {
-        Code::Add(d, a, b) => (d, S::binary_unchecked(BinOp::Add, r(a), r(b))),
-        Code::Sub(d, a, b) => (d, S::binary_unchecked(BinOp::Sub, r(a), r(b))),
-        Code::Mul(d, a, b) => (d, S::binary_unchecked(BinOp::Mul, r(a), r(b))),
-        Code::Div(d, a, b) => (d, S::binary_unchecked(BinOp::Div, r(a), r(b))),
-        Code::Square(d, a) => (d, S::binary_unchecked(BinOp::Mul, r(a), r(a))),
-        Code::Neg(d, a) => (d, S::unary_unchecked(Func::Neg, r(a))),
-        Code::Unary(f, d, a) => (d, S::unary_unchecked(f, r(a))),
-        Code::Binary(op, d, a, b) => (d, S::binary_unchecked(op, r(a), r(b))),
-        Code::Other(_) => return None,
-    })
-}
-
-/// [`run_code`] without a check per operation; `Err(RECHECK)` if a value went bad.
-fn run_code_unchecked<S: Scalar>(
-    code: &[Code],
-    instrs: &[Instr],
-    inputs: &Inputs<'_, S>,
-    work: &mut Workspace<S>,
-) -> Result<(), Failure> {
-    let mut valid = true;
-    for &c in code {
-        match exec_unchecked(c, &work.scalars) {
-            Some((dst, v)) => {
-                work.scalars[dst as usize] = v;
-                valid &= v.is_valid();
-            }
-            None => {
-                if let Code::Other(k) = c {
-                    scalar_step(&instrs[k as usize], inputs, work)?;
-                }
-            }
-        }
-    }
-    valid.then_some(()).ok_or(Failure {
-        node: RECHECK,
-        row: None,
-    })
-}
-
-fn run_code<S: Scalar>(
-    code: &[Code],
-    instrs: &[Instr],
-    inputs: &Inputs<'_, S>,
-    work: &mut Workspace<S>,
-    unchecked: bool,
-) -> Result<(), Failure> {
-    if unchecked {
-        return run_code_unchecked(code, instrs, inputs, work);
-    }
-    for (i, &c) in code.iter().enumerate() {
-        let Some((dst, value)) = exec(c, &work.scalars) else {
-            if let Code::Other(k) = c {
-                scalar_step(&instrs[k as usize], inputs, work)?;
-            }
-            continue;
-        };
-        match value {
-            Some(v) => work.scalars[dst as usize] = v,
-            None => {
-                return Err(Failure {
-                    node: node_of(&instrs[i]),
-                    row: None,
-                });
-            }
-        }
-    }
-    Ok(())
-}
-
-/// The graph node an instruction computes.
-fn node_of(instr: &Instr) -> NodeId {
-    match *instr {
-        Instr::Load { node, .. }
-        | Instr::Unary { node, .. }
-        | Instr::Binary { node, .. }
-        | Instr::SumScalar { node, .. }
-        | Instr::RowUnary { node, .. }
-        | Instr::RowBinary { node, .. }
-        | Instr::Accumulate { node, .. }
-        | Instr::Reduce { node, .. } => node,
-        _ => NodeId(0),
-    }
-}
-
 fn scalar_input<S: Scalar>(inputs: &Inputs<'_, S>, var: VarId) -> Option<S> {
     inputs.scalars.get(var.index()).copied().flatten()
 }
@@ -339,14 +302,9 @@ fn scalar_input<S: Scalar>(inputs: &Inputs<'_, S>, var: VarId) -> Option<S> {
 /// Every chunk of rows through the pass's instructions.
 fn row_pass<S: Scalar>(
     phase: &Phase,
-    registers: &Registers,
     inputs: &Inputs<'_, S>,
     work: &mut Workspace<S>,
-    unchecked: bool,
 ) -> Result<(), Failure> {
-    if inputs.rows <= FEW_ROWS {
-        return few_rows(phase, registers, inputs, work, unchecked);
-    }
     let instrs = &phase.rows;
     let mut start = 0;
     while start < inputs.rows {
@@ -391,7 +349,7 @@ fn row_step<S: Scalar>(
         }
     };
     let Workspace {
-        scalars,
+        registers: scalars,
         rows,
         accumulators,
         row_outputs,
@@ -433,65 +391,7 @@ fn row_step<S: Scalar>(
     Ok(())
 }
 
-/// Up to this many rows, a pass runs row by row on single values: a chunk loop's setup
-/// costs more than it saves when there is almost nothing to loop over.
+/// Up to this many rows, the row passes are written out row by row into one block
+/// with the rest of the tape: a chunk loop's setup costs more than it saves when
+/// there is almost nothing to loop over.
 const FEW_ROWS: usize = 8;
-
-/// A row pass for a handful of rows: each row through every instruction in the
-/// one-dispatch form over one register file (scalars, row slots, the row's data), with
-/// the same compensated sums in row order.
-fn few_rows<S: Scalar>(
-    phase: &Phase,
-    r: &Registers,
-    inputs: &Inputs<'_, S>,
-    work: &mut Workspace<S>,
-    unchecked: bool,
-) -> Result<(), Failure> {
-    let mut valid = true;
-    let Workspace {
-        scalars,
-        registers,
-        accumulators,
-        row_outputs,
-        columns,
-        ..
-    } = work;
-    registers.resize(r.len as usize, S::ZERO);
-    registers[..scalars.len()].copy_from_slice(scalars);
-    for row in 0..inputs.rows {
-        let data = inputs.data.iter().chain(columns.iter());
-        for (register, column) in registers[r.data as usize..].iter_mut().zip(data) {
-            *register = column.get(row).copied().unwrap_or(S::ZERO);
-        }
-        for (i, &c) in phase.row_code.iter().enumerate() {
-            let fail = |node: NodeId| Failure {
-                node,
-                row: Some(row + 1),
-            };
-            if unchecked && let Some((dst, v)) = exec_unchecked(c, registers) {
-                registers[dst as usize] = v;
-                valid &= v.is_valid();
-                continue;
-            }
-            match exec(c, registers) {
-                Some((dst, Some(v))) => registers[dst as usize] = v,
-                Some((_, None)) => return Err(fail(node_of(&phase.rows[i]))),
-                None => match phase.rows[i] {
-                    Instr::Accumulate { acc, a, node } => {
-                        let v = registers[r.of(a) as usize];
-                        S::accumulate_one(&mut accumulators[acc.0 as usize], v)
-                            .ok_or_else(|| fail(node))?;
-                    }
-                    Instr::Store { out, a } => {
-                        row_outputs[out as usize].push(registers[r.of(a) as usize])
-                    }
-                    _ => {}
-                },
-            }
-        }
-    }
-    valid.then_some(()).ok_or(Failure {
-        node: RECHECK,
-        row: None,
-    })
-}

@@ -50,6 +50,13 @@ pub trait Scalar: Copy + PartialEq + PartialOrd + std::fmt::Debug + Send + Sync 
         true
     }
 
+    /// `r[d] = f(r[a])` for each `[d, a, _]` of a batch of independent operations,
+    /// without domain checks (only used when [`Scalar::DEFERRED_CHECKS`]); `false` if
+    /// a result is not [valid](Scalar::is_valid).
+    fn unary_batch(func: Func, r: &mut [Self], ops: &[[u32; 3]]) -> bool {
+        unary_each(func, r, ops)
+    }
+
     /// `out[i] = f(x[i])` over a chunk; `Err(i)` at the first row outside the domain.
     /// The default goes element by element; f64 overrides it with vectorised loops.
     fn unary_chunk(func: Func, out: &mut [Self], x: Values<'_, Self>) -> Result<(), usize> {
@@ -110,6 +117,17 @@ pub trait Scalar: Copy + PartialEq + PartialOrd + std::fmt::Debug + Send + Sync 
         *total = (sum, compensation);
         Ok(())
     }
+}
+
+/// [`Scalar::unary_batch`] one operation at a time.
+pub fn unary_each<S: Scalar>(func: Func, r: &mut [S], ops: &[[u32; 3]]) -> bool {
+    let mut valid = true;
+    for &[d, a, _] in ops {
+        let v = S::unary_unchecked(func, r[a as usize]);
+        r[d as usize] = v;
+        valid &= v.is_valid();
+    }
+    valid
 }
 
 /// A chunk of an operand's values: one per row, or one for all rows.

@@ -1,0 +1,433 @@
+//! Scalar code scheduled into batches: the instructions that run once per call (and,
+//! for a handful of rows, the whole tape with its row pass written out row by row),
+//! grouped so that one dispatch applies one operation to many independent registers.
+//!
+//! An interpreter that dispatches once per instruction spends most of its time on the
+//! dispatch (an indirect jump the CPU cannot predict) and waiting for the instruction
+//! before. Here each instruction gets a *level*, one more than its operands', and the
+//! instructions of one level with the same operation form a [`Batch`]: one dispatch,
+//! then a tight loop of independent operations that the CPU overlaps. A batch of a
+//! transcendental function goes through the vectorised kernels.
+
+use super::compile::{Instr, Operand, Phase, Tape};
+use super::scalar::Scalar;
+use crate::graph::{BinOp, Func, NodeId, VarId};
+
+/// What a batch does to each of its operand triples `[dst, a, b]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub enum Kind {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    /// `dst = a`.
+    Copy,
+    Unary(Func),
+    Binary(BinOp),
+    /// Adds `a` to the compensated sum in registers `dst` (the sum) and `dst + 1` (the
+    /// compensation).
+    Accumulate,
+    /// `dst` = the compensated sum at `a` (its two registers) added up.
+    Sum,
+    /// `dst` = the compensated sum at `a` divided by the row count in register `b`.
+    Mean,
+}
+
+impl Kind {
+    /// An order on kinds, to group a level's instructions by kind.
+    fn key(self) -> u16 {
+        match self {
+            Kind::Add => 0,
+            Kind::Sub => 1,
+            Kind::Mul => 2,
+            Kind::Div => 3,
+            Kind::Copy => 4,
+            Kind::Accumulate => 5,
+            Kind::Sum => 6,
+            Kind::Mean => 7,
+            Kind::Binary(op) => 16 + op as u16,
+            Kind::Unary(f) => 64 + f as u16,
+        }
+    }
+}
+
+/// Operations `start..end` of [`Block::ops`], all of one kind and independent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Batch {
+    /// What each operation does.
+    pub kind: Kind,
+    start: u32,
+    end: u32,
+}
+
+/// Where a register's value comes from before a block runs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Input {
+    /// A param or free variable (unbound: a domain error at `node`).
+    Var { var: VarId, node: NodeId },
+    /// Row `row` (from 0) of a data column or vector literal.
+    Row { operand: Operand, row: u32 },
+}
+
+/// Scheduled scalar code over one register file: the scalar slots of the tape first
+/// (so constants and outputs stay where the tape says), then the row count, the
+/// accumulators (two registers each), then the values of the written-out rows.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Block {
+    /// The batches, in the order they run.
+    pub batches: Vec<Batch>,
+    /// `[dst, a, b]` register numbers of each operation, batch after batch.
+    pub ops: Vec<[u32; 3]>,
+    /// For each operation, the node it computes and its data row (from 1; 0 for none).
+    origins: Vec<(NodeId, u32)>,
+    /// How many registers the block uses.
+    pub registers: usize,
+    /// The registers filled in before a run.
+    pub inputs: Vec<(Input, u32)>,
+    /// Row outputs: `(output, register)`, in row order.
+    pub stores: Vec<(u32, u32)>,
+}
+
+/// The register holding the row count.
+pub fn rows_register(tape: &Tape) -> u32 {
+    tape.scalar_slots as u32
+}
+
+/// The first of the two registers of accumulator `acc`.
+fn accumulator_register(tape: &Tape, acc: u32) -> u32 {
+    rows_register(tape) + 1 + 2 * acc
+}
+
+/// The first register after the scalar slots, the row count and the accumulators.
+pub fn first_free_register(tape: &Tape) -> u32 {
+    accumulator_register(tape, tape.accumulators as u32)
+}
+
+/// The registers of the accumulators, to zero before a block that sums rows runs.
+pub fn accumulator_registers(tape: &Tape) -> impl Iterator<Item = usize> {
+    let first = accumulator_register(tape, 0) as usize;
+    first..first + 2 * tape.accumulators
+}
+
+impl Block {
+    /// The scalar part of one phase (for passes over many rows, which run in chunks).
+    pub fn scalar_part(tape: &Tape, phase: &Phase) -> Block {
+        let mut b = Builder::new(tape);
+        for instr in &phase.scalar {
+            b.scalar(instr);
+        }
+        b.finish()
+    }
+
+    /// The whole tape with every row pass written out for `rows` rows: one block.
+    pub fn whole(tape: &Tape, rows: usize) -> Block {
+        let mut b = Builder::new(tape);
+        for phase in &tape.phases {
+            for instr in &phase.scalar {
+                b.scalar(instr);
+            }
+            if !phase.rows.is_empty() {
+                for row in 0..rows as u32 {
+                    b.row(&phase.rows, row);
+                }
+            }
+            for instr in &phase.reduce {
+                b.scalar(instr);
+            }
+        }
+        b.finish()
+    }
+
+    /// The node and data row (from 1) of operation `i`, for an error.
+    pub fn origin(&self, i: usize) -> (NodeId, Option<usize>) {
+        let (node, row) = self.origins.get(i).copied().unwrap_or((NodeId(0), 0));
+        (node, (row > 0).then_some(row as usize))
+    }
+
+    /// Runs the batches on `r` without a check per operation; `false` if a value
+    /// left the domain (then run [`Block::run_checked`] to find where).
+    pub fn run_unchecked<S: Scalar>(&self, r: &mut [S]) -> bool {
+        let mut valid = true;
+        for batch in &self.batches {
+            let ops = &self.ops[batch.start as usize..batch.end as usize];
+            macro_rules! each {
+                ($op:expr) => {
+                    for &[d, a, b] in ops {
+                        let v = S::binary_unchecked($op, r[a as usize], r[b as usize]);
+                        r[d as usize] = v;
+                        valid &= v.is_valid();
+                    }
+                };
+            }
+            match batch.kind {
+                Kind::Add => each!(BinOp::Add),
+                Kind::Sub => each!(BinOp::Sub),
+                Kind::Mul => each!(BinOp::Mul),
+                Kind::Div => each!(BinOp::Div),
+                Kind::Binary(op) => each!(op),
+                Kind::Unary(func) => valid &= S::unary_batch(func, r, ops),
+                Kind::Copy => {
+                    for &[d, a, _] in ops {
+                        r[d as usize] = r[a as usize];
+                    }
+                }
+                Kind::Accumulate => {
+                    for &[d, a, _] in ops {
+                        let (d, a) = (d as usize, a as usize);
+                        let mut total = (r[d], r[d + 1]);
+                        valid &= S::accumulate_one(&mut total, r[a]).is_some();
+                        (r[d], r[d + 1]) = total;
+                    }
+                }
+                Kind::Sum => {
+                    for &[d, a, _] in ops {
+                        let v = S::binary_unchecked(BinOp::Add, r[a as usize], r[a as usize + 1]);
+                        r[d as usize] = v;
+                        valid &= v.is_valid();
+                    }
+                }
+                Kind::Mean => valid &= self.run_checked_batch(batch, r).is_ok(),
+            }
+        }
+        valid
+    }
+
+    /// Runs the batches on `r`, checking each operation; `Err(i)` names the first
+    /// operation outside its domain (see [`Block::origin`]).
+    pub fn run_checked<S: Scalar>(&self, r: &mut [S]) -> Result<(), usize> {
+        for batch in &self.batches {
+            self.run_checked_batch(batch, r)?;
+        }
+        Ok(())
+    }
+
+    fn run_checked_batch<S: Scalar>(&self, batch: &Batch, r: &mut [S]) -> Result<(), usize> {
+        let ops = &self.ops[batch.start as usize..batch.end as usize];
+        for (i, &[d, a, b]) in ops.iter().enumerate() {
+            let at = batch.start as usize + i;
+            let (d, a, b) = (d as usize, a as usize, b as usize);
+            let value = match batch.kind {
+                Kind::Add => S::binary(BinOp::Add, r[a], r[b]),
+                Kind::Sub => S::binary(BinOp::Sub, r[a], r[b]),
+                Kind::Mul => S::binary(BinOp::Mul, r[a], r[b]),
+                Kind::Div => S::binary(BinOp::Div, r[a], r[b]),
+                Kind::Binary(op) => S::binary(op, r[a], r[b]),
+                Kind::Unary(func) => S::unary(func, r[a]),
+                Kind::Copy => Some(r[a]),
+                Kind::Accumulate => {
+                    let mut total = (r[d], r[d + 1]);
+                    S::accumulate_one(&mut total, r[a]).ok_or(at)?;
+                    r[d + 1] = total.1;
+                    Some(total.0)
+                }
+                Kind::Sum => S::binary(BinOp::Add, r[a], r[a + 1]),
+                Kind::Mean => S::binary(BinOp::Add, r[a], r[a + 1])
+                    .and_then(|total| S::binary(BinOp::Div, total, r[b])),
+            };
+            r[d] = value.ok_or(at)?;
+        }
+        Ok(())
+    }
+}
+
+/// An operation before scheduling.
+struct Pending {
+    kind: Kind,
+    op: [u32; 3],
+    level: u32,
+    origin: (NodeId, u32),
+}
+
+struct Builder<'t> {
+    tape: &'t Tape,
+    /// The level of each register's value (0: an input or constant).
+    level: Vec<u32>,
+    next: u32,
+    pending: Vec<Pending>,
+    block: Block,
+}
+
+impl<'t> Builder<'t> {
+    fn new(tape: &'t Tape) -> Builder<'t> {
+        let next = first_free_register(tape);
+        Builder {
+            tape,
+            level: vec![0; next as usize],
+            next,
+            pending: Vec::new(),
+            block: Block::default(),
+        }
+    }
+
+    fn fresh(&mut self) -> u32 {
+        self.next += 1;
+        self.level.push(0);
+        self.next - 1
+    }
+
+    /// Adds `dst = kind(a, b)`, one level above its operands.
+    fn push(&mut self, kind: Kind, op: [u32; 3], origin: (NodeId, u32)) {
+        let [d, a, b] = op;
+        let mut level = self.level[a as usize].max(self.level[b as usize]) + 1;
+        if matches!(kind, Kind::Accumulate) {
+            // The running sum is read and written: after the previous addition.
+            level = level.max(self.level[d as usize] + 1);
+        }
+        if matches!(kind, Kind::Sum | Kind::Mean) {
+            level = level.max(self.level[a as usize + 1] + 1);
+        }
+        self.level[d as usize] = level;
+        if matches!(kind, Kind::Accumulate) {
+            self.level[d as usize + 1] = level;
+        }
+        self.pending.push(Pending {
+            kind,
+            op,
+            level,
+            origin,
+        });
+    }
+
+    fn scalar(&mut self, instr: &Instr) {
+        let rows = rows_register(self.tape);
+        match *instr {
+            Instr::Load { dst, var, node } => {
+                self.block.inputs.push((Input::Var { var, node }, dst.0));
+            }
+            Instr::Unary {
+                func: Func::Mean,
+                dst,
+                a,
+                node,
+            } => self.push(Kind::Copy, [dst.0, a.0, a.0], (node, 0)),
+            Instr::Unary { func, dst, a, node } => {
+                self.push(Kind::Unary(func), [dst.0, a.0, a.0], (node, 0))
+            }
+            Instr::Binary {
+                op,
+                dst,
+                a,
+                b,
+                node,
+            } => self.push(kind_of(op), [dst.0, a.0, b.0], (node, 0)),
+            Instr::SumScalar { dst, a, node } => {
+                self.push(Kind::Mul, [dst.0, rows, a.0], (node, 0))
+            }
+            Instr::Reduce {
+                dst,
+                acc,
+                mean,
+                node,
+            } => {
+                let kind = if mean { Kind::Mean } else { Kind::Sum };
+                let a = accumulator_register(self.tape, acc.0);
+                self.push(kind, [dst.0, a, rows], (node, 0));
+            }
+            _ => {}
+        }
+    }
+
+    /// Row `row` of a row pass, as scalar operations on fresh registers.
+    fn row(&mut self, instrs: &[Instr], row: u32) {
+        let mut slots = vec![0u32; self.tape.row_slots];
+        let mut inputs: Vec<(Operand, u32)> = Vec::new();
+        let origin = |node: NodeId| (node, row + 1);
+        for instr in instrs {
+            match *instr {
+                Instr::RowUnary { func, dst, a, node } => {
+                    let a = self.operand(a, row, &slots, &mut inputs);
+                    let d = self.fresh();
+                    let kind = if func == Func::Mean {
+                        Kind::Copy
+                    } else {
+                        Kind::Unary(func)
+                    };
+                    self.push(kind, [d, a, a], origin(node));
+                    slots[dst.0 as usize] = d;
+                }
+                Instr::RowBinary {
+                    op,
+                    dst,
+                    a,
+                    b,
+                    node,
+                } => {
+                    let a = self.operand(a, row, &slots, &mut inputs);
+                    let b = self.operand(b, row, &slots, &mut inputs);
+                    let d = self.fresh();
+                    self.push(kind_of(op), [d, a, b], origin(node));
+                    slots[dst.0 as usize] = d;
+                }
+                Instr::Accumulate { acc, a, node } => {
+                    let a = self.operand(a, row, &slots, &mut inputs);
+                    let d = accumulator_register(self.tape, acc.0);
+                    self.push(Kind::Accumulate, [d, a, a], origin(node));
+                }
+                Instr::Store { out, a } => {
+                    let a = self.operand(a, row, &slots, &mut inputs);
+                    self.block.stores.push((out, a));
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The register holding `operand` in row `row`.
+    fn operand(
+        &mut self,
+        operand: Operand,
+        row: u32,
+        slots: &[u32],
+        inputs: &mut Vec<(Operand, u32)>,
+    ) -> u32 {
+        match operand {
+            Operand::Scalar(s) => s.0,
+            Operand::Row(s) => slots.get(s.0 as usize).copied().unwrap_or(0),
+            Operand::Data(_) | Operand::Column(_) => {
+                if let Some(&(_, r)) = inputs.iter().find(|(o, _)| *o == operand) {
+                    return r;
+                }
+                let r = self.fresh();
+                inputs.push((operand, r));
+                self.block.inputs.push((Input::Row { operand, row }, r));
+                r
+            }
+        }
+    }
+
+    /// Orders the operations by level, groups each level's by kind, and cuts batches.
+    fn finish(mut self) -> Block {
+        let mut pending = std::mem::take(&mut self.pending);
+        pending.sort_by_key(|p| (p.level, p.kind.key()));
+        let mut block = self.block;
+        block.registers = self.next as usize;
+        let mut previous: Option<(u32, Kind)> = None;
+        for (i, p) in pending.iter().enumerate() {
+            if previous != Some((p.level, p.kind)) {
+                block.batches.push(Batch {
+                    kind: p.kind,
+                    start: i as u32,
+                    end: i as u32,
+                });
+                previous = Some((p.level, p.kind));
+            }
+            if let Some(batch) = block.batches.last_mut() {
+                batch.end += 1;
+            }
+            block.ops.push(p.op);
+            block.origins.push(p.origin);
+        }
+        block
+    }
+}
+
+fn kind_of(op: BinOp) -> Kind {
+    match op {
+        BinOp::Add => Kind::Add,
+        BinOp::Sub => Kind::Sub,
+        BinOp::Mul => Kind::Mul,
+        BinOp::Div => Kind::Div,
+        other => Kind::Binary(other),
+    }
+}
