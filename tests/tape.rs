@@ -145,6 +145,13 @@ fn a_domain_error_hidden_downstream_is_still_found() {
         ),
         ("param w = -1\nloss = relu(ln(w))\n", None, "ln"),
         ("param w = 30\nloss = exp(-exp(w*w))\n", None, "exp"),
+        ("param w = 1000\nloss = 2 / exp(w)\n", None, "exp"),
+        ("param w = -1\nloss = max(ln(w), 1)\n", None, "ln"),
+        (
+            "data x = [1, 2]\nparam w = 800\nloss = sum(x / exp(w*x))\n",
+            Some(1),
+            "exp",
+        ),
     ];
     for (text, row, op) in cases {
         let error = loss_error::<f64>(text);

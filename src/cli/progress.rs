@@ -73,7 +73,8 @@ impl Observer for Progress {
             bar.set_position(record.epoch as u64);
             bar.set_message(format!(
                 "loss {:.6e}  |∇| {:.3e}",
-                record.loss, record.grad_norm
+                record.loss,
+                record.grad_norm()
             ));
         }
     }

@@ -63,7 +63,7 @@ impl Observer for History {
     fn record(&mut self, record: &Record<'_>) {
         self.epochs.push(record.epoch);
         self.losses.push(record.loss);
-        self.grad_norms.push(record.grad_norm);
+        self.grad_norms.push(record.grad_norm());
         self.rates.push(record.rate);
         self.params.push(record.params.to_vec());
     }

@@ -32,12 +32,24 @@ pub struct Record<'a> {
     pub epoch: usize,
     /// L(θ) over every row.
     pub loss: f64,
-    /// |∇L(θ)|.
-    pub grad_norm: f64,
+    /// ∇L(θ), in the order of [`Task::wrt`].
+    pub gradient: &'a [f64],
     /// The rate of this epoch's last step (`None` at the start).
     pub rate: Option<f64>,
     /// θ, the moved params in the order of [`Task::wrt`].
     pub params: &'a [f64],
+}
+
+impl Record<'_> {
+    /// |∇L(θ)| (computed on demand: most epochs are not looked at).
+    pub fn grad_norm(&self) -> f64 {
+        norm(self.gradient)
+    }
+}
+
+/// The Euclidean norm.
+fn norm(v: &[f64]) -> f64 {
+    v.iter().map(|g| g * g).sum::<f64>().sqrt()
 }
 
 /// Watches a descent, epoch by epoch. Called once per epoch, so it must be cheap.
@@ -222,14 +234,14 @@ impl Descent {
     }
 
     fn grad_norm(&self) -> f64 {
-        self.gradient.iter().map(|g| g * g).sum::<f64>().sqrt()
+        norm(&self.gradient)
     }
 
     fn record(&self, observer: &mut dyn Observer, rate: Option<f64>) {
         observer.record(&Record {
             epoch: self.epochs,
             loss: self.loss,
-            grad_norm: self.grad_norm(),
+            gradient: &self.gradient,
             rate,
             params: &self.theta,
         });

@@ -61,13 +61,27 @@ pub struct Batch {
     end: u32,
 }
 
-/// Where a register's value comes from before a block runs.
+/// A param or free variable a block reads, loaded into a register before each run.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Input {
-    /// A param or free variable (unbound: a domain error at `node`).
-    Var { var: VarId, node: NodeId },
-    /// Row `row` (from 0) of a data column or vector literal.
-    Row { operand: Operand, row: u32 },
+pub struct Load {
+    /// The variable.
+    pub var: VarId,
+    /// Its node (for the error when it is unbound).
+    pub node: NodeId,
+    /// The register it goes to.
+    pub register: u32,
+}
+
+/// Row `row` (from 0) of a data column or vector literal, in a register of a block
+/// with the rows written out.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RowInput {
+    /// [`Operand::Data`] or [`Operand::Column`].
+    pub operand: Operand,
+    /// The row.
+    pub row: u32,
+    /// The register it goes to.
+    pub register: u32,
 }
 
 /// Scheduled scalar code over one register file: the scalar slots of the tape first
@@ -77,16 +91,23 @@ pub enum Input {
 pub struct Block {
     /// The batches, in the order they run.
     pub batches: Vec<Batch>,
-    /// `[dst, a, b]` register numbers of each operation, batch after batch.
-    pub ops: Vec<[u32; 3]>,
+    /// `[dst, a, b]` register numbers of each operation, batch after batch. Private,
+    /// like `registers`: only the builder writes them, which is what makes the
+    /// unchecked register access of [`Registers`] sound.
+    ops: Vec<[u32; 3]>,
     /// For each operation, the node it computes and its data row (from 1; 0 for none).
     origins: Vec<(NodeId, u32)>,
-    /// How many registers the block uses.
-    pub registers: usize,
-    /// The registers filled in before a run.
-    pub inputs: Vec<(Input, u32)>,
+    /// How many registers the block uses: every register number in `ops` and
+    /// `checks` (and the one after an accumulator's or a sum's) is below it.
+    registers: usize,
+    /// The params and free variables to load before each run.
+    pub loads: Vec<Load>,
+    /// The data to load before a run (only when the rows changed since the last).
+    pub row_inputs: Vec<RowInput>,
     /// Row outputs: `(output, register)`, in row order.
     pub stores: Vec<(u32, u32)>,
+    /// The registers [`Block::run_unchecked`] tests at the end.
+    checks: Vec<u32>,
 }
 
 /// The register holding the row count.
@@ -117,7 +138,9 @@ impl Block {
         for instr in &phase.scalar {
             b.scalar(instr);
         }
-        b.finish()
+        // The row pass reads these, and a chunk kernel may hide a bad one.
+        let written = b.pending.iter().map(|p| p.op[0]).collect();
+        b.finish(written)
     }
 
     /// The whole tape with every row pass written out for `rows` rows: one block.
@@ -136,7 +159,31 @@ impl Block {
                 b.scalar(instr);
             }
         }
-        b.finish()
+        let mut outputs: Vec<u32> = tape
+            .outputs
+            .iter()
+            .filter_map(|o| match o {
+                Operand::Scalar(s) => Some(s.0),
+                _ => None,
+            })
+            .collect();
+        outputs.extend(b.block.stores.iter().map(|&(_, register)| register));
+        b.finish(outputs)
+    }
+
+    /// How many registers the block uses (the register file must have as many).
+    pub fn registers(&self) -> usize {
+        self.registers
+    }
+
+    /// How many operations the block has.
+    pub fn len(&self) -> usize {
+        self.ops.len()
+    }
+
+    /// Whether the block has no operations.
+    pub fn is_empty(&self) -> bool {
+        self.ops.is_empty()
     }
 
     /// The node and data row (from 1) of operation `i`, for an error.
@@ -147,16 +194,22 @@ impl Block {
 
     /// Runs the batches on `r` without a check per operation; `false` if a value
     /// left the domain (then run [`Block::run_checked`] to find where).
+    ///
+    /// Not every value is tested. `+ - *`, copies and sums turn a value that is not
+    /// valid (an infinity or a NaN) into one that is not valid either, so such a value
+    /// reaches an output, or an operation that could hide it (`1/inf` is 0,
+    /// `relu(NaN)` is 0): the operands of those are tested, and the outputs at the end.
     pub fn run_unchecked<S: Scalar>(&self, r: &mut [S]) -> bool {
+        let Some(mut r) = Registers::new(r, self) else {
+            return false;
+        };
         let mut valid = true;
         for batch in &self.batches {
             let ops = &self.ops[batch.start as usize..batch.end as usize];
             macro_rules! each {
                 ($op:expr) => {
                     for &[d, a, b] in ops {
-                        let v = S::binary_unchecked($op, r[a as usize], r[b as usize]);
-                        r[d as usize] = v;
-                        valid &= v.is_valid();
+                        r.set(d, S::binary_unchecked($op, r.get(a), r.get(b)));
                     }
                 };
             }
@@ -164,31 +217,45 @@ impl Block {
                 Kind::Add => each!(BinOp::Add),
                 Kind::Sub => each!(BinOp::Sub),
                 Kind::Mul => each!(BinOp::Mul),
-                Kind::Div => each!(BinOp::Div),
-                Kind::Binary(op) => each!(op),
-                Kind::Unary(func) => valid &= S::unary_batch(func, r, ops),
+                Kind::Div | Kind::Binary(_) => {
+                    let op = match batch.kind {
+                        Kind::Binary(op) => op,
+                        _ => BinOp::Div,
+                    };
+                    for &[d, a, b] in ops {
+                        let (x, y) = (r.get(a), r.get(b));
+                        valid &= x.is_valid() & y.is_valid();
+                        r.set(d, S::binary_unchecked(op, x, y));
+                    }
+                }
+                Kind::Unary(func) => valid &= S::unary_batch(func, r.0, ops),
                 Kind::Copy => {
                     for &[d, a, _] in ops {
-                        r[d as usize] = r[a as usize];
+                        r.set(d, r.get(a));
                     }
                 }
                 Kind::Accumulate => {
                     for &[d, a, _] in ops {
-                        let (d, a) = (d as usize, a as usize);
-                        let mut total = (r[d], r[d + 1]);
-                        valid &= S::accumulate_one(&mut total, r[a]).is_some();
-                        (r[d], r[d + 1]) = total;
+                        let mut total = (r.get(d), r.get(d + 1));
+                        let _ = S::accumulate_one(&mut total, r.get(a));
+                        r.set(d, total.0);
+                        r.set(d + 1, total.1);
                     }
                 }
-                Kind::Sum => {
-                    for &[d, a, _] in ops {
-                        let v = S::binary_unchecked(BinOp::Add, r[a as usize], r[a as usize + 1]);
-                        r[d as usize] = v;
-                        valid &= v.is_valid();
+                Kind::Sum | Kind::Mean => {
+                    for &[d, a, b] in ops {
+                        let total = S::binary_unchecked(BinOp::Add, r.get(a), r.get(a + 1));
+                        let value = match batch.kind {
+                            Kind::Mean => S::binary_unchecked(BinOp::Div, total, r.get(b)),
+                            _ => total,
+                        };
+                        r.set(d, value);
                     }
                 }
-                Kind::Mean => valid &= self.run_checked_batch(batch, r).is_ok(),
             }
+        }
+        for &c in &self.checks {
+            valid &= r.get(c).is_valid();
         }
         valid
     }
@@ -231,6 +298,35 @@ impl Block {
     }
 }
 
+/// A register file known to hold every register of a block, read and written
+/// without a bounds check per access: the interpreter's hot loops spend about a fifth
+/// of their time on those checks otherwise.
+///
+/// Sound because a [`Block`] is made only by its builder (its fields are private),
+/// which sets `Block::registers` above every register its operations use, and
+/// [`Registers::new`] refuses a file shorter than that.
+struct Registers<'r, S>(&'r mut [S]);
+
+impl<'r, S: Copy> Registers<'r, S> {
+    fn new(r: &'r mut [S], block: &Block) -> Option<Registers<'r, S>> {
+        (r.len() >= block.registers).then_some(Registers(r))
+    }
+
+    #[inline(always)]
+    fn get(&self, i: u32) -> S {
+        debug_assert!((i as usize) < self.0.len());
+        // SAFETY: `i` is a register of the block, below `block.registers <= len`.
+        unsafe { *self.0.get_unchecked(i as usize) }
+    }
+
+    #[inline(always)]
+    fn set(&mut self, i: u32, value: S) {
+        debug_assert!((i as usize) < self.0.len());
+        // SAFETY: as in `get`.
+        unsafe { *self.0.get_unchecked_mut(i as usize) = value }
+    }
+}
+
 /// An operation before scheduling.
 struct Pending {
     kind: Kind,
@@ -268,8 +364,13 @@ impl<'t> Builder<'t> {
 
     /// Adds `dst = kind(a, b)`, one level above its operands.
     fn push(&mut self, kind: Kind, op: [u32; 3], origin: (NodeId, u32)) {
+        self.push_from(kind, op, origin, 0);
+    }
+
+    /// [`Builder::push`] at level `at_least` or above.
+    fn push_from(&mut self, kind: Kind, op: [u32; 3], origin: (NodeId, u32), at_least: u32) {
         let [d, a, b] = op;
-        let mut level = self.level[a as usize].max(self.level[b as usize]) + 1;
+        let mut level = (self.level[a as usize].max(self.level[b as usize]) + 1).max(at_least);
         if matches!(kind, Kind::Accumulate) {
             // The running sum is read and written: after the previous addition.
             level = level.max(self.level[d as usize] + 1);
@@ -293,7 +394,11 @@ impl<'t> Builder<'t> {
         let rows = rows_register(self.tape);
         match *instr {
             Instr::Load { dst, var, node } => {
-                self.block.inputs.push((Input::Var { var, node }, dst.0));
+                self.block.loads.push(Load {
+                    var,
+                    node,
+                    register: dst.0,
+                });
             }
             Instr::Unary {
                 func: Func::Mean,
@@ -333,6 +438,7 @@ impl<'t> Builder<'t> {
         let mut slots = vec![0u32; self.tape.row_slots];
         let mut inputs: Vec<(Operand, u32)> = Vec::new();
         let origin = |node: NodeId| (node, row + 1);
+        let mut sums = Vec::new();
         for instr in instrs {
             match *instr {
                 Instr::RowUnary { func, dst, a, node } => {
@@ -362,7 +468,7 @@ impl<'t> Builder<'t> {
                 Instr::Accumulate { acc, a, node } => {
                     let a = self.operand(a, row, &slots, &mut inputs);
                     let d = accumulator_register(self.tape, acc.0);
-                    self.push(Kind::Accumulate, [d, a, a], origin(node));
+                    sums.push(([d, a, a], origin(node)));
                 }
                 Instr::Store { out, a } => {
                     let a = self.operand(a, row, &slots, &mut inputs);
@@ -370,6 +476,16 @@ impl<'t> Builder<'t> {
                 }
                 _ => {}
             }
+        }
+        // The row's additions to the running sums all at one level (one batch), after
+        // every value they add and the previous row's additions.
+        let level = |r: u32| self.level[r as usize] + 1;
+        let at = sums
+            .iter()
+            .map(|([d, a, _], _)| level(*d).max(level(*a)))
+            .max();
+        for (op, origin) in sums {
+            self.push_from(Kind::Accumulate, op, origin, at.unwrap_or(0));
         }
     }
 
@@ -390,18 +506,31 @@ impl<'t> Builder<'t> {
                 }
                 let r = self.fresh();
                 inputs.push((operand, r));
-                self.block.inputs.push((Input::Row { operand, row }, r));
+                self.block.row_inputs.push(RowInput {
+                    operand,
+                    row,
+                    register: r,
+                });
                 r
             }
         }
     }
 
     /// Orders the operations by level, groups each level's by kind, and cuts batches.
-    fn finish(mut self) -> Block {
+    fn finish(mut self, checks: Vec<u32>) -> Block {
         let mut pending = std::mem::take(&mut self.pending);
         pending.sort_by_key(|p| (p.level, p.kind.key()));
         let mut block = self.block;
-        block.registers = self.next as usize;
+        // Every register read or written, and the one after it (an accumulator's or a
+        // sum's second register), is below `registers`: what makes the unchecked
+        // access of `Registers` sound, whatever tape the block was built from.
+        let highest = pending
+            .iter()
+            .flat_map(|p| p.op)
+            .chain(checks.iter().copied());
+        let end = highest.map(|r| r as usize + 2).max().unwrap_or(0);
+        block.registers = end.max(self.next as usize);
+        block.checks = checks;
         let mut previous: Option<(u32, Kind)> = None;
         for (i, p) in pending.iter().enumerate() {
             if previous != Some((p.level, p.kind)) {

@@ -89,6 +89,7 @@ impl<S: Scalar> Compiled<S> {
             column.extend(rows.iter().filter_map(|&r| full.get(r).copied()));
         }
         self.rows = rows.len();
+        self.work.rows_changed();
     }
 
     /// Undoes [`Compiled::select_rows`]: every row again.
@@ -96,6 +97,7 @@ impl<S: Scalar> Compiled<S> {
         if let Some((all, _)) = self.all.take() {
             self.rows = all.first().map_or(self.rows, Vec::len);
             self.data = all;
+            self.work.rows_changed();
         }
     }
 

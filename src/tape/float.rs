@@ -99,11 +99,11 @@ impl Scalar for f64 {
             let n = group.len();
             for (xi, &[_, a, _]) in x.iter_mut().zip(group) {
                 *xi = r[a as usize];
+                valid &= xi.is_finite();
             }
             kernel(&mut y[..n], &x[..n]);
             for (&yi, &[d, _, _]) in y.iter().zip(group) {
                 r[d as usize] = yi;
-                valid &= yi.is_finite();
             }
         }
         valid

@@ -17,7 +17,7 @@ mod compiled;
 mod run;
 pub mod scalar;
 
-pub use block::{Batch, Block, Kind};
+pub use block::{Batch, Block, Kind, Load, RowInput};
 pub use compile::{Instr, Operand, Phase, Slot, Tape, compile};
 pub use compiled::Compiled;
 pub use run::{Inputs, Workspace, run};

@@ -1,7 +1,7 @@
 //! Running a [`Tape`]: scalars once, rows chunk by chunk, compensated reductions.
 
 use super::CHUNK;
-use super::block::{self, Block, Input};
+use super::block::{self, Block};
 use super::compile::{Instr, Operand, Phase, Tape};
 use super::scalar::{Scalar, Values};
 use crate::eval::{DomainError, DomainKind};
@@ -33,6 +33,8 @@ pub struct Workspace<S> {
     /// The whole tape as one block, by the number of rows written out (made on first
     /// use: a mini-batch may have a different count).
     whole: Vec<Option<Block>>,
+    /// Which of `whole` has its rows of data in the registers.
+    loaded: Option<usize>,
 }
 
 impl<S: Scalar> Workspace<S> {
@@ -61,7 +63,14 @@ impl<S: Scalar> Workspace<S> {
             row_outputs: vec![Vec::new(); tape.row_outputs],
             columns: Vec::new(),
             whole: Vec::new(),
+            loaded: None,
         }
+    }
+
+    /// To call when the data changes (a mini-batch): the rows in the registers are
+    /// stale.
+    pub fn rows_changed(&mut self) {
+        self.loaded = None;
     }
 
     /// The value of scalar output `k` after a run.
@@ -138,19 +147,26 @@ fn run_whole<S: Scalar>(
         row_outputs,
         columns,
         whole,
+        loaded,
         ..
     } = work;
     if whole.len() <= rows {
         whole.resize(rows + 1, None);
     }
     let block = whole[rows].get_or_insert_with(|| Block::whole(tape, rows));
-    if registers.len() < block.registers {
-        registers.resize(block.registers, S::ZERO);
+    if registers.len() < block.registers() {
+        registers.resize(block.registers(), S::ZERO);
     }
     for r in block::accumulator_registers(tape) {
         registers[r] = S::ZERO;
     }
-    fill_inputs(block, inputs, columns, registers)?;
+    load_params(block, inputs, registers)?;
+    // The data stays in its registers from one run to the next (a descent changes
+    // only the params) until the rows change or another block uses the registers.
+    if *loaded != Some(rows) {
+        load_rows(block, inputs, columns, registers);
+        *loaded = Some(rows);
+    }
     run_block(block, registers, unchecked)?;
     for &(out, register) in &block.stores {
         row_outputs[out as usize].push(registers[register as usize]);
@@ -166,7 +182,7 @@ fn run_chunked<S: Scalar>(
     unchecked: bool,
 ) -> Result<(), Failure> {
     for phase in &tape.phases {
-        fill_inputs(&phase.block, inputs, &work.columns, &mut work.registers)?;
+        load_params(&phase.block, inputs, &mut work.registers)?;
         run_block(&phase.block, &mut work.registers, unchecked)?;
         if !phase.rows.is_empty() {
             for acc in &mut work.accumulators {
@@ -195,31 +211,37 @@ fn run_chunked<S: Scalar>(
     Ok(())
 }
 
-/// Fills a block's input registers: params and free variables, and the rows of data
-/// columns and vector literals it reads.
-fn fill_inputs<S: Scalar>(
+/// Loads a block's params and free variables into their registers.
+fn load_params<S: Scalar>(
+    block: &Block,
+    inputs: &Inputs<'_, S>,
+    registers: &mut [S],
+) -> Result<(), Failure> {
+    for load in &block.loads {
+        registers[load.register as usize] =
+            checked(scalar_input(inputs, load.var), load.node, None)?;
+    }
+    Ok(())
+}
+
+/// Loads the rows of data columns and vector literals a block reads.
+fn load_rows<S: Scalar>(
     block: &Block,
     inputs: &Inputs<'_, S>,
     columns: &[Vec<S>],
     registers: &mut [S],
-) -> Result<(), Failure> {
-    for &(input, register) in &block.inputs {
-        registers[register as usize] = match input {
-            Input::Var { var, node } => checked(scalar_input(inputs, var), node, None)?,
-            Input::Row { operand, row } => {
-                let column = match operand {
-                    Operand::Data(k) => inputs.data.get(k as usize),
-                    Operand::Column(k) => columns.get(k as usize),
-                    _ => None,
-                };
-                column
-                    .and_then(|c| c.get(row as usize))
-                    .copied()
-                    .unwrap_or(S::ZERO)
-            }
+) {
+    for input in &block.row_inputs {
+        let column = match input.operand {
+            Operand::Data(k) => inputs.data.get(k as usize),
+            Operand::Column(k) => columns.get(k as usize),
+            _ => None,
         };
+        registers[input.register as usize] = column
+            .and_then(|c| c.get(input.row as usize))
+            .copied()
+            .unwrap_or(S::ZERO);
     }
-    Ok(())
 }
 
 /// Runs a block, unchecked (a bad value anywhere asks for a checked run) or checked.

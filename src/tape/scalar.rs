@@ -52,7 +52,8 @@ pub trait Scalar: Copy + PartialEq + PartialOrd + std::fmt::Debug + Send + Sync 
 
     /// `r[d] = f(r[a])` for each `[d, a, _]` of a batch of independent operations,
     /// without domain checks (only used when [`Scalar::DEFERRED_CHECKS`]); `false` if
-    /// a result is not [valid](Scalar::is_valid).
+    /// an operand is not [valid](Scalar::is_valid) (a result that is not is left for
+    /// the caller to find downstream).
     fn unary_batch(func: Func, r: &mut [Self], ops: &[[u32; 3]]) -> bool {
         unary_each(func, r, ops)
     }
@@ -123,9 +124,9 @@ pub trait Scalar: Copy + PartialEq + PartialOrd + std::fmt::Debug + Send + Sync 
 pub fn unary_each<S: Scalar>(func: Func, r: &mut [S], ops: &[[u32; 3]]) -> bool {
     let mut valid = true;
     for &[d, a, _] in ops {
-        let v = S::unary_unchecked(func, r[a as usize]);
-        r[d as usize] = v;
-        valid &= v.is_valid();
+        let x = r[a as usize];
+        valid &= x.is_valid();
+        r[d as usize] = S::unary_unchecked(func, x);
     }
     valid
 }
