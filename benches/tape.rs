@@ -1,7 +1,9 @@
 //! W1: loss + gradient of the sigmoid neuron over N rows on the compiled tape, side by
 //! side with a hand-written Rust loop of the same loss and gradient (the baseline of
 //! ../shared/bench/baseline, copied below), and the 100-point unrolled families of W2
-//! against CasADi's SX virtual machine (figures measured on this machine).
+//! against CasADi's SX virtual machine on the same formula, measured in the same run
+//! when the peer is installed (`bash benches/peers/setup.sh`), else the reference
+//! figures of ../shared/bench/results-peers.md.
 //!
 //! `cargo bench --bench tape` prints one table of medians and ratios from one run.
 
@@ -170,19 +172,53 @@ fn w1() {
     );
 }
 
+/// The Python of the peers' virtualenv (`benches/peers/setup.sh`), if it was made.
+fn peer_python() -> Option<std::path::PathBuf> {
+    let venv = std::env::var_os("NABLA_PEERS_VENV")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/peers"));
+    let python = venv.join("bin/python");
+    python.exists().then_some(python)
+}
+
+/// CasADi's SX virtual machine on the same loss text, measured now: seconds per call
+/// of value and gradient (`benches/peers/casadi_fg.py`). `None` without the peer.
+fn casadi(python: &Path, formula: &str, params: &[String]) -> Option<f64> {
+    let file = std::env::temp_dir().join(format!("nabla-casadi-{}.txt", std::process::id()));
+    std::fs::write(&file, formula).ok()?;
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/peers/casadi_fg.py");
+    let output = std::process::Command::new(python)
+        .arg(script)
+        .arg(&file)
+        .args(params)
+        .output()
+        .ok()?;
+    let _ = std::fs::remove_file(&file);
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).ok()?;
+    json["fg_eval_amortised_s"].as_f64()
+}
+
 fn w2() {
     println!("\nW2: loss + gradient per call of the 100-point unrolled families (scalar tapes)");
+    let python = peer_python();
+    match &python {
+        Some(p) => println!("CasADi measured now on the same formula ({})", p.display()),
+        None => println!(
+            "CasADi: the reference figures of results-peers.md (another machine); \
+             run benches/peers/setup.sh to measure it here, side by side"
+        ),
+    }
     println!(
         "{:<8} {:>11} {:>14} {:>7}",
         "family", "nabla", "CasADi SX VM", "ratio"
     );
-    for (family, casadi) in [
+    for (family, reference) in [
         (families::Family::Sigmoid, 3.7e-6),
         (families::Family::Mlp, 25.9e-6),
     ] {
         let text = families::source(family, 100);
         let mut sources = Sources::new();
-        let id = sources.add("family.nabla", text);
+        let id = sources.add("family.nabla", text.clone());
         let mut program =
             Program::from_source(&mut sources, id, Path::new("."), &LoadOptions::default())
                 .unwrap_or_else(|e| panic!("{e}"));
@@ -190,6 +226,7 @@ fn w2() {
             .definition("loss")
             .map(|d| d.node)
             .unwrap_or(NodeId(0));
+        let names: Vec<String> = program.params.iter().map(|p| p.name.clone()).collect();
         let vars: Vec<_> = program.params.iter().map(|p| p.var).collect();
         let mut outputs = vec![loss];
         outputs.extend(nabla::simplify::simplified_gradient(
@@ -201,8 +238,17 @@ fn w2() {
             Compiled::new(&program, &outputs).unwrap_or_else(|| panic!("f64"));
         let graph = &program.graph;
         let t = median(15, 2_000, || black_box(compiled.run(graph)).unwrap_or(()));
+        let formula = text
+            .lines()
+            .find_map(|l| l.strip_prefix("loss = "))
+            .unwrap_or_default();
+        let peer = python.as_deref().and_then(|p| casadi(p, formula, &names));
+        let (casadi, note) = match peer {
+            Some(c) => (c, ""),
+            None => (reference, " (reference)"),
+        };
         println!(
-            "{:<8} {:>11} {:>14} {:>7.2}",
+            "{:<8} {:>11} {:>14} {:>7.2}{note}",
             family.name(),
             format_time(t),
             format_time(casadi),
