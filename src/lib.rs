@@ -44,11 +44,15 @@
 //!   ([`DomainError`](eval::DomainError) names the span, the row and the params). It is
 //!   simple on purpose: the tape's tests use it as their oracle.
 //! - [`tape`]: graph outputs compiled to a flat [`Tape`](tape::Tape) of instructions in
-//!   levels (scalars once per call, per-row nodes in 256-row chunks whose loops
-//!   vectorise, compensated reductions), slots reused by liveness, constants hoisted;
-//!   generic over [`Scalar`](tape::Scalar) (f64 with vectorisable `exp`/`ln`/`tanh`/
-//!   `sigmoid` kernels in `tape/fastmath.rs`). [`Compiled`](tape::Compiled) holds a
-//!   tape with its buffers for repeated runs.
+//!   phases (scalars once per call, per-row nodes in 256-row chunks whose loops
+//!   vectorise, compensated reductions), row slots reused by liveness, constants
+//!   hoisted, `x^2` as `x*x`. Scalar code runs as a [`Block`](tape::Block): operations
+//!   grouped by level and kind into batches of independent operations, one dispatch
+//!   per batch (`tape/block.rs`); with at most 8 rows, or none, the whole tape is one
+//!   block with its rows written out. Generic over [`Scalar`](tape::Scalar) (f64 with
+//!   vectorisable `exp`/`ln`/`tanh`/`sigmoid` kernels in `tape/fastmath.rs`; f64 runs
+//!   without a check per operation and reruns with checks to locate a domain error).
+//!   [`Compiled`](tape::Compiled) holds a tape with its buffers for repeated runs.
 //! - [`check`]: `check d(F)/d(P) = E` statements against AD at seeded random points,
 //!   with a symbolic proof where the simplifier finds one and a [`Diagnosis`](check::Diagnosis)
 //!   of a wrong hand derivative; the Taylor test ([`taylor`](check::taylor)) of an

@@ -52,7 +52,7 @@ impl Kind {
     }
 }
 
-/// Operations `start..end` of [`Block::ops`], all of one kind and independent.
+/// Operations `start..end` of a [`Block`], all of one kind and independent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Batch {
     /// What each operation does.
@@ -140,7 +140,8 @@ impl Block {
         }
         // The row pass reads these, and a chunk kernel may hide a bad one.
         let written = b.pending.iter().map(|p| p.op[0]).collect();
-        b.finish(written)
+        // The row passes read the scalar slots by number: no register moves.
+        b.finish(written, false)
     }
 
     /// The whole tape with every row pass written out for `rows` rows: one block.
@@ -168,7 +169,7 @@ impl Block {
             })
             .collect();
         outputs.extend(b.block.stores.iter().map(|&(_, register)| register));
-        b.finish(outputs)
+        b.finish(outputs, true)
     }
 
     /// How many registers the block uses (the register file must have as many).
@@ -517,9 +518,14 @@ impl<'t> Builder<'t> {
     }
 
     /// Orders the operations by level, groups each level's by kind, and cuts batches.
-    fn finish(mut self, checks: Vec<u32>) -> Block {
+    /// With `reuse`, values that live only inside the block share registers by
+    /// liveness (every other register is kept: `checks` are read after the run).
+    fn finish(mut self, checks: Vec<u32>, reuse: bool) -> Block {
         let mut pending = std::mem::take(&mut self.pending);
         pending.sort_by_key(|p| (p.level, p.kind.key()));
+        if reuse {
+            self.next = reuse_registers(&mut pending, &checks, self.next);
+        }
         let mut block = self.block;
         // Every register read or written, and the one after it (an accumulator's or a
         // sum's second register), is below `registers`: what makes the unchecked
@@ -549,6 +555,78 @@ impl<'t> Builder<'t> {
         }
         block
     }
+}
+
+/// Moves the values written and read only inside the block (not `kept`, not running
+/// sums) to registers from `next` up, reused once a value's last reader has run: the
+/// registers a run touches then stay few (in the L1 cache) however long the block.
+/// `pending` is in batch order; a register freed by a batch is reused from the next
+/// batch on, never within one (its operations run as a group). Returns the new `next`.
+fn reuse_registers(pending: &mut [Pending], kept: &[u32], next: u32) -> u32 {
+    let n = next as usize;
+    let mut movable = vec![false; n];
+    for p in pending.iter() {
+        if p.kind != Kind::Accumulate {
+            movable[p.op[0] as usize] = true;
+        }
+    }
+    for &k in kept {
+        if let Some(m) = movable.get_mut(k as usize) {
+            *m = false;
+        }
+    }
+    let batch_starts: Vec<usize> = (0..pending.len())
+        .filter(|&i| {
+            i == 0
+                || (pending[i - 1].level, pending[i - 1].kind)
+                    != (pending[i].level, pending[i].kind)
+        })
+        .chain([pending.len()])
+        .collect();
+    // The batch that last reads each value.
+    let mut last = vec![usize::MAX; n];
+    for (batch, w) in batch_starts.windows(2).enumerate() {
+        for p in &pending[w[0]..w[1]] {
+            last[p.op[1] as usize] = batch;
+            last[p.op[2] as usize] = batch;
+        }
+    }
+    let mut moved = vec![u32::MAX; n];
+    let mut released = vec![false; n];
+    let mut free: Vec<u32> = Vec::new();
+    let mut top = next;
+    for (batch, w) in batch_starts.windows(2).enumerate() {
+        let ops = &mut pending[w[0]..w[1]];
+        let mut dying = Vec::new();
+        for p in ops.iter_mut() {
+            for k in 1..3 {
+                let r = p.op[k] as usize;
+                if movable[r] {
+                    p.op[k] = moved[r];
+                    if last[r] == batch && !released[r] {
+                        released[r] = true;
+                        dying.push(moved[r]);
+                    }
+                }
+            }
+        }
+        for p in ops.iter_mut() {
+            let d = p.op[0] as usize;
+            if movable[d] {
+                let register = free.pop().unwrap_or_else(|| {
+                    top += 1;
+                    top - 1
+                });
+                moved[d] = register;
+                p.op[0] = register;
+                if last[d] == usize::MAX {
+                    dying.push(register); // never read
+                }
+            }
+        }
+        free.extend(dying);
+    }
+    top
 }
 
 fn kind_of(op: BinOp) -> Kind {

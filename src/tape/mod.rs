@@ -8,6 +8,13 @@
 //! results are scalars of the next level. Most losses need one row pass; `x*sum(x)`
 //! needs two.
 //!
+//! Scalar code runs as a [`Block`] (`block.rs`): each operation one level above its
+//! operands, the operations of a level grouped by kind into batches, so one dispatch
+//! runs a loop of independent operations (an interpreter that dispatches per operation
+//! waits on mispredicted jumps and on each result in turn). A tape without rows, or
+//! with at most 8 rows, runs as one block with its row passes written
+//! out row by row: the same operation of every row lands in one batch.
+//!
 //! **Reductions do not depend on chunking or threads**: each chunk of [`CHUNK`] rows is
 //! summed in row order with compensation, and chunk sums are combined in chunk order.
 
