@@ -152,6 +152,22 @@ fn a_domain_error_hidden_downstream_is_still_found() {
             Some(1),
             "exp",
         ),
+        // More than 8 rows run in chunks, where `+ - *` are not checked either.
+        (
+            "data x = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]\nparam w = 800\nloss = sum(x / exp(w*x))\n",
+            Some(1),
+            "exp",
+        ),
+        (
+            "data x = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]\nparam w = 1e307\nloss = sum(exp(-(x*w*100)))\n",
+            Some(1),
+            "*",
+        ),
+        (
+            "data x = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, -12]\nparam w = 1\nloss = sum(relu(ln(x*w)))\n",
+            Some(12),
+            "ln",
+        ),
     ];
     for (text, row, op) in cases {
         let error = loss_error::<f64>(text);
@@ -203,4 +219,28 @@ fn decimal_overflow_is_an_error_with_a_span() {
     let error = loss_error::<Decimal>("param w = 100\nloss = exp(w)\n");
     assert!(error.span.is_some());
     assert_eq!(error.op, "exp");
+}
+
+/// A row output is checked as it is stored (its last operation, a product, is not):
+/// an overflow there is an error naming the operation, in chunks and in one block.
+#[test]
+fn an_overflow_in_a_row_output_is_an_error() {
+    for rows in [3usize, 12] {
+        let xs: Vec<String> = (1..=rows).map(|i| i.to_string()).collect();
+        let text = format!(
+            "data x = [{}]\nparam w = 1e307\nr = x * w * 100\n",
+            xs.join(", ")
+        );
+        let program = load(&text);
+        let r = program.definition("r").map(|d| d.node).unwrap_or(NodeId(0));
+        let mut compiled: Compiled<f64> =
+            Compiled::new(&program, &[r]).unwrap_or_else(|| panic!("fits"));
+        let error = compiled
+            .run(&program.graph)
+            .err()
+            .unwrap_or_else(|| panic!("{rows} rows: must fail"));
+        assert_eq!(error.op, "*", "{rows} rows");
+        assert_eq!(error.row, Some(1), "{rows} rows");
+        assert!(error.span.is_some(), "{rows} rows");
+    }
 }

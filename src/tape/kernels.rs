@@ -32,12 +32,17 @@ pub fn unary(func: Func, out: &mut [f64], x: Values<'_, f64>) -> Result<(), usiz
         Func::Relu => map!(|v: f64| if v > 0.0 { v } else { 0.0 * v }),
         other => map!(|v| crate::eval::unary_f64(other, v)),
     }
-    // relu, step and sign map NaN to a number: check their input too.
-    let swallows = matches!(func, Func::Relu | Func::Step | Func::Sign);
-    check(out, swallows.then_some(x))
+    // The input too: `exp(-inf)` is 0, `relu(NaN)` is 0 (and `+ - *` before this are
+    // not checked).
+    check(out, Some(x))
 }
 
 /// `out = a op b` over a chunk; `Err(i)` at the first row whose result is not finite.
+///
+/// `+ - *` are not checked here: they turn a value that is not finite into one that is
+/// not finite either, so it reaches a check downstream (an operation that could hide
+/// it tests its operands, a sum its total, a row output its values). Skipping the test
+/// here saves about a third of these loops' time.
 pub fn binary(
     op: BinOp,
     out: &mut [f64],
@@ -75,10 +80,49 @@ pub fn binary(
             }
         };
     }
+    macro_rules! propagate {
+        ($f:expr) => {{
+            match (a, b) {
+                (Values::Rows(x), Values::Rows(y)) => {
+                    for ((o, &p), &q) in out.iter_mut().zip(x).zip(y) {
+                        *o = $f(p, q);
+                    }
+                }
+                (Values::Rows(x), Values::Same(q)) => {
+                    for (o, &p) in out.iter_mut().zip(x) {
+                        *o = $f(p, q);
+                    }
+                }
+                (Values::Same(p), Values::Rows(y)) => {
+                    for (o, &q) in out.iter_mut().zip(y) {
+                        *o = $f(p, q);
+                    }
+                }
+                (Values::Same(p), Values::Same(q)) => out.fill($f(p, q)),
+            }
+            return Ok(());
+        }};
+    }
     match op {
-        BinOp::Add => zip!(|p: f64, q: f64| p + q),
-        BinOp::Sub => zip!(|p: f64, q: f64| p - q),
-        BinOp::Mul => zip!(|p: f64, q: f64| p * q),
+        BinOp::Add => propagate!(|p: f64, q: f64| p + q),
+        BinOp::Sub => propagate!(|p: f64, q: f64| p - q),
+        BinOp::Mul => propagate!(|p: f64, q: f64| p * q),
+        _ => {}
+    }
+    // `1/inf` is 0 and `max(NaN, 1)` is 1: the operands must be finite too.
+    let operands_finite = |v: Values<'_, f64>| match v {
+        Values::Same(x) => x.is_finite(),
+        Values::Rows(r) => r.iter().fold(true, |ok, x| ok & x.is_finite()),
+    };
+    if !(operands_finite(a) && operands_finite(b)) {
+        let bad = |v: Values<'_, f64>| match v {
+            Values::Same(x) => (!x.is_finite()).then_some(0),
+            Values::Rows(r) => r.iter().position(|x| !x.is_finite()),
+        };
+        return Err([bad(a), bad(b)].into_iter().flatten().min().unwrap_or(0));
+    }
+    match op {
+        BinOp::Add | BinOp::Sub | BinOp::Mul => {}
         BinOp::Div => zip!(|p: f64, q: f64| p / q),
         BinOp::Pow => zip!(crate::eval::power_f64),
         BinOp::Max => zip!(|p: f64, q: f64| if p.is_nan() || q.is_nan() {

@@ -297,6 +297,18 @@ fn checked<S>(value: Option<S>, node: NodeId, row: Option<usize>) -> Result<S, F
 /// said only "no value"; for f64 the caller can ask the tree evaluator for the exact
 /// kind (it classifies from the operands), for decimal it is a range error.
 fn domain_error(graph: &Graph, failure: Failure) -> DomainError {
+    if failure.node.index() >= graph.len() {
+        // A bad value seen where no node is at hand (a row output): the caller's
+        // diagnosis by the tree evaluator names the operation.
+        return DomainError {
+            kind: DomainKind::Overflow,
+            op: "value".into(),
+            operand: f64::NAN,
+            span: None,
+            row: failure.row,
+            params: Vec::new(),
+        };
+    }
     let op = match graph.op(failure.node) {
         Op::Unary(f, _) => f.name().to_string(),
         Op::Binary(op, ..) => op.symbol().to_string(),
@@ -406,7 +418,17 @@ fn row_step<S: Scalar>(
         }
         Instr::Store { out, a } => {
             let x = read(a, inputs, rows, scalars, columns, (start, len));
-            row_outputs[out as usize].extend((0..len).map(|i| x.at(i)));
+            let stored = &mut row_outputs[out as usize];
+            for i in 0..len {
+                let v = x.at(i);
+                if !v.is_valid() {
+                    return Err(Failure {
+                        node: RECHECK,
+                        row: Some(start + i + 1),
+                    });
+                }
+                stored.push(v);
+            }
         }
         _ => {}
     }
