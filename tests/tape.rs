@@ -244,3 +244,95 @@ fn an_overflow_in_a_row_output_is_an_error() {
         assert!(error.span.is_some(), "{rows} rows");
     }
 }
+
+/// A tape over 100,000 rows (a literal vector, x in [-2.5, 2.5), but -10 at row `bad`).
+fn many_rows(bad: Option<usize>) -> String {
+    let xs: Vec<String> = (0..100_000)
+        .map(|i| {
+            let x = (i as f64) / 20_000.0 - 2.5;
+            let x = if Some(i + 1) == bad { -10.0 } else { x };
+            format!("{x}")
+        })
+        .collect();
+    format!("data x = [{}]\nparam w = 0.7, b = -0.2\n", xs.join(", "))
+}
+
+/// Runs `compiled` on a pool of `threads` threads.
+fn run_on(
+    threads: usize,
+    compiled: &mut Compiled<f64>,
+    program: &Program,
+) -> Result<(), nabla::eval::DomainError> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"));
+    pool.install(|| compiled.run(&program.graph))
+}
+
+/// Over 32,768 rows a pass is split over the threads; every result is the same to the
+/// bit on 1, 2 or 3 threads: sums (chunk sums added in chunk order), a second pass
+/// that reads them, and a row output.
+#[test]
+fn threads_do_not_change_the_results() {
+    let text = many_rows(None)
+        + "loss = sum(sigmoid(w*x + b) * x) + mean(tanh(x*w))^2\nr = x*w + sum(x*b + 3)\n";
+    let mut program = load(&text);
+    let mut outputs = loss_and_gradient(&mut program);
+    outputs.push(program.definition("r").map(|d| d.node).unwrap_or(NodeId(0)));
+    let mut results = Vec::new();
+    for threads in [1, 2, 3] {
+        let mut compiled: Compiled<f64> =
+            Compiled::new(&program, &outputs).unwrap_or_else(|| panic!("fits"));
+        run_on(threads, &mut compiled, &program).unwrap_or_else(|e| panic!("{e}"));
+        let values: Vec<Vec<u64>> = (0..outputs.len())
+            .map(|k| match compiled.value(k) {
+                Some(Value::Scalar(v)) => vec![v.to_bits()],
+                Some(Value::Rows(v)) => v.iter().map(|x| x.to_bits()).collect(),
+                None => panic!("output {k}"),
+            })
+            .collect();
+        assert_eq!(values[3].len(), 100_000);
+        results.push(values);
+    }
+    for threads in [2, 3] {
+        for (k, (one, many)) in results[0].iter().zip(&results[threads - 1]).enumerate() {
+            let differs = one.iter().zip(many).position(|(a, b)| a != b);
+            assert_eq!(
+                differs, None,
+                "output {k}, 1 thread vs {threads}: first differing row"
+            );
+        }
+    }
+    agree(&program, &outputs);
+}
+
+/// A domain error in any part of a split pass is found, at its row.
+#[test]
+fn a_domain_error_is_found_on_any_thread() {
+    for bad in [5, 40_000, 99_999] {
+        let program =
+            load(&(many_rows(Some(bad)) + "loss = sum(ln(x + 20) * w)\nf = sum(ln(x + 3) * w)\n"));
+        let node = |name: &str| {
+            program
+                .definition(name)
+                .map(|d| d.node)
+                .unwrap_or(NodeId(0))
+        };
+        for threads in [1, 2, 3] {
+            let mut fine: Compiled<f64> =
+                Compiled::new(&program, &[node("loss")]).unwrap_or_else(|| panic!("fits"));
+            assert!(
+                run_on(threads, &mut fine, &program).is_ok(),
+                "x + 3 > 0 everywhere"
+            );
+            let mut failing: Compiled<f64> =
+                Compiled::new(&program, &[node("f")]).unwrap_or_else(|| panic!("fits"));
+            let error = run_on(threads, &mut failing, &program)
+                .err()
+                .unwrap_or_else(|| panic!("row {bad}, {threads} threads: must fail"));
+            assert_eq!(error.row, Some(bad), "{threads} threads");
+            assert_eq!(error.op, "ln", "{threads} threads");
+        }
+    }
+}

@@ -146,7 +146,7 @@ impl<S: Scalar> Compiled<S> {
         match self.tape.outputs.get(k)? {
             Operand::Scalar(_) => self.scalar(k).map(|s| Value::Scalar(s.to_f64())),
             Operand::Row(out) => {
-                let rows = self.work.row_outputs.get(out.0 as usize)?;
+                let rows = self.work.row_output(out.0 as usize)?;
                 Some(Value::Rows(rows.iter().map(|s| s.to_f64()).collect()))
             }
             _ => None,

@@ -141,6 +141,16 @@ impl Scalar for f64 {
     ) -> Result<(), usize> {
         kernels::accumulate(total, x, len)
     }
+
+    const CHUNK_SUMS: bool = true;
+
+    fn chunk_sum(x: Values<'_, Self>, len: usize) -> Option<Self> {
+        kernels::chunk_sum(x, len)
+    }
+
+    fn fold(total: &mut (Self, Self), chunk_sum: Self) -> Option<()> {
+        kernels::fold(total, chunk_sum)
+    }
 }
 
 #[cfg(test)]

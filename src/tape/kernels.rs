@@ -139,12 +139,17 @@ pub fn binary(
     if finite { Ok(()) } else { check(out, None) }
 }
 
-/// Adds a chunk to a compensated running sum. Within the chunk four lanes sum rows
-/// `i mod 4` in order and are combined as `(l0 + l1) + (l2 + l3)`; the chunk's sum
-/// joins the total with Neumaier's compensation. The order depends only on the row
-/// numbers, never on threads.
+/// Adds a chunk to a compensated running sum: [`chunk_sum`], then [`fold`].
 pub fn accumulate(total: &mut (f64, f64), x: Values<'_, f64>, len: usize) -> Result<(), usize> {
-    let chunk_sum = match x {
+    let sum = chunk_sum(x, len).ok_or(0usize)?;
+    fold(total, sum).ok_or(0)
+}
+
+/// The sum of a chunk: four lanes sum rows `i mod 4` in order and are combined as
+/// `(l0 + l1) + (l2 + l3)`. The order depends only on the row numbers, never on
+/// threads. `None` if the sum is not finite.
+pub fn chunk_sum(x: Values<'_, f64>, len: usize) -> Option<f64> {
+    let sum = match x {
         Values::Same(v) => v * len as f64,
         Values::Rows(r) => {
             let r = &r[..len];
@@ -161,9 +166,11 @@ pub fn accumulate(total: &mut (f64, f64), x: Values<'_, f64>, len: usize) -> Res
             (lanes[0] + lanes[1]) + (lanes[2] + lanes[3])
         }
     };
-    if !chunk_sum.is_finite() {
-        return Err(0);
-    }
+    sum.is_finite().then_some(sum)
+}
+
+/// Adds a chunk's sum to a total with Neumaier's compensation; `None` on overflow.
+pub fn fold(total: &mut (f64, f64), chunk_sum: f64) -> Option<()> {
     let (sum, compensation) = *total;
     let t = sum + chunk_sum;
     let lost = if sum.abs() >= chunk_sum.abs() {
@@ -172,7 +179,7 @@ pub fn accumulate(total: &mut (f64, f64), x: Values<'_, f64>, len: usize) -> Res
         (chunk_sum - t) + sum
     };
     *total = (t, compensation + lost);
-    if t.is_finite() { Ok(()) } else { Err(0) }
+    t.is_finite().then_some(())
 }
 
 /// The first row where `out` (or `input`) is not finite, as `Err(row)`.

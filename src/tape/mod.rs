@@ -19,12 +19,14 @@
 //! summed in row order with compensation, and chunk sums are combined in chunk order.
 
 mod block;
+mod chunks;
 mod compile;
 mod compiled;
 mod run;
 pub mod scalar;
 
 pub use block::{Batch, Block, Kind, Load, RowInput};
+pub use chunks::PARALLEL_ROWS;
 pub use compile::{Instr, Operand, Phase, Slot, Tape, compile};
 pub use compiled::Compiled;
 pub use run::{Inputs, Workspace, run};

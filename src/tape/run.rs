@@ -1,9 +1,10 @@
-//! Running a [`Tape`]: scalars once, rows chunk by chunk, compensated reductions.
+//! Running a [`Tape`]: scalar blocks, row passes (written out in a block for a few
+//! rows, in chunks otherwise: `chunks.rs`), compensated reductions.
 
-use super::CHUNK;
 use super::block::{self, Block};
-use super::compile::{Instr, Operand, Phase, Tape};
-use super::scalar::{Scalar, Values};
+use super::chunks::{Buffers, Shared, row_pass};
+use super::compile::{Instr, Operand, Tape};
+use super::scalar::Scalar;
 use crate::eval::{DomainError, DomainKind};
 use crate::graph::{BinOp, Graph, NodeId, Op, VarId};
 
@@ -24,11 +25,9 @@ pub struct Workspace<S> {
     /// The register file: the tape's scalar slots first (constants set once), then
     /// the row count, the accumulators and the registers of written-out rows.
     registers: Vec<S>,
-    /// The row slots of a chunk.
-    rows: Vec<Vec<S>>,
+    /// The row slots of a chunk and the row outputs.
+    buffers: Buffers<S>,
     accumulators: Vec<(S, S)>,
-    /// Row outputs, one vector of all rows each.
-    pub row_outputs: Vec<Vec<S>>,
     columns: Vec<Vec<S>>,
     /// The whole tape as one block, by the number of rows written out (made on first
     /// use: a mini-batch may have a different count).
@@ -58,13 +57,17 @@ impl<S: Scalar> Workspace<S> {
         Workspace {
             bad_constant,
             registers,
-            rows: vec![vec![S::ZERO; CHUNK]; tape.row_slots],
+            buffers: Buffers::new(tape.row_slots, tape.row_outputs),
             accumulators: vec![(S::ZERO, S::ZERO); tape.accumulators],
-            row_outputs: vec![Vec::new(); tape.row_outputs],
             columns: Vec::new(),
             whole: Vec::new(),
             loaded: None,
         }
+    }
+
+    /// Row output `k` after a run, one value per row.
+    pub fn row_output(&self, k: usize) -> Option<&[S]> {
+        self.buffers.row_outputs.get(k).map(Vec::as_slice)
     }
 
     /// To call when the data changes (a mini-batch): the rows in the registers are
@@ -82,7 +85,7 @@ impl<S: Scalar> Workspace<S> {
     }
 }
 
-/// Runs the tape; afterwards [`Workspace::scalar`] and [`Workspace::row_outputs`] hold
+/// Runs the tape; afterwards [`Workspace::scalar`] and [`Workspace::row_output`] hold
 /// the outputs. A value outside a domain or range stops the run with the node's span
 /// and row (params are filled in by the caller, who knows their names).
 pub fn run<S: Scalar>(
@@ -101,7 +104,7 @@ pub fn run<S: Scalar>(
 }
 
 /// The failure of an unchecked run: not a node, a request to run again with checks.
-const RECHECK: NodeId = NodeId(u32::MAX);
+pub(super) const RECHECK: NodeId = NodeId(u32::MAX);
 
 fn run_phases<S: Scalar>(
     graph: &Graph,
@@ -114,7 +117,7 @@ fn run_phases<S: Scalar>(
     if let Some(node) = work.bad_constant {
         return Err(Failure { node, row: None });
     }
-    for out in &mut work.row_outputs {
+    for out in &mut work.buffers.row_outputs {
         out.clear();
     }
     let rows = block::rows_register(tape) as usize;
@@ -144,7 +147,7 @@ fn run_whole<S: Scalar>(
 ) -> Result<(), Failure> {
     let Workspace {
         registers,
-        row_outputs,
+        buffers,
         columns,
         whole,
         loaded,
@@ -169,7 +172,7 @@ fn run_whole<S: Scalar>(
     }
     run_block(block, registers, unchecked)?;
     for &(out, register) in &block.stores {
-        row_outputs[out as usize].push(registers[register as usize]);
+        buffers.row_outputs[out as usize].push(registers[register as usize]);
     }
     Ok(())
 }
@@ -188,7 +191,12 @@ fn run_chunked<S: Scalar>(
             for acc in &mut work.accumulators {
                 *acc = (S::ZERO, S::ZERO);
             }
-            row_pass(phase, inputs, work)?;
+            let shared = Shared {
+                inputs,
+                registers: &work.registers,
+                columns: &work.columns,
+            };
+            row_pass(phase, &shared, &mut work.buffers, &mut work.accumulators)?;
         }
         for instr in &phase.reduce {
             if let Instr::Reduce {
@@ -284,9 +292,9 @@ fn load_columns<S: Scalar>(graph: &Graph, tape: &Tape, work: &mut Workspace<S>) 
 
 /// Where a run failed: the node and the data row (from 1).
 #[derive(Debug, Clone, Copy)]
-struct Failure {
-    node: NodeId,
-    row: Option<usize>,
+pub(super) struct Failure {
+    pub(super) node: NodeId,
+    pub(super) row: Option<usize>,
 }
 
 fn checked<S>(value: Option<S>, node: NodeId, row: Option<usize>) -> Result<S, Failure> {
@@ -331,108 +339,6 @@ fn domain_error(graph: &Graph, failure: Failure) -> DomainError {
 
 fn scalar_input<S: Scalar>(inputs: &Inputs<'_, S>, var: VarId) -> Option<S> {
     inputs.scalars.get(var.index()).copied().flatten()
-}
-
-/// Every chunk of rows through the pass's instructions.
-fn row_pass<S: Scalar>(
-    phase: &Phase,
-    inputs: &Inputs<'_, S>,
-    work: &mut Workspace<S>,
-) -> Result<(), Failure> {
-    let instrs = &phase.rows;
-    let mut start = 0;
-    while start < inputs.rows {
-        let len = CHUNK.min(inputs.rows - start);
-        for instr in instrs {
-            row_step(instr, inputs, work, start, len)?;
-        }
-        start += len;
-    }
-    Ok(())
-}
-
-/// The chunk `start..start+len` of an operand.
-fn read<'a, S: Scalar>(
-    operand: Operand,
-    inputs: &'a Inputs<'_, S>,
-    rows: &'a [Vec<S>],
-    scalars: &[S],
-    columns: &'a [Vec<S>],
-    (start, len): (usize, usize),
-) -> Values<'a, S> {
-    let window = |column: &'a [S]| Values::Rows(column.get(start..start + len).unwrap_or(&[]));
-    match operand {
-        Operand::Scalar(s) => Values::Same(scalars[s.0 as usize]),
-        Operand::Row(s) => Values::Rows(&rows[s.0 as usize][..len]),
-        Operand::Data(k) => window(inputs.data.get(k as usize).map_or(&[], Vec::as_slice)),
-        Operand::Column(k) => window(&columns[k as usize]),
-    }
-}
-
-fn row_step<S: Scalar>(
-    instr: &Instr,
-    inputs: &Inputs<'_, S>,
-    work: &mut Workspace<S>,
-    start: usize,
-    len: usize,
-) -> Result<(), Failure> {
-    let at_row = |node: NodeId| {
-        move |i: usize| Failure {
-            node,
-            row: Some(start + i + 1),
-        }
-    };
-    let Workspace {
-        registers: scalars,
-        rows,
-        accumulators,
-        row_outputs,
-        columns,
-        ..
-    } = work;
-    match *instr {
-        Instr::RowUnary { func, dst, a, node } => {
-            let mut out = std::mem::take(&mut rows[dst.0 as usize]);
-            let x = read(a, inputs, rows, scalars, columns, (start, len));
-            let result = S::unary_chunk(func, &mut out[..len], x).map_err(at_row(node));
-            rows[dst.0 as usize] = out;
-            result?;
-        }
-        Instr::RowBinary {
-            op,
-            dst,
-            a,
-            b,
-            node,
-        } => {
-            let mut out = std::mem::take(&mut rows[dst.0 as usize]);
-            let x = read(a, inputs, rows, scalars, columns, (start, len));
-            let y = read(b, inputs, rows, scalars, columns, (start, len));
-            let result = S::binary_chunk(op, &mut out[..len], x, y).map_err(at_row(node));
-            rows[dst.0 as usize] = out;
-            result?;
-        }
-        Instr::Accumulate { acc, a, node } => {
-            let x = read(a, inputs, rows, scalars, columns, (start, len));
-            S::accumulate_chunk(&mut accumulators[acc.0 as usize], x, len).map_err(at_row(node))?;
-        }
-        Instr::Store { out, a } => {
-            let x = read(a, inputs, rows, scalars, columns, (start, len));
-            let stored = &mut row_outputs[out as usize];
-            for i in 0..len {
-                let v = x.at(i);
-                if !v.is_valid() {
-                    return Err(Failure {
-                        node: RECHECK,
-                        row: Some(start + i + 1),
-                    });
-                }
-                stored.push(v);
-            }
-        }
-        _ => {}
-    }
-    Ok(())
 }
 
 /// Up to this many rows, the row passes are written out row by row into one block

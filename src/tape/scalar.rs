@@ -94,6 +94,24 @@ pub trait Scalar: Copy + PartialEq + PartialOrd + std::fmt::Debug + Send + Sync 
         Some(())
     }
 
+    /// Whether [`Scalar::accumulate_chunk`] is [`Scalar::chunk_sum`] followed by
+    /// [`Scalar::fold`]: then a pass over many rows can be split over threads, each
+    /// keeping its chunks' sums, added afterwards in chunk order with the same result.
+    const CHUNK_SUMS: bool = false;
+
+    /// The sum of a chunk of `len` values on its own (only used when
+    /// [`Scalar::CHUNK_SUMS`]); `None` if it is not valid.
+    fn chunk_sum(x: Values<'_, Self>, len: usize) -> Option<Self> {
+        let mut total = (Self::ZERO, Self::ZERO);
+        Self::accumulate_chunk(&mut total, x, len).ok()?;
+        Self::binary(BinOp::Add, total.0, total.1)
+    }
+
+    /// Adds a chunk's sum to a compensated total; `None` on overflow.
+    fn fold(total: &mut (Self, Self), chunk_sum: Self) -> Option<()> {
+        Self::accumulate_one(total, chunk_sum)
+    }
+
     /// Adds `len` values to a compensated sum `(sum, compensation)`, in row order.
     fn accumulate_chunk(
         total: &mut (Self, Self),

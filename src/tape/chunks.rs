@@ -1,0 +1,225 @@
+//! A row pass over many rows: chunk by chunk, each instruction a loop over the chunk;
+//! for large N split over threads, with results that do not depend on the split.
+//!
+//! A sum over the rows adds each chunk's sum to the total in chunk order. Split over
+//! threads, each part keeps its chunks' sums and they are added afterwards in the same
+//! order, so one thread or several give the same bits (for number types whose chunk
+//! sums stand alone, [`Scalar::CHUNK_SUMS`]: f64; decimal runs on one thread).
+
+use super::CHUNK;
+use super::compile::{Instr, Operand, Phase};
+use super::run::{Failure, Inputs, RECHECK};
+use super::scalar::{Scalar, Values};
+use crate::graph::NodeId;
+use rayon::prelude::*;
+
+/// From this many rows a pass is split over the threads (when there are several):
+/// below it, waking a thread costs a noticeable part of what the split saves.
+pub const PARALLEL_ROWS: usize = 32_768;
+
+/// What a pass reads besides the data: the scalar registers and the vector literals.
+pub struct Shared<'a, S> {
+    /// The data and the row count.
+    pub inputs: &'a Inputs<'a, S>,
+    /// The scalar registers (slot numbers of the tape).
+    pub registers: &'a [S],
+    /// The vector literals, converted.
+    pub columns: &'a [Vec<S>],
+}
+
+/// What a pass writes: row slots of one chunk, and the row outputs.
+#[derive(Debug, Clone)]
+pub struct Buffers<S> {
+    /// The row slots, [`CHUNK`] values each.
+    pub rows: Vec<Vec<S>>,
+    /// The row outputs, all rows so far each.
+    pub row_outputs: Vec<Vec<S>>,
+}
+
+impl<S: Scalar> Buffers<S> {
+    /// Buffers for `row_slots` slots and `row_outputs` outputs.
+    pub fn new(row_slots: usize, row_outputs: usize) -> Buffers<S> {
+        Buffers {
+            rows: vec![vec![S::ZERO; CHUNK]; row_slots],
+            row_outputs: vec![Vec::new(); row_outputs],
+        }
+    }
+}
+
+/// Where the sums over a chunk go.
+enum Sums<'a, S> {
+    /// Added to the running totals at once.
+    Totals(&'a mut [(S, S)]),
+    /// Kept, chunk after chunk, for each accumulator (to add up in order later).
+    Kept(&'a mut [Vec<S>]),
+}
+
+/// Runs every chunk of rows through the pass's instructions, adding the sums to
+/// `totals` (one per accumulator).
+pub fn row_pass<S: Scalar>(
+    phase: &Phase,
+    shared: &Shared<'_, S>,
+    buffers: &mut Buffers<S>,
+    totals: &mut [(S, S)],
+) -> Result<(), Failure> {
+    let rows = shared.inputs.rows;
+    let chunks = rows.div_ceil(CHUNK);
+    let threads = if S::CHUNK_SUMS && rows >= PARALLEL_ROWS {
+        rayon::current_num_threads().min(chunks)
+    } else {
+        1
+    };
+    if threads <= 1 {
+        let mut sums = Sums::Totals(totals);
+        return run_chunks(phase, shared, buffers, &mut sums, 0..chunks);
+    }
+    let per_part = chunks.div_ceil(threads);
+    let parts: Vec<_> = (0..threads)
+        .into_par_iter()
+        .map(|part| {
+            let first = (part * per_part).min(chunks);
+            let end = ((part + 1) * per_part).min(chunks);
+            let mut own = Buffers::new(buffers.rows.len(), buffers.row_outputs.len());
+            let mut kept = vec![Vec::with_capacity(end - first); totals.len()];
+            let result = run_chunks(
+                phase,
+                shared,
+                &mut own,
+                &mut Sums::Kept(&mut kept),
+                first..end,
+            );
+            (first, own.row_outputs, kept, result)
+        })
+        .collect();
+    // In chunk order: each part's sums, then its failure if it stopped on one.
+    for (first, row_outputs, kept, result) in parts {
+        for (acc, chunk_sums) in kept.iter().enumerate() {
+            for (k, &sum) in chunk_sums.iter().enumerate() {
+                let at = Failure {
+                    node: accumulator_node(phase, acc),
+                    row: Some((first + k) * CHUNK + 1),
+                };
+                S::fold(&mut totals[acc], sum).ok_or(at)?;
+            }
+        }
+        result?;
+        for (all, part) in buffers.row_outputs.iter_mut().zip(row_outputs) {
+            all.extend(part);
+        }
+    }
+    Ok(())
+}
+
+/// The node of the `sum` that accumulator `acc` computes (for an error).
+fn accumulator_node(phase: &Phase, acc: usize) -> NodeId {
+    phase
+        .rows
+        .iter()
+        .find_map(|instr| match *instr {
+            Instr::Accumulate { acc: a, node, .. } if a.0 as usize == acc => Some(node),
+            _ => None,
+        })
+        .unwrap_or(RECHECK)
+}
+
+fn run_chunks<S: Scalar>(
+    phase: &Phase,
+    shared: &Shared<'_, S>,
+    buffers: &mut Buffers<S>,
+    sums: &mut Sums<'_, S>,
+    chunks: std::ops::Range<usize>,
+) -> Result<(), Failure> {
+    for chunk in chunks {
+        let start = chunk * CHUNK;
+        let len = CHUNK.min(shared.inputs.rows - start);
+        for instr in &phase.rows {
+            step(instr, shared, buffers, sums, (start, len))?;
+        }
+    }
+    Ok(())
+}
+
+/// The chunk `start..start+len` of an operand.
+fn read<'a, S: Scalar>(
+    operand: Operand,
+    shared: &Shared<'a, S>,
+    rows: &'a [Vec<S>],
+    (start, len): (usize, usize),
+) -> Values<'a, S> {
+    let window = |column: &'a [S]| Values::Rows(column.get(start..start + len).unwrap_or(&[]));
+    match operand {
+        Operand::Scalar(s) => Values::Same(shared.registers[s.0 as usize]),
+        Operand::Row(s) => Values::Rows(&rows[s.0 as usize][..len]),
+        Operand::Data(k) => window(
+            shared
+                .inputs
+                .data
+                .get(k as usize)
+                .map_or(&[], Vec::as_slice),
+        ),
+        Operand::Column(k) => window(&shared.columns[k as usize]),
+    }
+}
+
+/// One instruction over one chunk.
+fn step<S: Scalar>(
+    instr: &Instr,
+    shared: &Shared<'_, S>,
+    buffers: &mut Buffers<S>,
+    sums: &mut Sums<'_, S>,
+    (start, len): (usize, usize),
+) -> Result<(), Failure> {
+    let at_row = |node: NodeId| {
+        move |i: usize| Failure {
+            node,
+            row: Some(start + i + 1),
+        }
+    };
+    let rows = &mut buffers.rows;
+    match *instr {
+        Instr::RowUnary { func, dst, a, node } => {
+            let mut out = std::mem::take(&mut rows[dst.0 as usize]);
+            let x = read(a, shared, rows, (start, len));
+            let result = S::unary_chunk(func, &mut out[..len], x).map_err(at_row(node));
+            rows[dst.0 as usize] = out;
+            result?;
+        }
+        Instr::RowBinary {
+            op,
+            dst,
+            a,
+            b,
+            node,
+        } => {
+            let mut out = std::mem::take(&mut rows[dst.0 as usize]);
+            let x = read(a, shared, rows, (start, len));
+            let y = read(b, shared, rows, (start, len));
+            let result = S::binary_chunk(op, &mut out[..len], x, y).map_err(at_row(node));
+            rows[dst.0 as usize] = out;
+            result?;
+        }
+        Instr::Accumulate { acc, a, node } => {
+            let x = read(a, shared, rows, (start, len));
+            let acc = acc.0 as usize;
+            match sums {
+                Sums::Totals(totals) => {
+                    S::accumulate_chunk(&mut totals[acc], x, len).map_err(at_row(node))?
+                }
+                Sums::Kept(kept) => kept[acc].push(S::chunk_sum(x, len).ok_or(at_row(node)(0))?),
+            }
+        }
+        Instr::Store { out, a } => {
+            let x = read(a, shared, rows, (start, len));
+            let stored = &mut buffers.row_outputs[out as usize];
+            for i in 0..len {
+                let v = x.at(i);
+                if !v.is_valid() {
+                    return Err(at_row(RECHECK)(i));
+                }
+                stored.push(v);
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
