@@ -5,11 +5,14 @@
 //! when the peer is installed (`bash benches/peers/setup.sh`), else the reference
 //! figures of ../shared/bench/results-peers.md.
 //!
-//! `cargo bench --bench tape` prints one table of medians and ratios from one run.
+//! `cargo bench --bench tape` runs criterion on the W1 cases (its statistics), then
+//! prints one table of medians and ratios from one run (`-- --table` for the tables
+//! alone).
 
 #[path = "families.rs"]
 mod families;
 
+use criterion::Criterion;
 use nabla::graph::NodeId;
 use nabla::program::{LoadOptions, Program};
 use nabla::syntax::Sources;
@@ -132,22 +135,7 @@ fn w1() {
         .build()
         .unwrap_or_else(|e| panic!("{e}"));
     for n in [2usize, 1_000, 100_000, 1_000_000] {
-        let mut program = neuron(n);
-        let loss = program
-            .definition("loss")
-            .map(|d| d.node)
-            .unwrap_or(NodeId(0));
-        let vars: Vec<_> = program.params.iter().map(|p| p.var).collect();
-        let mut outputs = vec![loss];
-        outputs.extend(nabla::simplify::simplified_gradient(
-            &mut program.graph,
-            loss,
-            &vars,
-        ));
-        let mut both: Compiled<f64> =
-            Compiled::new(&program, &outputs).unwrap_or_else(|| panic!("f64"));
-        let mut alone: Compiled<f64> =
-            Compiled::new(&program, &[loss]).unwrap_or_else(|| panic!("f64"));
+        let (program, mut both, mut alone) = compiled_neuron(n);
         let (x, y) = make_data(n, 42);
         let calls = (2_000_000 / n).clamp(3, 200_000);
         let reps = if n >= 1_000_000 { 9 } else { 15 };
@@ -269,7 +257,60 @@ fn w2() {
     println!("(ratio = nabla / CasADi; the target: <= 1.0)");
 }
 
+/// The loss and its whole gradient of the neuron over `n` rows, compiled.
+fn compiled_neuron(n: usize) -> (Program, Compiled<f64>, Compiled<f64>) {
+    let mut program = neuron(n);
+    let loss = program
+        .definition("loss")
+        .map(|d| d.node)
+        .unwrap_or(NodeId(0));
+    let vars: Vec<_> = program.params.iter().map(|p| p.var).collect();
+    let mut outputs = vec![loss];
+    outputs.extend(nabla::simplify::simplified_gradient(
+        &mut program.graph,
+        loss,
+        &vars,
+    ));
+    let both = Compiled::new(&program, &outputs).unwrap_or_else(|| panic!("f64"));
+    let alone = Compiled::new(&program, &[loss]).unwrap_or_else(|| panic!("f64"));
+    (program, both, alone)
+}
+
+/// Criterion's own measurements of the W1 cases (its statistics, no ratios).
+fn criterion_w1(c: &mut Criterion) {
+    for n in [2usize, 1_000, 100_000, 1_000_000] {
+        let mut group = c.benchmark_group(format!("tape/N={n}"));
+        if n >= 100_000 {
+            group.sample_size(20);
+        }
+        let (program, mut both, mut alone) = compiled_neuron(n);
+        let graph = &program.graph;
+        let (x, y) = make_data(n, 42);
+        group.bench_function("nabla loss+gradient", |b| {
+            b.iter(|| black_box(both.run(graph)).unwrap_or(()))
+        });
+        group.bench_function("nabla loss", |b| {
+            b.iter(|| black_box(alone.run(graph)).unwrap_or(()))
+        });
+        group.bench_function("hand loss+gradient", |b| {
+            b.iter(|| black_box(loss_grad(black_box(&x), black_box(&y), -2.0, -2.0)))
+        });
+        group.bench_function("hand loss", |b| {
+            b.iter(|| black_box(loss_only(black_box(&x), black_box(&y), -2.0, -2.0)))
+        });
+        group.finish();
+    }
+}
+
 fn main() {
+    // No HTML plots: criterion would draw them with the plotters that nabla builds
+    // without system fonts, and fail. `cargo bench --bench tape -- --table` skips
+    // criterion and prints only the side-by-side tables.
+    if !std::env::args().any(|a| a == "--table") {
+        let mut criterion = Criterion::default().without_plots();
+        criterion_w1(&mut criterion);
+        criterion.final_summary();
+    }
     w1();
     w2();
 }
