@@ -139,7 +139,7 @@ pub fn binary(
     if finite { Ok(()) } else { check(out, None) }
 }
 
-/// Adds a chunk to a compensated running sum: [`chunk_sum`], then [`fold`].
+/// Adds a chunk to a compensated running sum: `chunk_sum`, then `fold`.
 pub fn accumulate(total: &mut (f64, f64), x: Values<'_, f64>, len: usize) -> Result<(), usize> {
     let sum = chunk_sum(x, len).ok_or(0usize)?;
     fold(total, sum).ok_or(0)
