@@ -21,13 +21,7 @@ fn loss_and_gradient(program: &mut Program) -> Vec<NodeId> {
         .map(|d| d.node)
         .unwrap_or_else(|| panic!("loss"));
     let vars: Vec<_> = program.params.iter().map(|p| p.var).collect();
-    let mut outputs = vec![loss];
-    outputs.extend(nabla::simplify::simplified_gradient(
-        &mut program.graph,
-        loss,
-        &vars,
-    ));
-    outputs
+    nabla::simplify::with_gradient(&mut program.graph, loss, &vars)
 }
 
 fn close(a: f64, b: f64) -> bool {

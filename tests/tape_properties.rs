@@ -73,12 +73,7 @@ fn case(expr: &str, rows: &[(String, String)], w: &str, b: &str) -> Option<Case>
         node(&program, "g")?,
     );
     let vars: Vec<_> = program.params.iter().map(|p| p.var).collect();
-    let mut outputs = vec![loss];
-    outputs.extend(nabla::simplify::simplified_gradient(
-        &mut program.graph,
-        loss,
-        &vars,
-    ));
+    let mut outputs = nabla::simplify::with_gradient(&mut program.graph, loss, &vars);
     outputs.extend([f, g]);
     for &v in &vars {
         let term = nabla::ad::derivative(&mut program.graph, f, v);

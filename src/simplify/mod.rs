@@ -55,6 +55,19 @@ pub fn simplified_gradient(
     simplify_from(graph, &raw, from)
 }
 
+/// `output` followed by its [`simplified_gradient`] by `vars`: the outputs to compile
+/// for a loss and its whole gradient in one pass (the gradient by `vars[k]` is
+/// output `k + 1`).
+pub fn with_gradient(
+    graph: &mut Graph,
+    output: NodeId,
+    vars: &[crate::graph::VarId],
+) -> Vec<NodeId> {
+    let mut outputs = vec![output];
+    outputs.extend(simplified_gradient(graph, output, vars));
+    outputs
+}
+
 fn pass(graph: &mut Graph, roots: &[NodeId], from: NodeId) -> Vec<NodeId> {
     let order = graph.reachable(roots);
     let mut rebuilt: Vec<Option<NodeId>> = vec![None; order.last().map_or(0, |n| n.index() + 1)];
