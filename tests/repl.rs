@@ -206,17 +206,21 @@ fn keys(p: &mut rexpect::session::PtySession, text: &str, what: &str) {
     p.flush().expect(what);
 }
 
-#[test]
-fn terminal_session_completes_recalls_and_continues_lines() {
-    use rexpect::session::spawn_command;
-    let history = temp_path("pty").join("data").join("history");
-    let start = std::time::Instant::now();
+/// `nabla repl` in a pseudo-terminal, with its history in `history`.
+fn terminal_session(history: &std::path::Path) -> rexpect::session::PtySession {
     let mut command = Process::new(BIN);
     command
         .arg("repl")
-        .env("NABLA_HISTORY", &history)
+        .env("NABLA_HISTORY", history)
         .env("TERM", "xterm");
-    let mut p = spawn_command(command, Some(10_000)).expect("a pty session");
+    rexpect::session::spawn_command(command, Some(10_000)).expect("a pty session")
+}
+
+#[test]
+fn terminal_session_completes_recalls_and_continues_lines() {
+    let history = temp_path("pty").join("data").join("history");
+    let start = std::time::Instant::now();
+    let mut p = terminal_session(&history);
     p.exp_string("nabla> ").expect("the prompt");
     eprintln!(
         "time to the first prompt (debug build): {:?}",
@@ -258,12 +262,7 @@ fn terminal_session_completes_recalls_and_continues_lines() {
     let saved = std::fs::read_to_string(&history).expect("the history file");
     assert!(saved.contains("1 + 41"), "{saved}");
     // A second session recalls the first one's last line from the history file.
-    let mut command = Process::new(BIN);
-    command
-        .arg("repl")
-        .env("NABLA_HISTORY", &history)
-        .env("TERM", "xterm");
-    let mut p = spawn_command(command, Some(10_000)).expect("a pty session");
+    let mut p = terminal_session(&history);
     p.exp_string("nabla> ").expect("the prompt");
     keys(&mut p, "\x1b[A\r", "up-arrow");
     p.exp_regex(r"[\r\n]1001\r\n")
