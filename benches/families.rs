@@ -178,7 +178,8 @@ pub fn differentiate(text: &str) -> Differentiated {
         .node;
     let vars: Vec<VarId> = program.params.iter().map(|p| p.var).collect();
     let graph = &mut program.graph;
-    let gradient = nabla::simplify::simplified_gradient(graph, objective, &vars);
+    let gradient =
+        nabla::simplify::simplified_gradient(graph, objective, &vars).expect("the graph has room");
     Differentiated {
         program,
         objective,

@@ -227,7 +227,8 @@ fn w2() {
             .unwrap_or(NodeId(0));
         let names: Vec<String> = program.params.iter().map(|p| p.name.clone()).collect();
         let vars: Vec<_> = program.params.iter().map(|p| p.var).collect();
-        let outputs = nabla::simplify::with_gradient(&mut program.graph, loss, &vars);
+        let outputs = nabla::simplify::with_gradient(&mut program.graph, loss, &vars)
+            .expect("the graph has room");
         let mut compiled: Compiled<f64> =
             Compiled::new(&program, &outputs).unwrap_or_else(|| panic!("f64"));
         let graph = &program.graph;
@@ -260,7 +261,8 @@ fn compiled_neuron(n: usize) -> (Program, Compiled<f64>, Compiled<f64>) {
         .map(|d| d.node)
         .unwrap_or(NodeId(0));
     let vars: Vec<_> = program.params.iter().map(|p| p.var).collect();
-    let outputs = nabla::simplify::with_gradient(&mut program.graph, loss, &vars);
+    let outputs = nabla::simplify::with_gradient(&mut program.graph, loss, &vars)
+        .expect("the graph has room");
     let both = Compiled::new(&program, &outputs).unwrap_or_else(|| panic!("f64"));
     let alone = Compiled::new(&program, &[loss]).unwrap_or_else(|| panic!("f64"));
     (program, both, alone)

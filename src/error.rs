@@ -58,6 +58,19 @@ impl Error {
         self
     }
 
+    /// The graph filled up while `what` was being lowered or differentiated.
+    pub fn graph_full(
+        full: crate::graph::GraphFull,
+        what: impl Into<String>,
+        span: Option<Span>,
+    ) -> Error {
+        let kind = ErrorKind::GraphFull {
+            what: what.into(),
+            limit: full.limit,
+        };
+        Error::new(kind, span)
+    }
+
     /// A hint saying what would fix the error, where one is known.
     pub fn help(&self) -> Option<String> {
         use ErrorKind::*;
@@ -104,6 +117,11 @@ impl Error {
             BatchWithLiteral { .. } => {
                 Some("declare the vector with `data name = [...]` and use its name".into())
             }
+            GraphFull { .. } => Some(
+                "each call with new arguments inlines the function again; \
+                 call it once and name the result, or use fewer levels"
+                    .into(),
+            ),
             UnknownDistribution { .. } => {
                 Some("use `normal(mean, sd)` or `uniform(low, high)`".into())
             }
@@ -285,6 +303,17 @@ pub enum ErrorKind {
         /// What is too large.
         what: String,
         /// The limit.
+        limit: usize,
+    },
+    /// Lowering or differentiating a statement would make more distinct graph nodes
+    /// than the graph holds ([`crate::graph::MAX_NODES`]). Usually a function that
+    /// calls another with a new argument at every level (`f2(x) = f1(f1(x))`), which
+    /// doubles the distinct sub-expressions per level, or a derivative nested many times.
+    #[error("{what} needs more than {limit} graph nodes, the limit")]
+    GraphFull {
+        /// The statement or derivative that grew the graph (``the definition `f30` ``).
+        what: String,
+        /// The node limit.
         limit: usize,
     },
     /// A command-line value that cannot be used (`--at w=abc`, an unknown `--of`).

@@ -129,7 +129,7 @@
 //!     .expect("a valid program");
 //! let loss = program.definition("loss").expect("loss is defined").node;
 //! let w = program.params[0].var;
-//! let gradient = nabla::ad::gradient(&mut program.graph, loss, &[w])[0];
+//! let gradient = nabla::ad::gradient(&mut program.graph, loss, &[w]).expect("room in the graph")[0];
 //! let values = nabla::eval::evaluate(&program.graph, &program.bindings(), &[loss, gradient])
 //!     .expect("in the domain");
 //! // loss = (-2)^2 + (-6)^2; d/dw = 2*(-2)*0.5 + 2*(-6)*2.5

@@ -184,10 +184,10 @@ struct Derivatives {
 
 fn differentiate(loaded: &mut Loaded) -> Derivatives {
     let (g, f, wrt) = (&mut loaded.program.graph, loaded.f, loaded.wrt);
-    let raw1 = derivative(g, f, wrt);
-    let forward1 = tangent(g, f, wrt);
+    let raw1 = derivative(g, f, wrt).expect("the graph has room");
+    let forward1 = tangent(g, f, wrt).expect("the graph has room");
     let d1 = simplify_one(g, raw1);
-    let raw2 = derivative(g, d1, wrt);
+    let raw2 = derivative(g, d1, wrt).expect("the graph has room");
     let d2 = simplify_one(g, raw2);
     Derivatives {
         raw1,
@@ -361,7 +361,7 @@ fn max_and_min_split_evenly_at_a_tie() {
         let mut loaded = load("", f, "x");
         let y = loaded.program.graph.find_var("y").expect("y");
         let (g, node, x) = (&mut loaded.program.graph, loaded.f, loaded.wrt);
-        let raw = gradient(g, node, &[x, y]);
+        let raw = gradient(g, node, &[x, y]).expect("the graph has room");
         let grad = simplify(g, &raw);
         let mut roots = raw.clone();
         roots.extend(&grad);
@@ -436,8 +436,8 @@ const HESSIAN_POINTS: [[f64; 2]; 4] = [[0.5, -1.0], [1.3, 0.2], [-0.7, 2.1], [2.
 #[test]
 fn hessian_matches_finite_differences_and_the_hand_one() {
     let (mut program, loss, vars) = loss_program();
-    let grad = gradient(&mut program.graph, loss, &vars);
-    let h = hessian(&mut program.graph, loss, &vars);
+    let grad = gradient(&mut program.graph, loss, &vars).expect("the graph has room");
+    let h = hessian(&mut program.graph, loss, &vars).expect("the graph has room");
     let h_nodes: Vec<NodeId> = h.iter().flatten().copied().collect();
     for p in HESSIAN_POINTS {
         let values = eval_params(&program, &vars, p, &h_nodes);
@@ -468,10 +468,10 @@ fn hessian_matches_finite_differences_and_the_hand_one() {
 fn hessian_vector_product_is_h_times_v() {
     let (mut program, loss, vars) = loss_program();
     let g = &mut program.graph;
-    let h = hessian(g, loss, &vars);
+    let h = hessian(g, loss, &vars).expect("the graph has room");
     let v_values = [0.75, -1.25];
     let v = v_values.map(|x| g.constant(Number::from_f64(x)));
-    let hv = hessian_vector(g, loss, &vars, &v);
+    let hv = hessian_vector(g, loss, &vars, &v).expect("the graph has room");
     let h_nodes: Vec<NodeId> = h.iter().flatten().copied().collect();
     for p in HESSIAN_POINTS {
         let h = eval_params(&program, &vars, p, &h_nodes);
@@ -490,7 +490,7 @@ fn hessian_over_data_rows() {
     let mut loaded = load(setup, "sum((w*t + b - y)^2)", "w");
     let b = loaded.program.graph.find_var("b").expect("b");
     let vars = [loaded.wrt, b];
-    let h = hessian(&mut loaded.program.graph, loaded.f, &vars);
+    let h = hessian(&mut loaded.program.graph, loaded.f, &vars).expect("the graph has room");
     let h_nodes: Vec<NodeId> = h.iter().flatten().copied().collect();
     for p in HESSIAN_POINTS {
         let values = eval_params(&loaded.program, &vars, p, &h_nodes);
@@ -506,7 +506,11 @@ fn hessian_over_data_rows() {
 fn hessian_snapshot() {
     let (mut program, loss, vars) = loss_program();
     let g = &mut program.graph;
-    let raw: Vec<NodeId> = hessian(g, loss, &vars).into_iter().flatten().collect();
+    let raw: Vec<NodeId> = hessian(g, loss, &vars)
+        .expect("the graph has room")
+        .into_iter()
+        .flatten()
+        .collect();
     let h = simplify(g, &raw);
     let printed = print_shared(g, &h);
     let names = ["h_ww", "h_wb", "h_bw", "h_bb"];

@@ -497,7 +497,8 @@ fn exercise(text: &str) {
             let vars: Vec<VarId> = program.graph.vars().map(|(v, _)| v).collect();
             for &node in nodes.iter().take(4) {
                 for &var in vars.iter().take(4) {
-                    let derivative = nabla::ad::derivative(&mut program.graph, node, var);
+                    let derivative = nabla::ad::derivative(&mut program.graph, node, var)
+                        .expect("the graph has room");
                     let _ = evaluate(&program.graph, &bindings, &[derivative]);
                 }
             }
@@ -562,14 +563,14 @@ proptest! {
         let (mut program, f) = lower_expression(&text).map_err(TestCaseError::fail)?;
         let (x, y) = (free_var(&mut program, "x"), free_var(&mut program, "y"));
         let graph = &mut program.graph;
-        let dx = nabla::ad::derivative(graph, f, x);
-        let dy = nabla::ad::derivative(graph, f, y);
-        let forward_dx = nabla::ad::tangent(graph, f, x);
-        let gradient = nabla::ad::gradient(graph, f, &[x, y]);
+        let dx = nabla::ad::derivative(graph, f, x).expect("the graph has room");
+        let dy = nabla::ad::derivative(graph, f, y).expect("the graph has room");
+        let forward_dx = nabla::ad::tangent(graph, f, x).expect("the graph has room");
+        let gradient = nabla::ad::gradient(graph, f, &[x, y]).expect("the graph has room");
         prop_assert_eq!(&gradient, &vec![dx, dy], "one pass gives each derivative");
-        let dxx = nabla::ad::derivative(graph, dx, x);
-        let dxy = nabla::ad::derivative(graph, dx, y);
-        let dyy = nabla::ad::derivative(graph, dy, y);
+        let dxx = nabla::ad::derivative(graph, dx, x).expect("the graph has room");
+        let dxy = nabla::ad::derivative(graph, dx, y).expect("the graph has room");
+        let dyy = nabla::ad::derivative(graph, dy, y).expect("the graph has room");
         for point in &points {
             agrees_with_difference(&program, dx, f, point, 0, "d/dx")?;
             agrees_with_difference(&program, dy, f, point, 1, "d/dy")?;
@@ -629,7 +630,7 @@ proptest! {
             .iter()
             .map(|n| program.graph.find_var(n).ok_or_else(|| TestCaseError::fail(*n)))
             .collect::<Result<_, _>>()?;
-        let gradient = nabla::ad::gradient(&mut program.graph, loss, &vars);
+        let gradient = nabla::ad::gradient(&mut program.graph, loss, &vars).expect("the graph has room");
         prop_assert_eq!(gradient[0], loss_by_w, "`d(loss)/d(w)` is the gradient's entry");
         let show = |n: NodeId| print_expr(&program.graph, n);
         for point in &points {
@@ -760,7 +761,8 @@ fn hundred_thousand_term_sum_evaluates() {
         assert_eq!(eval_at(&program, node, &[x]), Ok(TERMS as f64 * x));
     }
     let x = free_var(&mut program, "x");
-    let derivative = nabla::ad::derivative(&mut program.graph, node, x);
+    let derivative =
+        nabla::ad::derivative(&mut program.graph, node, x).expect("the graph has room");
     assert_eq!(eval_at(&program, derivative, &[0.25]), Ok(TERMS as f64));
     let printed = print_expr(&program.graph, node);
     assert_eq!(printed, vec!["x"; TERMS].join(" + "));

@@ -21,7 +21,7 @@ fn loss_and_gradient(program: &mut Program) -> Vec<NodeId> {
         .map(|d| d.node)
         .unwrap_or_else(|| panic!("loss"));
     let vars: Vec<_> = program.params.iter().map(|p| p.var).collect();
-    nabla::simplify::with_gradient(&mut program.graph, loss, &vars)
+    nabla::simplify::with_gradient(&mut program.graph, loss, &vars).expect("the graph has room")
 }
 
 fn close(a: f64, b: f64) -> bool {

@@ -73,10 +73,11 @@ fn case(expr: &str, rows: &[(String, String)], w: &str, b: &str) -> Option<Case>
         node(&program, "g")?,
     );
     let vars: Vec<_> = program.params.iter().map(|p| p.var).collect();
-    let mut outputs = nabla::simplify::with_gradient(&mut program.graph, loss, &vars);
+    let mut outputs = nabla::simplify::with_gradient(&mut program.graph, loss, &vars)
+        .expect("the graph has room");
     outputs.extend([f, g]);
     for &v in &vars {
-        let term = nabla::ad::derivative(&mut program.graph, f, v);
+        let term = nabla::ad::derivative(&mut program.graph, f, v).expect("the graph has room");
         outputs.push(term);
     }
     Some(Case { program, outputs })

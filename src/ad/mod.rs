@@ -7,7 +7,7 @@
 
 mod rules;
 
-use crate::graph::{BinOp, Func, Graph, NodeId, Op, Shape, VarId};
+use crate::graph::{BinOp, Func, Graph, GraphFull, NodeId, Op, Shape, VarId};
 use std::collections::HashMap;
 
 /// Test-only fault injection: while set on this thread, the local derivative of `func`
@@ -19,16 +19,19 @@ pub fn inject_fault(fault: Option<(Func, f64)>) {
 }
 
 /// `d(of)/d(var)` as a node: reverse mode for a scalar `of`, forward mode for rows.
-pub fn derivative(g: &mut Graph, of: NodeId, var: VarId) -> NodeId {
+///
+/// Every function here that grows the graph stops with [`GraphFull`] once the graph
+/// passes its node limit ([`Graph::ensure_room`], asked at every step of the walk).
+pub fn derivative(g: &mut Graph, of: NodeId, var: VarId) -> Result<NodeId, GraphFull> {
     match g.shape(of) {
-        Shape::Scalar => gradient(g, of, &[var])[0],
+        Shape::Scalar => Ok(gradient(g, of, &[var])?[0]),
         Shape::Rows => tangent(g, of, var),
     }
 }
 
 /// The gradient of the scalar `output` by each of `wrt`, by one backward pass that adds
 /// adjoint nodes to the graph. The derivative by a data column is a vector of rows.
-pub fn gradient(g: &mut Graph, output: NodeId, wrt: &[VarId]) -> Vec<NodeId> {
+pub fn gradient(g: &mut Graph, output: NodeId, wrt: &[VarId]) -> Result<Vec<NodeId>, GraphFull> {
     let order = g.reachable(&[output]);
     let needed = depends_on_any(g, &order, wrt);
     // Dense table indexed by node id: each node's adjoint, summed as contributions
@@ -40,6 +43,8 @@ pub fn gradient(g: &mut Graph, output: NodeId, wrt: &[VarId]) -> Vec<NodeId> {
         let Some(adjoint) = adjoints[id.index()] else {
             continue;
         };
+        g.ensure_room()?;
+        let first_new = NodeId(g.len() as u32);
         for (operand, local) in backward_step(g, id, adjoint).into_iter().flatten() {
             if needed[operand.index()] {
                 let flow = into_shape(g, id, operand, local);
@@ -50,27 +55,39 @@ pub fn gradient(g: &mut Graph, output: NodeId, wrt: &[VarId]) -> Vec<NodeId> {
                 });
             }
         }
+        let span = g.node(id).span;
+        g.adopt_span(first_new, span);
     }
-    wrt.iter()
+    Ok(wrt
+        .iter()
         .map(|&v| {
             let node = g.add(Op::Var(v), None);
             let adjoint = adjoints.get(node.index()).copied().flatten();
             adjoint.unwrap_or_else(|| g.int(0))
         })
-        .collect()
+        .collect())
 }
 
 /// The Hessian of the scalar `output` by `vars`: row i is the gradient of the i-th
 /// gradient component, so second derivatives come from the same backward pass.
-pub fn hessian(g: &mut Graph, output: NodeId, vars: &[VarId]) -> Vec<Vec<NodeId>> {
-    let first = gradient(g, output, vars);
+pub fn hessian(
+    g: &mut Graph,
+    output: NodeId,
+    vars: &[VarId],
+) -> Result<Vec<Vec<NodeId>>, GraphFull> {
+    let first = gradient(g, output, vars)?;
     first.into_iter().map(|d| gradient(g, d, vars)).collect()
 }
 
 /// The Hessian-vector product `H v` as nodes, by one more backward pass over
 /// `∇output · v` (never forming H).
-pub fn hessian_vector(g: &mut Graph, output: NodeId, vars: &[VarId], v: &[NodeId]) -> Vec<NodeId> {
-    let first = gradient(g, output, vars);
+pub fn hessian_vector(
+    g: &mut Graph,
+    output: NodeId,
+    vars: &[VarId],
+    v: &[NodeId],
+) -> Result<Vec<NodeId>, GraphFull> {
+    let first = gradient(g, output, vars)?;
     let products: Vec<NodeId> = first
         .iter()
         .zip(v)
@@ -81,7 +98,7 @@ pub fn hessian_vector(g: &mut Graph, output: NodeId, vars: &[VarId], v: &[NodeId
 }
 
 /// The derivative of `output` (of any shape) by one variable, by forward mode.
-pub fn tangent(g: &mut Graph, output: NodeId, var: VarId) -> NodeId {
+pub fn tangent(g: &mut Graph, output: NodeId, var: VarId) -> Result<NodeId, GraphFull> {
     let order = g.reachable(&[output]);
     let needed = depends_on_any(g, &order, &[var]);
     let mut tangents: HashMap<NodeId, NodeId> = HashMap::new();
@@ -89,6 +106,8 @@ pub fn tangent(g: &mut Graph, output: NodeId, var: VarId) -> NodeId {
         if !needed[id.index()] {
             continue;
         }
+        g.ensure_room()?;
+        let first_new = NodeId(g.len() as u32);
         let t = match g.op(id) {
             Op::Var(v) if v == var => g.int(1),
             Op::Unary(func @ (Func::Sum | Func::Mean), a) => {
@@ -105,9 +124,11 @@ pub fn tangent(g: &mut Graph, output: NodeId, var: VarId) -> NodeId {
                 add_all(g, &terms)
             }
         };
+        let span = g.node(id).span;
+        g.adopt_span(first_new, span);
         tangents.insert(id, t);
     }
-    tangents.get(&output).copied().unwrap_or_else(|| g.int(0))
+    Ok(tangents.get(&output).copied().unwrap_or_else(|| g.int(0)))
 }
 
 /// The contributions of `adjoint` (of node `id`) to each operand (at most two).

@@ -109,10 +109,12 @@ fn binary_partials(g: &mut Graph, op: BinOp, a: NodeId, b: NodeId, f: NodeId) ->
         Add => both((a, one), (b, one)),
         Sub => both((a, one), (b, g.int(-1))),
         Mul => both((a, b), (b, a)),
+        // ∂(a/b)/∂b as -(a/b)/b rather than -a/b²: a derivative of a quotient then
+        // divides by b once more, so the n-th derivative has denominators of degree
+        // O(n), not b^(2^n) (which overflows long before the value does).
         Div => {
             let inverse = g.binary(Div, one, b);
-            let square = squared(g, b);
-            let quotient = g.binary(Div, a, square);
+            let quotient = g.binary(Div, f, b);
             both((a, inverse), (b, g.unary(Func::Neg, quotient)))
         }
         Pow => power_partials(g, a, b, f),

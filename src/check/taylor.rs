@@ -15,7 +15,7 @@
 
 use super::{Options, domain, not_decimal, points};
 use crate::error::Error;
-use crate::graph::{BinOp, Func, Graph, NodeId, VarId};
+use crate::graph::{BinOp, Func, Graph, GraphFull, NodeId, VarId};
 use crate::program::Program;
 use crate::syntax::Number;
 use crate::tape::{Compiled, Scalar};
@@ -130,7 +130,9 @@ pub fn taylor(
 ) -> Result<TaylorReport, Error> {
     let theta = program.param_values(wrt);
     let delta = points::direction(&theta, options.seed);
-    let nodes = expansion(&mut program.graph, objective, wrt, &delta);
+    let span = program.graph.node(objective).span;
+    let nodes = expansion(&mut program.graph, objective, wrt, &delta)
+        .map_err(|full| Error::graph_full(full, format!("the Taylor test of `{name}`"), span))?;
     let mut report = if options.precise {
         Run::<Decimal>::new(program, &nodes, wrt, &theta, &delta, FLOOR_DECIMAL)?
             .report(program, options)
@@ -142,18 +144,23 @@ pub fn taylor(
 }
 
 /// `[L, ∇L·δ, δᵀHδ, ∂L/∂θ_1, ...]` as nodes.
-fn expansion(g: &mut Graph, objective: NodeId, wrt: &[VarId], delta: &[Decimal]) -> Vec<NodeId> {
+fn expansion(
+    g: &mut Graph,
+    objective: NodeId,
+    wrt: &[VarId],
+    delta: &[Decimal],
+) -> Result<Vec<NodeId>, GraphFull> {
     let delta: Vec<NodeId> = delta
         .iter()
         .map(|&d| g.constant(Number::from_decimal(d)))
         .collect();
-    let gradient = crate::ad::gradient(g, objective, wrt);
-    let hv = crate::ad::hessian_vector(g, objective, wrt, &delta);
+    let gradient = crate::ad::gradient(g, objective, wrt)?;
+    let hv = crate::ad::hessian_vector(g, objective, wrt, &delta)?;
     let slope = dot(g, &gradient, &delta);
     let curvature = dot(g, &hv, &delta);
     let mut nodes = vec![objective, slope, curvature];
     nodes.extend(gradient);
-    nodes
+    Ok(nodes)
 }
 
 fn dot(g: &mut Graph, a: &[NodeId], b: &[NodeId]) -> NodeId {

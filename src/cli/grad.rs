@@ -64,7 +64,10 @@ pub(super) fn run_grad(session: &mut Session, args: &GradArgs) -> i32 {
     };
     let graph = &mut program.graph;
     let function_nodes = graph.reachable(&[objective]).len();
-    let gradient = crate::simplify::simplified_gradient(graph, objective, &wrt);
+    let gradient = match crate::simplify::simplified_gradient(graph, objective, &wrt) {
+        Ok(gradient) => gradient,
+        Err(full) => return session.fail(&[gradient_full(graph, full, &name, objective)]),
+    };
     let gradient_nodes = graph.reachable(&gradient).len();
     let mut roots = vec![objective];
     roots.extend(&gradient);
@@ -141,6 +144,17 @@ pub(super) fn run_grad(session: &mut Session, args: &GradArgs) -> i32 {
     0
 }
 
+/// The error of a gradient of `name` that did not fit the graph.
+pub(super) fn gradient_full(
+    graph: &Graph,
+    full: crate::graph::GraphFull,
+    name: &str,
+    objective: NodeId,
+) -> Error {
+    let what = format!("the gradient of `{name}`");
+    Error::graph_full(full, what, graph.node(objective).span)
+}
+
 pub(super) fn run_diff(session: &mut Session, args: &DiffArgs) -> i32 {
     session.json = args.common.json;
     let options = LoadOptions {
@@ -166,7 +180,14 @@ pub(super) fn run_diff(session: &mut Session, args: &DiffArgs) -> i32 {
         return 2;
     };
     let from = NodeId(graph.len() as u32);
-    let raw = crate::ad::derivative(graph, expr, var);
+    let raw = match crate::ad::derivative(graph, expr, var) {
+        Ok(raw) => raw,
+        Err(full) => {
+            let what = format!("the derivative by `{}`", args.wrt);
+            let span = graph.node(expr).span;
+            return session.fail(&[Error::graph_full(full, what, span)]);
+        }
+    };
     let derivative = crate::simplify::simplify_from(graph, &[raw], from)[0];
     let printed = print(graph, &[derivative], args.latex);
     let value = if args.at.is_empty() {

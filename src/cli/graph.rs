@@ -1,6 +1,6 @@
 //! `nabla graph FILE`: the computation graph as Graphviz DOT.
 
-use super::grad::objective;
+use super::grad::{gradient_full, objective};
 use super::{CommonArgs, Session};
 use crate::graph::{NodeId, dot};
 use serde_json::json;
@@ -35,7 +35,10 @@ pub(super) fn run(session: &mut Session, args: &GraphArgs) -> i32 {
     let mut adjoint = None;
     if args.grad {
         let graph = &mut program.graph;
-        let gradient = crate::simplify::simplified_gradient(graph, node, &wrt);
+        let gradient = match crate::simplify::simplified_gradient(graph, node, &wrt) {
+            Ok(gradient) => gradient,
+            Err(full) => return session.fail(&[gradient_full(graph, full, &name, node)]),
+        };
         // Adjoint nodes: what the derivatives use and the function does not.
         let forward: HashSet<NodeId> = graph.reachable(&[node]).into_iter().collect();
         let used: HashSet<NodeId> = graph.reachable(&gradient).into_iter().collect();

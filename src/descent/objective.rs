@@ -41,11 +41,11 @@ pub fn derivative_nodes(
     objective: NodeId,
     wrt: &[VarId],
     second_order: bool,
-) -> Nodes {
+) -> Result<Nodes, crate::graph::GraphFull> {
     let graph = &mut program.graph;
-    let gradient = crate::simplify::simplified_gradient(graph, objective, wrt);
+    let gradient = crate::simplify::simplified_gradient(graph, objective, wrt)?;
     let hessian = if second_order {
-        let rows = crate::ad::hessian(graph, objective, wrt);
+        let rows = crate::ad::hessian(graph, objective, wrt)?;
         let from = NodeId(graph.len() as u32);
         let flat: Vec<NodeId> = rows.into_iter().flatten().collect();
         crate::simplify::simplify_from(graph, &flat, from)
@@ -68,15 +68,16 @@ pub fn derivative_nodes(
             _ => None,
         })
         .collect();
-    let hessian_vector = crate::ad::hessian_vector(graph, objective, wrt, &direction_nodes);
-    Nodes {
+    let hessian_vector = crate::ad::hessian_vector(graph, objective, wrt, &direction_nodes)?;
+    graph.ensure_room()?;
+    Ok(Nodes {
         gradient,
         pending: Pending {
             hessian,
             hessian_vector,
             directions,
         },
-    }
+    })
 }
 
 impl<'p> Objective<'p> {

@@ -164,7 +164,10 @@ pub fn minimize(
         };
         return Err(Error::new(kind, task.span));
     }
-    let nodes = derivative_nodes(program, task.objective, &task.wrt, newton);
+    let nodes = derivative_nodes(program, task.objective, &task.wrt, newton).map_err(|full| {
+        let what = format!("the derivatives of `{}`", task.name);
+        Error::graph_full(full, what, task.span)
+    })?;
     let program: &Program = program;
     let Some(mut objective) = Objective::new(program, task.objective, &task.wrt, nodes) else {
         return Err(Error::new(

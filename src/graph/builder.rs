@@ -24,6 +24,32 @@ pub struct Graph {
     by_name: HashMap<String, Vec<VarId>>,
     columns: Vec<Vec<Number>>,
     small_ints: [Option<NodeId>; SMALL_INTS],
+    limit: NodeLimit,
+}
+
+/// The most nodes a graph holds by default: lowering, derivatives and simplification
+/// together. A node costs about 200 bytes (its op, the hash-consing entry, the edges),
+/// so this keeps a graph near 1 GB, well under the 2 GB a run may use.
+pub const MAX_NODES: usize = 5_000_000;
+
+/// A graph's node budget (a newtype so that `Graph::default()` has the stated limit).
+#[derive(Debug, Clone, Copy)]
+struct NodeLimit(usize);
+
+impl Default for NodeLimit {
+    fn default() -> NodeLimit {
+        NodeLimit(MAX_NODES)
+    }
+}
+
+/// A walk that grows the graph (inlining a call, a derivative) stopped because the
+/// graph reached its node limit. The work it denotes is too large to do in full, so
+/// the caller reports the statement that asked for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the graph reached its limit of {limit} nodes")]
+pub struct GraphFull {
+    /// The limit that was reached.
+    pub limit: usize,
 }
 
 /// How many small integers (from -1 up) [`Graph::int`] remembers.
@@ -45,6 +71,41 @@ impl Graph {
     /// Number of nodes.
     pub fn len(&self) -> usize {
         self.nodes.node_count()
+    }
+
+    /// The most nodes this graph may hold ([`MAX_NODES`] unless set).
+    pub fn limit(&self) -> usize {
+        self.limit.0
+    }
+
+    /// Sets the most nodes this graph may hold (tests and embedders with a budget).
+    pub fn set_limit(&mut self, limit: usize) {
+        self.limit = NodeLimit(limit);
+    }
+
+    /// `Err` once the graph holds more nodes than its limit. The walks that grow the
+    /// graph ask it at every step, so no input grows a graph far past the limit.
+    pub fn ensure_room(&self) -> Result<(), GraphFull> {
+        if self.len() > self.limit.0 {
+            Err(GraphFull {
+                limit: self.limit.0,
+            })
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Gives every node from `first` on that has no span the span `span`: the nodes a
+    /// derivative rule just made point at the source operation they derive from, so
+    /// a domain error inside a derivative names a place in the file.
+    pub fn adopt_span(&mut self, first: NodeId, span: Option<Span>) {
+        let Some(span) = span else {
+            return;
+        };
+        for i in first.index()..self.len() {
+            let node = &mut self.nodes[NodeIndex::new(i)];
+            node.span.get_or_insert(span);
+        }
     }
 
     /// Whether the graph has no nodes.
@@ -273,27 +334,34 @@ impl Graph {
     /// `root` with each variable of `substitutions` replaced by its node (function
     /// inlining and the chain rule through a function's parameters). Iterative, and
     /// nodes that do not depend on a replaced variable are shared, not copied.
-    pub fn substitute(&mut self, root: NodeId, substitutions: &[(VarId, NodeId)]) -> NodeId {
+    pub fn substitute(
+        &mut self,
+        root: NodeId,
+        substitutions: &[(VarId, NodeId)],
+    ) -> Result<NodeId, GraphFull> {
         let order = self.reachable(&[root]);
-        let mut replaced: HashMap<NodeId, NodeId> = HashMap::new();
+        // Dense by id: a call inlines bodies of millions of nodes, and a hash map per
+        // node was most of the cost.
+        let mut replaced: Vec<Option<NodeId>> = vec![None; root.index() + 1];
         for id in order {
-            let node = self.node(id).clone();
-            let map = |n: NodeId| replaced.get(&n).copied().unwrap_or(n);
-            let new = match node.op {
+            self.ensure_room()?;
+            let node = self.node(id);
+            let (op, span) = (node.op, node.span);
+            let get = |n: NodeId| replaced[n.index()];
+            let map = |n: NodeId| get(n).unwrap_or(n);
+            let new = match op {
                 Op::Var(v) => match substitutions.iter().find(|(s, _)| *s == v) {
                     Some(&(_, to)) => to,
                     None => continue,
                 },
-                Op::Unary(f, a) if replaced.contains_key(&a) => {
-                    self.add(Op::Unary(f, map(a)), node.span)
-                }
-                Op::Binary(op, a, b) if replaced.contains_key(&a) || replaced.contains_key(&b) => {
-                    self.add(Op::Binary(op, map(a), map(b)), node.span)
+                Op::Unary(f, a) if get(a).is_some() => self.add(Op::Unary(f, map(a)), span),
+                Op::Binary(op, a, b) if get(a).is_some() || get(b).is_some() => {
+                    self.add(Op::Binary(op, map(a), map(b)), span)
                 }
                 _ => continue,
             };
-            replaced.insert(id, new);
+            replaced[id.index()] = Some(new);
         }
-        replaced.get(&root).copied().unwrap_or(root)
+        Ok(replaced[root.index()].unwrap_or(root))
     }
 }

@@ -8,7 +8,7 @@ pub use fold::exact_binary;
 mod node;
 mod print;
 
-pub use builder::Graph;
+pub use builder::{Graph, GraphFull, MAX_NODES};
 pub use dot::dot;
 pub use latex::{latex_aligned, latex_expr, latex_name, latex_shared};
 pub use node::*;

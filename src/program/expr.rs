@@ -4,7 +4,7 @@
 use super::lower::{BINARY_BUILTINS, Lowerer, Symbol};
 use super::names::suggest;
 use crate::error::ErrorKind;
-use crate::graph::{BinOp, Func, NodeId, Op, VarKind};
+use crate::graph::{BinOp, Func, NodeId, Op, VarId, VarKind};
 use crate::syntax::{BinaryOp, ExprId, ExprKind, Ident, Span};
 use std::collections::HashMap;
 
@@ -140,9 +140,7 @@ impl Lowerer<'_> {
                 if params.len() != args.len() {
                     return self.fail(arity(params.len()), span);
                 }
-                let substitutions: Vec<_> =
-                    params.iter().copied().zip(args.iter().copied()).collect();
-                return Some(self.program.graph.substitute(body, &substitutions));
+                return self.inline(name, &params, body, args, span);
             }
             Some(Symbol::Failed) => return None,
             Some(Symbol::Value(_)) => {
@@ -216,7 +214,38 @@ impl Lowerer<'_> {
                 wrt.span,
             );
         };
-        Some(crate::ad::derivative(&mut self.program.graph, of, var))
+        match crate::ad::derivative(&mut self.program.graph, of, var) {
+            Ok(node) => Some(node),
+            Err(full) => {
+                let what = format!("the derivative by `{}`", wrt.name);
+                self.graph_full(full, what, wrt.span)
+            }
+        }
+    }
+
+    /// A call of the user function `name`: its body with the arguments substituted
+    /// for its parameters, on the graph. A call with arguments already seen is one
+    /// lookup, so the cost of lowering grows with the distinct calls, not the paths.
+    fn inline(
+        &mut self,
+        name: &str,
+        params: &[VarId],
+        body: NodeId,
+        args: &[NodeId],
+        span: Span,
+    ) -> Option<NodeId> {
+        let key = (name.to_string(), args.to_vec());
+        if let Some(&node) = self.calls.get(&key) {
+            return Some(node);
+        }
+        let substitutions: Vec<_> = params.iter().copied().zip(args.iter().copied()).collect();
+        match self.program.graph.substitute(body, &substitutions) {
+            Ok(node) => {
+                self.calls.insert(key, node);
+                Some(node)
+            }
+            Err(full) => self.graph_full(full, format!("the call of `{name}`"), span),
+        }
     }
 }
 

@@ -7,7 +7,7 @@
 use super::{DataColumn, LoadOptions, Param, Program};
 use crate::error::{Error, ErrorKind};
 use crate::eval::{Bindings, Value, evaluate_one, is_constant};
-use crate::graph::{BinOp, NodeId, Op, VarId, VarKind};
+use crate::graph::{BinOp, GraphFull, NodeId, Op, VarId, VarKind};
 use crate::syntax::{Ast, ExprId, ExprKind, Ident, Number, ParamInit, Sources, Span, StmtKind};
 use rand::SeedableRng;
 use std::collections::HashMap;
@@ -41,6 +41,12 @@ pub(super) struct Lowerer<'a> {
     pub(super) rows: Option<(usize, String, Span)>,
     pub(super) free_names: bool,
     pub(super) errors: Vec<Error>,
+    /// Inlined calls by (function, argument nodes): a repeated call is one lookup.
+    pub(super) calls: HashMap<(String, Vec<NodeId>), NodeId, foldhash::fast::RandomState>,
+    /// The statement being lowered (``the definition `f3` ``), for limit errors.
+    pub(super) statement: String,
+    /// Whether the graph filled up (reported once; later statements fail quietly).
+    pub(super) graph_full: bool,
 }
 
 pub(super) fn lower_program(
@@ -59,6 +65,9 @@ pub(super) fn lower_program(
         rows: None,
         free_names: options.free_names,
         errors: Vec::new(),
+        calls: HashMap::default(),
+        statement: String::new(),
+        graph_full: false,
     };
     lowerer.program.graph.reserve(ast.exprs.len());
     for name in &ast.broken_names {
@@ -84,8 +93,7 @@ pub(super) fn lower_program(
 pub const MAX_PARAMS: usize = 100_000;
 /// The most data rows (a 64 MiB CSV file could hold about 30 million).
 pub const MAX_ROWS: usize = 10_000_000;
-/// The most nodes a program's graph may have after lowering.
-pub const MAX_NODES: usize = 10_000_000;
+pub use crate::graph::MAX_NODES;
 
 impl Lowerer<'_> {
     /// The stated limits on params, rows and graph nodes: beyond them the time and
@@ -109,11 +117,17 @@ impl Lowerer<'_> {
                 span,
             );
         }
-        let nodes = self.program.graph.len();
-        if nodes > MAX_NODES {
-            let kind = limit(format!("the number of graph nodes ({nodes})"), MAX_NODES);
-            self.errors.push(Error::new(kind, None));
+    }
+
+    /// Reports (once) that the graph filled up while lowering `what` of the current
+    /// statement.
+    pub(super) fn graph_full<T>(&mut self, full: GraphFull, what: String, span: Span) -> Option<T> {
+        if !self.graph_full {
+            self.graph_full = true;
+            let what = format!("{what} in {}", self.statement);
+            self.errors.push(Error::graph_full(full, what, Some(span)));
         }
+        None
     }
 
     pub(super) fn error(&mut self, kind: ErrorKind, span: Span) {
@@ -180,6 +194,7 @@ impl Lowerer<'_> {
         for stmt in &self.ast.statements {
             match &stmt.kind {
                 StmtKind::DataInline { name, values } => {
+                    self.statement = format!("the data `{}`", name.name);
                     let Some(numbers) = self.constant_vector(*values, &name.name) else {
                         continue;
                     };
@@ -312,6 +327,7 @@ impl Lowerer<'_> {
                 continue;
             };
             for decl in decls {
+                self.statement = format!("the param `{}`", decl.name.name);
                 let value = match &decl.init {
                     ParamInit::Value(e) => self.constant_number(*e, "a param's initial value"),
                     ParamInit::Random { dist, args } => self.draw(dist, args, &mut rng),

@@ -78,6 +78,12 @@ impl Lowerer<'_> {
     }
 
     fn lower_definition(&mut self, def: &Def) {
+        let kind = if def.params.is_some() {
+            "function"
+        } else {
+            "definition"
+        };
+        self.statement = format!("the {kind} `{}`", def.name.name);
         let symbol = match def.params {
             None => match self.lower_expr(def.body, &HashMap::new()) {
                 Some(node) => {
@@ -146,6 +152,7 @@ impl Lowerer<'_> {
                     }
                 }
                 StmtKind::Expr(e) if allow_expressions => {
+                    self.statement = "the expression".to_string();
                     if let Some(node) = self.lower_expr(*e, &HashMap::new()) {
                         self.program.expressions.push((node, stmt.span));
                     }
@@ -167,6 +174,7 @@ impl Lowerer<'_> {
         };
         let (of, wrt) = (*of, wrt.clone());
         let of_text = self.slice(self.ast.expr(of).span).to_string();
+        self.statement = format!("the check of d({of_text})/d({})", wrt.name);
         let of_node = self.lower_expr(of, &HashMap::new());
         let expected_node = self.lower_expr(expected, &HashMap::new());
         let var = match self.symbols.get(&wrt.name) {
@@ -192,7 +200,13 @@ impl Lowerer<'_> {
             return self.fail(kind, wrt.span);
         };
         let (of_node, expected_node) = (of_node?, expected_node?);
-        let ad = crate::ad::derivative(&mut self.program.graph, of_node, var);
+        let ad = match crate::ad::derivative(&mut self.program.graph, of_node, var) {
+            Ok(ad) => ad,
+            Err(full) => {
+                let what = format!("the derivative d({of_text})/d({})", wrt.name);
+                return self.fail(Error::graph_full(full, what, Some(span)).kind, span);
+            }
+        };
         let graph = &self.program.graph;
         if graph.shape(expected_node) == Shape::Rows && graph.shape(ad) == Shape::Scalar {
             let rows = self.rows.as_ref().map_or(0, |r| r.0);
@@ -224,6 +238,7 @@ impl Lowerer<'_> {
     ) -> Option<Minimize> {
         let objective_span = self.ast.expr(objective).span;
         let name = self.slice(objective_span).to_string();
+        self.statement = format!("`minimize {name}`");
         let node = self.lower_expr(objective, &HashMap::new());
         let mut vars = Vec::new();
         for w in wrt {

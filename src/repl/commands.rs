@@ -245,8 +245,9 @@ impl Repl {
     /// depends on, and its value.
     pub fn gradient(&mut self, name: Option<&str>) -> Result<Gradient, Failure> {
         let (name, node, wrt) = self.objective(name).map_err(|e| self.program_failure(e))?;
+        let derivatives = crate::simplify::simplified_gradient(&mut self.program.graph, node, &wrt)
+            .map_err(|full| self.graph_full(full, format!("the gradient of `{name}`"), node))?;
         let graph = &mut self.program.graph;
-        let derivatives = crate::simplify::simplified_gradient(graph, node, &wrt);
         let printed = print_shared(graph, &derivatives);
         let mut values = vec![self.value(node)?];
         for &d in &derivatives {
@@ -264,9 +265,10 @@ impl Repl {
     /// `:hess [NAME]`: the symbolic Hessian of an objective, simplified, and its value.
     pub fn hessian(&mut self, name: Option<&str>) -> Result<Hessian, Failure> {
         let (name, node, wrt) = self.objective(name).map_err(|e| self.program_failure(e))?;
+        let from = NodeId(self.program.graph.len() as u32);
+        let matrix = crate::ad::hessian(&mut self.program.graph, node, &wrt)
+            .map_err(|full| self.graph_full(full, format!("the Hessian of `{name}`"), node))?;
         let graph = &mut self.program.graph;
-        let from = NodeId(graph.len() as u32);
-        let matrix = crate::ad::hessian(graph, node, &wrt);
         let upper: Vec<NodeId> = (0..wrt.len())
             .flat_map(|i| (i..wrt.len()).map(move |j| (i, j)))
             .map(|(i, j)| matrix[i][j])
@@ -446,6 +448,11 @@ impl Repl {
 
     fn value(&self, node: NodeId) -> Result<Value, Failure> {
         evaluate_node(&self.program, node).map_err(|e| self.program_failure(e))
+    }
+
+    fn graph_full(&self, full: crate::graph::GraphFull, what: String, node: NodeId) -> Failure {
+        let span = self.program.graph.node(node).span;
+        self.program_failure(Error::graph_full(full, what, span))
     }
 
     fn program_failure(&self, error: Error) -> Failure {

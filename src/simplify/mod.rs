@@ -11,7 +11,7 @@ mod rules;
 
 pub use rules::{RULES, Rule};
 
-use crate::graph::{Graph, NodeId, Op};
+use crate::graph::{Graph, GraphFull, NodeId, Op};
 
 /// How many passes at most (each is linear in the graph; a handful reach the fixed point).
 const MAX_PASSES: usize = 8;
@@ -49,10 +49,12 @@ pub fn simplified_gradient(
     graph: &mut Graph,
     output: NodeId,
     vars: &[crate::graph::VarId],
-) -> Vec<NodeId> {
+) -> Result<Vec<NodeId>, GraphFull> {
     let from = NodeId(graph.len() as u32);
-    let raw = crate::ad::gradient(graph, output, vars);
-    simplify_from(graph, &raw, from)
+    let raw = crate::ad::gradient(graph, output, vars)?;
+    let simplified = simplify_from(graph, &raw, from);
+    graph.ensure_room()?;
+    Ok(simplified)
 }
 
 /// `output` followed by its [`simplified_gradient`] by `vars`: the outputs to compile
@@ -62,10 +64,10 @@ pub fn with_gradient(
     graph: &mut Graph,
     output: NodeId,
     vars: &[crate::graph::VarId],
-) -> Vec<NodeId> {
+) -> Result<Vec<NodeId>, GraphFull> {
     let mut outputs = vec![output];
-    outputs.extend(simplified_gradient(graph, output, vars));
-    outputs
+    outputs.extend(simplified_gradient(graph, output, vars)?);
+    Ok(outputs)
 }
 
 fn pass(graph: &mut Graph, roots: &[NodeId], from: NodeId) -> Vec<NodeId> {
