@@ -90,6 +90,10 @@ impl Error {
             }
             FunctionAsValue { name } => Some(format!("call it: `{name}(...)`")),
             NotAFunction { name } => Some(format!("to multiply, write `{name}*(...)`")),
+            NotScalar { what, .. } if what.contains("initial value") => Some(
+                "a param takes one number; `[...]` is a column of data rows, declared with `data`"
+                    .into(),
+            ),
             NotScalar { .. } => {
                 Some("reduce it over the rows with `sum(...)` or `mean(...)`".into())
             }
@@ -98,7 +102,7 @@ impl Error {
             Domain(e) if e.kind == crate::eval::DomainKind::Unbound => {
                 Some(format!("give it a value, e.g. `--at {}=1`", e.op))
             }
-            BareExpression => Some("name it: `name = ...`".into()),
+            BareExpression { .. } => Some("name it: `name = ...`".into()),
             UnknownMethod {
                 suggestion: Some(s),
                 ..
@@ -264,8 +268,11 @@ pub enum ErrorKind {
         reason: String,
     },
     /// A bare expression in a file, where it would have no effect.
-    #[error("an expression on its own does nothing in a file")]
-    BareExpression,
+    #[error("the expression `{text}` on its own does nothing in a file")]
+    BareExpression {
+        /// The expression as written (its first 40 characters).
+        text: String,
+    },
     /// A file that cannot be read (missing, a directory, no permission).
     #[error("cannot read `{path}`: {reason}")]
     Io {

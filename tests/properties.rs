@@ -807,7 +807,10 @@ fn stray_bytes_and_literals_are_errors() {
     let kind = first_error(load_quickly("x = 1e999", false));
     assert_eq!(
         kind,
-        ErrorKind::Syntax(SyntaxErrorKind::Number(NumberError::Overflow))
+        ErrorKind::Syntax(SyntaxErrorKind::Number {
+            literal: "1e999".into(),
+            error: NumberError::Overflow,
+        })
     );
     let kind = first_error(load_quickly("data x from \"a.csv", false));
     assert_eq!(kind, ErrorKind::Syntax(SyntaxErrorKind::UnterminatedString));

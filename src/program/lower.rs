@@ -8,7 +8,9 @@ use super::{DataColumn, LoadOptions, Param, Program};
 use crate::error::{Error, ErrorKind};
 use crate::eval::{Bindings, Value, evaluate_one, is_constant};
 use crate::graph::{BinOp, GraphFull, NodeId, Op, VarId, VarKind};
-use crate::syntax::{Ast, ExprId, ExprKind, Ident, Number, ParamInit, Sources, Span, StmtKind};
+use crate::syntax::{
+    Ast, ExprId, ExprKind, Ident, Number, ParamInit, Sources, Span, StmtKind, format_f64,
+};
 use rand::SeedableRng;
 use std::collections::HashMap;
 use std::path::Path;
@@ -270,7 +272,7 @@ impl Lowerer<'_> {
         };
         let mut numbers = Vec::with_capacity(items.len());
         for &item in items {
-            numbers.push(self.constant_number(item, "a data value")?);
+            numbers.push(self.constant_number(item, &format!("a value of the data `{what}`"))?);
         }
         Some(numbers)
     }
@@ -328,9 +330,10 @@ impl Lowerer<'_> {
             };
             for decl in decls {
                 self.statement = format!("the param `{}`", decl.name.name);
+                let what = format!("the initial value of the param `{}`", decl.name.name);
                 let value = match &decl.init {
-                    ParamInit::Value(e) => self.constant_number(*e, "a param's initial value"),
-                    ParamInit::Random { dist, args } => self.draw(dist, args, &mut rng),
+                    ParamInit::Value(e) => self.constant_number(*e, &what),
+                    ParamInit::Random { dist, args } => self.draw(dist, args, &what, &mut rng),
                 };
                 let node = self.program.graph.var_node(
                     &decl.name.name,
@@ -361,6 +364,7 @@ impl Lowerer<'_> {
         &mut self,
         dist: &Ident,
         args: &[ExprId],
+        what: &str,
         rng: &mut rand_chacha::ChaCha8Rng,
     ) -> Option<Number> {
         use rand_distr::Distribution;
@@ -382,14 +386,12 @@ impl Lowerer<'_> {
             self.error(kind, dist.span);
             return None;
         }
-        let a = self
-            .constant_number(args[0], "a distribution's argument")?
-            .value;
-        let b = self
-            .constant_number(args[1], "a distribution's argument")?
-            .value;
+        let argument = format!("an argument of `{}` for {what}", dist.name);
+        let a = self.constant_number(args[0], &argument)?.value;
+        let b = self.constant_number(args[1], &argument)?.value;
+        let (shown_a, shown_b) = (format_f64(a), format_f64(b));
         let invalid = |reason: &str| ErrorKind::InvalidDistribution {
-            reason: reason.to_string(),
+            reason: format!("{reason}, but this is {}({shown_a}, {shown_b})", dist.name),
         };
         let value = if dist.name == "normal" {
             match rand_distr::Normal::new(a, b) {

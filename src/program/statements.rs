@@ -157,7 +157,10 @@ impl Lowerer<'_> {
                         self.program.expressions.push((node, stmt.span));
                     }
                 }
-                StmtKind::Expr(_) => self.error(ErrorKind::BareExpression, stmt.span),
+                StmtKind::Expr(_) => {
+                    let text = shortened(self.slice(stmt.span), 40);
+                    self.error(ErrorKind::BareExpression { text }, stmt.span)
+                }
                 _ => {}
             }
         }
@@ -299,5 +302,13 @@ impl Lowerer<'_> {
             }
         }
         ok.then_some(options)
+    }
+}
+
+/// `text` cut to `limit` characters, with `...` where it was cut.
+fn shortened(text: &str, limit: usize) -> String {
+    match text.char_indices().nth(limit) {
+        Some((end, _)) => format!("{}...", &text[..end]),
+        None => text.to_string(),
     }
 }

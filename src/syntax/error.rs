@@ -24,6 +24,10 @@ impl SyntaxError {
             SyntaxErrorKind::ImplicitMultiplication { left, right } => {
                 Some(format!("write `{left}*{right}` to multiply"))
             }
+            SyntaxErrorKind::KeywordAsName { keyword } => Some(format!(
+                "the keywords are {}; rename it, e.g. `{keyword}_`",
+                super::token::KEYWORDS.join(", ")
+            )),
             SyntaxErrorKind::UnterminatedString => {
                 Some("close the string with `\"` on the same line".into())
             }
@@ -34,9 +38,10 @@ impl SyntaxError {
             SyntaxErrorKind::DerivativeDenominator => {
                 Some("write the derivative as `d(expr)/d(name)`".into())
             }
-            SyntaxErrorKind::Number(super::NumberError::Overflow) => {
-                Some("use a smaller number (f64 reaches about 1.8e308)".into())
-            }
+            SyntaxErrorKind::Number {
+                error: super::NumberError::Overflow,
+                ..
+            } => Some("use a smaller number (f64 reaches about 1.8e308)".into()),
             _ => None,
         }
     }
@@ -52,8 +57,13 @@ pub enum SyntaxErrorKind {
     #[error("unterminated string")]
     UnterminatedString,
     /// A number literal the language refuses, usually one that overflows f64 (`1e999`).
-    #[error("{0}")]
-    Number(super::NumberError),
+    #[error("{}", number_message(literal, error))]
+    Number {
+        /// The literal as written.
+        literal: String,
+        /// What is wrong with it.
+        error: super::NumberError,
+    },
     /// A token where the grammar wants something else, e.g. `f = * 2` or `param = 3`.
     #[error("expected {expected}, found {found}")]
     Expected {
@@ -62,8 +72,14 @@ pub enum SyntaxErrorKind {
         /// What was there.
         found: &'static str,
     },
+    /// A keyword where a name belongs (`minimize = w^2`, `loss = by + 1`).
+    #[error("`{keyword}` is a keyword and cannot be a name")]
+    KeywordAsName {
+        /// The keyword as written.
+        keyword: &'static str,
+    },
     /// Two atoms side by side, as in `2x` or `2(x+1)`.
-    #[error("implicit multiplication is not allowed")]
+    #[error("implicit multiplication `{left}{right}` is not allowed")]
     ImplicitMultiplication {
         /// The text of the left atom.
         left: String,
@@ -82,7 +98,7 @@ pub enum SyntaxErrorKind {
     #[error("a derivative needs `/d(name)` after `d(expr)`")]
     DerivativeDenominator,
     /// Brackets, unary minus or `^` nested beyond the parser's limit.
-    #[error("expression nested too deeply")]
+    #[error("expression nested too deeply (more than {limit} levels)")]
     TooDeep {
         /// The limit on nesting depth.
         limit: usize,
@@ -90,4 +106,13 @@ pub enum SyntaxErrorKind {
     /// The source is not valid UTF-8 (a binary file, or text in another encoding).
     #[error("the file is not valid UTF-8")]
     InvalidUtf8,
+}
+
+fn number_message(literal: &str, error: &super::NumberError) -> String {
+    match error {
+        super::NumberError::Overflow => {
+            format!("the number `{literal}` overflows f64 (the largest is about 1.8e308)")
+        }
+        super::NumberError::Malformed => format!("`{literal}` is not a number"),
+    }
 }

@@ -115,6 +115,10 @@ impl Parser<'_> {
 
     fn error_here(&self, expected: &str) -> SyntaxError {
         let lexeme = self.current();
+        let wants_name = expected.contains("expression") || expected.contains("name");
+        if let Some(keyword) = lexeme.token.keyword().filter(|_| wants_name) {
+            return SyntaxError::new(SyntaxErrorKind::KeywordAsName { keyword }, lexeme.span);
+        }
         SyntaxError::new(
             SyntaxErrorKind::Expected {
                 expected: expected.to_string(),
@@ -198,6 +202,15 @@ impl Parser<'_> {
 
     fn statement(&mut self) -> Parsed<Stmt> {
         let start = self.current().span;
+        if let Some(keyword) = self.peek().keyword()
+            && (self.peek_at(1) == Token::Equals
+                || (self.peek_at(1) == Token::LParen && self.is_function_header()))
+        {
+            return Err(SyntaxError::new(
+                SyntaxErrorKind::KeywordAsName { keyword },
+                start,
+            ));
+        }
         let kind = match self.peek() {
             Token::Param => self.param_statement()?,
             Token::Data => self.data_statement()?,
@@ -454,8 +467,10 @@ impl Parser<'_> {
         match lexeme.token {
             Token::Number => {
                 self.advance();
-                let number = Number::parse(self.slice(lexeme.span))
-                    .map_err(|e| SyntaxError::new(SyntaxErrorKind::Number(e), lexeme.span))?;
+                let number = Number::parse(self.slice(lexeme.span)).map_err(|error| {
+                    let literal = self.slice(lexeme.span).to_string();
+                    SyntaxError::new(SyntaxErrorKind::Number { literal, error }, lexeme.span)
+                })?;
                 Ok(self.push(ExprKind::Number(number), lexeme.span, first))
             }
             Token::Minus => {

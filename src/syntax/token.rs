@@ -85,7 +85,24 @@ pub enum Token {
     Eof,
 }
 
+/// The keywords of SPEC 1.1, as written.
+pub const KEYWORDS: [&str; 7] = ["param", "data", "from", "check", "minimize", "by", "wrt"];
+
 impl Token {
+    /// The keyword this token is, if it is one.
+    pub fn keyword(self) -> Option<&'static str> {
+        Some(match self {
+            Token::Param => "param",
+            Token::Data => "data",
+            Token::From => "from",
+            Token::Check => "check",
+            Token::Minimize => "minimize",
+            Token::By => "by",
+            Token::Wrt => "wrt",
+            _ => return None,
+        })
+    }
+
     /// How the token is shown in "expected ..., found ..." messages.
     pub fn describe(self) -> &'static str {
         match self {
