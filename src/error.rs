@@ -347,12 +347,14 @@ pub enum ErrorKind {
         suggestion: Option<String>,
     },
     /// A method option with a value it cannot take (`rate = -1`, `epochs = 2.5`).
-    #[error("`{option}` must be {expected}")]
+    #[error("`{option}` must be {expected}, not `{found}`")]
     BadOption {
         /// The option.
         option: String,
         /// What it takes.
         expected: String,
+        /// The value given.
+        found: String,
     },
     /// `newton` on more params than its n×n symbolic Hessian can hold in reasonable
     /// time and memory.
@@ -372,8 +374,11 @@ pub enum ErrorKind {
     },
     /// `--precise` on a program whose params or data do not fit a 28-digit decimal
     /// (|x| >= 7.9e28).
-    #[error("a param or data value does not fit a 28-digit decimal, so --precise cannot run")]
-    NotDecimal,
+    #[error("{what} does not fit a 28-digit decimal (|x| < 7.9e28), so --precise cannot run")]
+    NotDecimal {
+        /// The value that does not fit (``the param `w` (1e30)``).
+        what: String,
+    },
 }
 
 fn plural(n: usize) -> &'static str {

@@ -43,3 +43,27 @@ fn each_message_names_its_subject() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// `check --precise` of a program with a value beyond the decimal range: exit 2 with
+/// the value and its place, never a null location or a silent zero.
+#[test]
+fn precise_checks_name_the_value_beyond_the_decimal_range() {
+    for (fixture, line, column) in [
+        ("constant_beyond_decimal", 4, 23),
+        ("literal_beyond_decimal", 3, 15),
+    ] {
+        let file = format!("tests/data/precise/{fixture}.nabla");
+        let (code, stdout, stderr) = nabla(&["check", &file, "--precise", "--json"]);
+        assert_eq!(code, Some(2), "{fixture}: {stdout}{stderr}");
+        let doc: Json = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}"));
+        let error = &doc["error"];
+        let message = error["message"].as_str().unwrap_or_default();
+        assert!(message.contains("1e30"), "{fixture}: {message}");
+        assert!(message.contains("decimal"), "{fixture}: {message}");
+        assert_eq!(error["line"], line, "{fixture}: {error}");
+        assert_eq!(error["column"], column, "{fixture}: {error}");
+        // In f64 the same files are fine.
+        let (code, stdout, _) = nabla(&["check", &file]);
+        assert_eq!(code, Some(0), "{fixture}: {stdout}");
+    }
+}

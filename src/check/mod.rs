@@ -112,8 +112,49 @@ fn domain(program: &Program, nodes: &[NodeId], error: DomainError, values: &[f64
 
 /// The error for a program whose numbers do not fit a decimal.
 fn not_decimal(program: &Program) -> Error {
-    Error::new(
-        ErrorKind::NotDecimal,
-        program.params.first().map(|p| p.span),
-    )
+    use rust_decimal::prelude::FromPrimitive;
+    let misfit = |x: f64| rust_decimal::Decimal::from_f64(x).is_none();
+    let shown = crate::syntax::format_f64;
+    let (what, span) = if let Some(p) = program.params.iter().find(|p| misfit(p.value)) {
+        (
+            format!("the param `{}` ({})", p.name, shown(p.value)),
+            Some(p.span),
+        )
+    } else if let Some((column, row, x)) = program.data.iter().find_map(|c| {
+        let row = c.values.iter().position(|n| misfit(n.value))?;
+        Some((c, row, c.values[row].value))
+    }) {
+        let what = format!(
+            "row {} of the data `{}` ({})",
+            row + 1,
+            column.name,
+            shown(x)
+        );
+        (what, Some(column.span))
+    } else if let Some((x, span)) = misfit_constant(&program.graph, misfit) {
+        (format!("the constant {}", shown(x)), span)
+    } else {
+        ("a value of the program".to_string(), None)
+    };
+    Error::new(ErrorKind::NotDecimal { what }, span)
+}
+
+/// The first constant or vector-literal value of the graph that `misfit`, and where.
+fn misfit_constant(
+    graph: &crate::graph::Graph,
+    misfit: impl Fn(f64) -> bool,
+) -> Option<(f64, Option<crate::syntax::Span>)> {
+    (0..graph.len()).find_map(|i| {
+        let node = graph.node(crate::graph::NodeId(i as u32));
+        let value = match node.op {
+            crate::graph::Op::Const(c) => Some(c.0.value).filter(|&x| misfit(x)),
+            crate::graph::Op::Column(id) => graph
+                .column(id)
+                .iter()
+                .map(|n| n.value)
+                .find(|&x| misfit(x)),
+            _ => None,
+        };
+        value.map(|x| (x, node.span))
+    })
 }

@@ -211,11 +211,16 @@ impl Settings {
         value: &OptionValue,
         span: Option<Span>,
     ) -> Result<(), Error> {
+        let found = match value {
+            OptionValue::Name(n) => n.clone(),
+            OptionValue::Number(x) => crate::syntax::format_f64(*x),
+        };
         let bad = |expected: &str| {
             Error::new(
                 ErrorKind::BadOption {
                     option: option.to_string(),
                     expected: expected.to_string(),
+                    found: found.clone(),
                 },
                 span,
             )

@@ -4,7 +4,7 @@
 use super::lower::{BINARY_BUILTINS, Lowerer, Symbol};
 use super::names::suggest;
 use crate::error::ErrorKind;
-use crate::graph::{BinOp, Func, NodeId, Op, VarId, VarKind};
+use crate::graph::{BinOp, Constant, Func, NodeId, Op, VarId, VarKind};
 use crate::syntax::{BinaryOp, ExprId, ExprKind, Ident, Span};
 use std::collections::HashMap;
 
@@ -40,7 +40,7 @@ impl Lowerer<'_> {
         let expr = self.ast.expr(id);
         let span = Some(expr.span);
         match &expr.kind {
-            ExprKind::Number(n) => Some(self.program.graph.constant(*n)),
+            ExprKind::Number(n) => Some(self.program.graph.add(Op::Const(Constant(*n)), span)),
             ExprKind::Name(name) => self.resolve_value(name, expr.span, locals),
             ExprKind::Neg(a) => Some(
                 self.program

@@ -27,6 +27,18 @@ impl<S: Scalar> Compiled<S> {
     /// `None` when a param or data value does not fit `S` (a decimal out of range).
     pub fn new(program: &Program, outputs: &[NodeId]) -> Option<Compiled<S>> {
         let tape = compile(&program.graph, outputs);
+        // A constant or vector-literal value outside S's range would make every run
+        // fail (or, for a literal, read as zero): refuse the tape instead.
+        for instr in &tape.constants {
+            if let super::compile::Instr::Const { value, .. } = instr {
+                S::from_number(value)?;
+            }
+        }
+        for &column in &tape.columns {
+            for n in program.graph.column(column) {
+                S::from_number(n)?;
+            }
+        }
         let mut scalars = vec![None; program.graph.vars().count()];
         for p in &program.params {
             scalars[p.var.index()] = Some(S::from_f64(p.value)?);
