@@ -121,9 +121,14 @@ impl Error {
             BatchWithLiteral { .. } => {
                 Some("declare the vector with `data name = [...]` and use its name".into())
             }
-            GraphFull { .. } => Some(
+            GraphFull { what, .. } if what.contains("call of") => Some(
                 "each call with new arguments inlines the function again; \
                  call it once and name the result, or use fewer levels"
+                    .into(),
+            ),
+            GraphFull { .. } => Some(
+                "the program denotes too many distinct sub-expressions; \
+                 write fewer terms or fewer nested derivatives"
                     .into(),
             ),
             UnknownDistribution { .. } => {

@@ -7,7 +7,7 @@
 //!   message is seen in review.
 //! - With `--json`, an error is one JSON document on stdout (SPEC 6), also for a bad flag.
 //! - Success: the sigmoid example and `eval -e` give the right numbers.
-//! - Extreme input (100,000-deep nesting, a 20 MB expression, invalid UTF-8, a NUL byte,
+//! - Extreme input (100,000-deep nesting, a 4 MiB expression, a 20 MB program refused, invalid UTF-8, a NUL byte,
 //!   `1e999`, an unterminated string, an empty file) ends within seconds in a clear error
 //!   with exit code 2, or in the correct result, never in a panic or a stack overflow.
 //!
@@ -751,32 +751,50 @@ fn extreme_deep_unary_minus_powers_and_brackets() {
     );
 }
 
-/// 20 MB in one expression: `data x = [1]` and `loss = sum(x + x + ... + x)`.
+/// 4 MiB in one expression: `data x = [1]` and `loss = sum(x + x + ... + x)`.
 #[test]
-fn extreme_20_mb_expression() {
-    let terms = 20 * 1024 * 1024 / 4;
+fn extreme_4_mb_expression() {
+    // Just under the program limit (MAX_PROGRAM_BYTES, 4 MiB).
+    let terms = 4 * 1024 * 1024 / 4 - 16;
     let mut text = String::with_capacity(terms * 4 + 64);
     text.push_str("data x = [1]\nloss = sum(x");
     for _ in 1..terms {
         text.push_str(" + x");
     }
     text.push_str(")\n");
-    assert!(text.len() >= 20 * 1024 * 1024, "{} bytes", text.len());
+    assert!(
+        text.len() <= nabla::program::MAX_PROGRAM_BYTES,
+        "{} bytes",
+        text.len()
+    );
     extreme(
-        "20mb_sum",
+        "4mb_sum",
         text.as_bytes(),
         Expect::Output(&format!("loss = {terms}\n")),
     );
 }
 
-/// A 20 MB line that ends in a binary operator at the end of the file: the error must
-/// be a message, not the 20 MB line printed back.
+/// A program past the 4 MiB limit is refused before it is parsed, with the limit in
+/// the message (a 20 MB sum once took 2.3 GB; at 64 MiB, 13 GB).
 #[test]
-fn extreme_20_mb_line_with_a_trailing_operator() {
+fn extreme_20_mb_expression_is_refused_with_the_limit() {
     let terms = 20 * 1024 * 1024 / 4;
+    let text = format!("data x = [1]\nloss = sum(x{})\n", " + x".repeat(terms - 1));
+    extreme(
+        "20mb_sum",
+        text.as_bytes(),
+        Expect::Error("the program (20971543 bytes) exceeds the limit of 4194304"),
+    );
+}
+
+/// A 4 MiB line that ends in a binary operator at the end of the file: the error must
+/// be a message, not the 4 MiB line printed back.
+#[test]
+fn extreme_4_mb_line_with_a_trailing_operator() {
+    let terms = 4 * 1024 * 1024 / 4 - 16;
     let text = format!("loss = 1{} +\n", " + 1".repeat(terms - 1));
     extreme(
-        "20mb_trailing_plus",
+        "4mb_trailing_plus",
         text.as_bytes(),
         Expect::Error("expected an expression"),
     );

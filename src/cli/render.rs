@@ -100,7 +100,7 @@ fn line_of(text: &str, offset: usize) -> &str {
     &text[start..end]
 }
 
-/// A plain rendering for a huge line (a generated 20 MB expression): the file, line
+/// A plain rendering for a huge line (a generated multi-megabyte expression): the file, line
 /// and column, and 60 characters either side of the span with a caret.
 fn render_long_line(sources: &Sources, error: &Error, label: &str) -> String {
     let Some(span) = error.span else {

@@ -22,6 +22,10 @@ impl Lowerer<'_> {
         let errors_before = self.errors.len();
         let mut failed = false;
         for id in ast.subtree(root) {
+            if let Err(full) = self.program.graph.ensure_room() {
+                let span = ast.expr(root).span;
+                return self.graph_full(full, "the expression".to_string(), span);
+            }
             let node = self.lower_one(id, locals, |c: ExprId| nodes[c.index() - first]);
             failed |= node.is_none();
             nodes[id.index() - first] = node;

@@ -14,7 +14,7 @@ pub use data::{MAX_FILE_BYTES, read_source};
 pub use lower::{MAX_NODES, MAX_PARAMS, MAX_ROWS};
 pub use names::suggest;
 
-use crate::error::{Error, Errors};
+use crate::error::{Error, ErrorKind, Errors};
 use crate::eval::{Bindings, Value};
 use crate::graph::{Graph, NodeId, VarId};
 use crate::syntax::{Ident, Number, SourceId, Sources, Span};
@@ -137,6 +137,11 @@ pub struct Program {
     pub warnings: Vec<Error>,
 }
 
+/// The largest program text nabla lowers: parsing takes about 120 bytes of memory per
+/// byte of text, and the graph about 170 per node; 4 MiB of `x+x+...` takes about
+/// 1 GB (8 MiB took 1.9 GB). CSV files may be up to [`MAX_FILE_BYTES`].
+pub const MAX_PROGRAM_BYTES: usize = 4 * 1024 * 1024;
+
 impl Program {
     /// Reads and lowers the program in `path`; its text (and any CSV's) go into `sources`.
     pub fn load(
@@ -157,6 +162,15 @@ impl Program {
         base: &Path,
         options: &LoadOptions,
     ) -> Result<Program, Errors> {
+        let size = sources.text(source).len();
+        if size > MAX_PROGRAM_BYTES {
+            let kind = ErrorKind::Limit {
+                what: format!("the program ({size} bytes)"),
+                limit: MAX_PROGRAM_BYTES,
+            };
+            let span = Span::new(source, 0, 0);
+            return Err(Errors(vec![Error::new(kind, Some(span))]));
+        }
         let text = sources.text(source).to_string();
         let (ast, syntax_errors) = crate::syntax::parse(source, &text);
         let mut errors: Vec<Error> = syntax_errors.into_iter().map(Error::from).collect();
