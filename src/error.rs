@@ -134,6 +134,9 @@ impl Error {
             UnknownDistribution { .. } => {
                 Some("use `normal(mean, sd)` or `uniform(low, high)`".into())
             }
+            DuplicateColumn { column, .. } => Some(format!(
+                "rename one of the `{column}` columns in the CSV's header line"
+            )),
             _ => None,
         }
     }
@@ -285,6 +288,27 @@ pub enum ErrorKind {
         path: String,
         /// The system's reason.
         reason: String,
+    },
+    /// An output file that cannot be written (its directory is missing, the disk is
+    /// full, it is one of the run's inputs).
+    #[error("cannot write `{path}`: {reason}")]
+    Write {
+        /// The path.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+    /// A CSV file whose header names a column the program asks for twice.
+    #[error("`{path}` has two columns named `{column}` (columns {first} and {second})")]
+    DuplicateColumn {
+        /// The CSV file.
+        path: String,
+        /// The name.
+        column: String,
+        /// The two columns (from 1).
+        first: usize,
+        /// The second.
+        second: usize,
     },
     /// A CSV file without a column the program asks for.
     #[error("`{path}` has no column `{column}` (its columns: {available})")]

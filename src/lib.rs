@@ -67,7 +67,9 @@
 //!   atomically): the [`LossCurve`](plot::LossCurve) on a log axis and, for two params,
 //!   the [`Landscape`](plot::Landscape) as log-spaced contour bands and isolines with
 //!   the descent path over them; the font is embedded, so PNG text needs no system fonts.
-//! - [`files`]: output files (histories, plots) written atomically (temp file + rename).
+//! - [`files`]: output files (histories, plots) written atomically (temp file + rename),
+//!   devices in place; `cli/outputs.rs` checks every output path before a run and
+//!   streams the history.
 //! - [`repl`]: the REPL's engine with no terminal I/O: a [`Repl`](repl::Repl) session
 //!   keeps its statements and re-lowers them with each line (a redefined name replaces
 //!   the old one), evaluates expressions, runs the `:` commands; plus the rustyline

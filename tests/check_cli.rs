@@ -128,3 +128,23 @@ fn the_seed_changes_the_points_and_nothing_else() {
     assert_eq!(code, 0);
     assert_eq!(a, b, "the same seed gives the same document");
 }
+
+/// A loss near 1e-30 is below the decimal type's resolution (28 places after the
+/// point): its remainders are rounding, the orders are exact, and the check passes in
+/// decimal as it does in f64 (it used to say the derivatives were wrong).
+#[test]
+fn precise_passes_a_loss_below_the_decimal_resolution() {
+    let file = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("check_tiny.nabla");
+    std::fs::write(&file, "param w = 1e-30\nloss = w^2 + w\n").unwrap_or_else(|e| panic!("{e}"));
+    let file = file.display().to_string();
+    for precise in [false, true] {
+        let mut args = vec!["check", file.as_str(), "--json"];
+        if precise {
+            args.push("--precise");
+        }
+        let (code, out, err) = nabla(&args);
+        assert_eq!(code, 0, "precise {precise}: {out}{err}");
+        let doc: serde_json::Value = serde_json::from_str(&out).unwrap_or_default();
+        assert_eq!(doc["taylor"][0]["ok"], true, "{out}");
+    }
+}

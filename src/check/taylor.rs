@@ -6,7 +6,8 @@
 //!
 //! **The window is found, not asked for.** A step counts for an order when its
 //! remainder and the previous one are above the rounding floor (1000 ulps of the
-//! loss's magnitude: about 2e-13 relative in f64, 1e-23 in decimal). At large h higher
+//! loss's magnitude: about 2e-13 relative in f64, 1e-23 in decimal, plus 1000 times the
+//! decimal's resolution of 1e-28 absolute). At large h higher
 //! terms dominate, so the verdict reads the last three counted rates (the smallest h
 //! above the floor): their median must reach 0.9, 1.9, 2.9. An order whose remainder
 //! is at the floor for all steps but one at most is exact (r2 of a quadratic).
@@ -26,10 +27,32 @@ const H0: f64 = 0.1;
 /// Steps in f64 and in decimal.
 const STEPS_F64: usize = 24;
 const STEPS_DECIMAL: usize = 40;
-/// The rounding floor relative to the loss: 1000 ulps in f64; in decimal, 1000 times
-/// the accuracy of its `exp` and `ln` (about 1e-26).
-const FLOOR_F64: f64 = 2.2e-13;
-const FLOOR_DECIMAL: f64 = 1e-23;
+/// The rounding floor: relative to the loss, 1000 ulps in f64 and in decimal 1000 times
+/// the accuracy of its `exp` and `ln` (about 1e-26); absolute, 1000 times the smallest
+/// step of the number type (decimal has 28 places after the point, so a loss near 1e-30
+/// is all rounding; f64's subnormals are negligible).
+const FLOOR_F64: Floor = Floor {
+    relative: 2.2e-13,
+    absolute: 1000.0 * f64::MIN_POSITIVE,
+};
+const FLOOR_DECIMAL: Floor = Floor {
+    relative: 1e-23,
+    absolute: 1e-25,
+};
+
+/// Remainders at or below `relative * |L| + absolute` are rounding.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Floor {
+    relative: f64,
+    absolute: f64,
+}
+
+impl Floor {
+    /// The floor for a loss of magnitude `scale`.
+    fn at(self, scale: f64) -> f64 {
+        self.relative * scale.abs() + self.absolute
+    }
+}
 /// The rates each order must reach.
 const TARGETS: [f64; 3] = [0.9, 1.9, 2.9];
 
@@ -181,8 +204,8 @@ struct Run<S> {
     /// L, ∇L·δ, δᵀHδ at θ.
     base: [S; 3],
     gradient: Vec<f64>,
-    /// The relative rounding floor of S.
-    floor: f64,
+    /// The rounding floor of S.
+    floor: Floor,
 }
 
 impl<S: Scalar> Run<S> {
@@ -192,7 +215,7 @@ impl<S: Scalar> Run<S> {
         wrt: &[VarId],
         theta: &[f64],
         delta: &[Decimal],
-        floor: f64,
+        floor: Floor,
     ) -> Result<Run<S>, Error> {
         let mut full = Compiled::<S>::new(program, nodes).ok_or_else(|| not_decimal(program))?;
         let loss = Compiled::<S>::new(program, &nodes[..1]).ok_or_else(|| not_decimal(program))?;
@@ -309,18 +332,18 @@ fn rate(previous: Option<f64>, current: Option<f64>) -> Option<f64> {
     }
 }
 
-/// The floor of a step: `floor` times the larger of |L(θ)| and |L(θ+hδ)|.
-fn floor_at(step: &Step, floor: f64, l0: f64) -> f64 {
-    floor * l0.abs().max(step.loss.map_or(0.0, f64::abs))
+/// The floor of a step: at the larger of |L(θ)| and |L(θ+hδ)|.
+fn floor_at(step: &Step, floor: Floor, l0: f64) -> f64 {
+    floor.at(l0.abs().max(step.loss.map_or(0.0, f64::abs)))
 }
 
 /// Whether remainder j of a step is above the rounding floor.
-fn above(step: &Step, j: usize, floor: f64, l0: f64) -> bool {
+fn above(step: &Step, j: usize, floor: Floor, l0: f64) -> bool {
     step.remainders[j].is_some_and(|r| r > floor_at(step, floor, l0))
 }
 
 /// Marks the rates whose two remainders are both above the rounding floor.
-fn mark_window(steps: &mut [Step], floor: f64, l0: f64) {
+fn mark_window(steps: &mut [Step], floor: Floor, l0: f64) {
     for k in 1..steps.len() {
         for j in 0..3 {
             steps[k].counted[j] = steps[k].rates[j].is_some()
@@ -332,7 +355,7 @@ fn mark_window(steps: &mut [Step], floor: f64, l0: f64) {
 
 /// The verdict of order j: exact when at most one remainder is above the floor, else
 /// the median of the last three counted rates against the target.
-fn order(steps: &[Step], j: usize, floor: f64, l0: f64) -> Order {
+fn order(steps: &[Step], j: usize, floor: Floor, l0: f64) -> Order {
     let above_floor = steps.iter().filter(|s| above(s, j, floor, l0)).count();
     let counted: Vec<f64> = steps
         .iter()
@@ -369,7 +392,11 @@ impl<S: Scalar> Run<S> {
     /// The central difference of each param, with its one-sided differences when
     /// they disagree (a kink).
     fn central(&mut self, program: &Program) -> Vec<ParamDifference> {
-        let relative_step = if self.floor > 1e-20 { 6e-6 } else { 2e-9 };
+        let relative_step = if self.floor.relative > 1e-20 {
+            6e-6
+        } else {
+            2e-9
+        };
         let shown = self.wrt.len().min(MAX_DIFFERENCES);
         let mut out = Vec::with_capacity(shown);
         for i in 0..shown {
@@ -413,7 +440,7 @@ impl<S: Scalar> Run<S> {
         let (plus_small, minus_small) = self.second_difference(program, h / 16.0, e)?;
         let jump = (plus + minus).abs() / h;
         let jump_small = (plus_small + minus_small).abs() / (h / 16.0);
-        let noise = 100.0 * self.floor * self.base[0].to_f64().abs() / (h / 16.0);
+        let noise = 100.0 * self.floor.at(self.base[0].to_f64()) / (h / 16.0);
         let kinked = jump_small > noise && jump_small > 0.5 * jump;
         kinked.then_some((plus / h, -minus / h))
     }

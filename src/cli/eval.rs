@@ -81,15 +81,20 @@ fn usage(message: &str) -> Error {
 /// The program's bindings with `--at name=value,...` applied.
 pub(super) fn bind_at(program: &Program, at: &[String]) -> Result<Bindings, Error> {
     let mut bindings = program.bindings();
-    for pair in at
-        .iter()
-        .flat_map(|a| a.split(','))
-        .filter(|p| !p.trim().is_empty())
-    {
+    let mut seen = std::collections::HashSet::new();
+    for (list, pair) in at.iter().flat_map(|a| a.split(',').map(move |p| (a, p))) {
+        if pair.trim().is_empty() {
+            return Err(usage(&format!(
+                "--at {list}: an empty pair (two commas, or a comma at an end)"
+            )));
+        }
         let Some((name, value)) = pair.split_once('=') else {
             return Err(usage(&format!("--at wants name=value pairs, got `{pair}`")));
         };
         let (name, value) = (name.trim(), value.trim());
+        if !seen.insert(name) {
+            return Err(usage(&format!("--at gives `{name}` twice")));
+        }
         let number =
             Number::parse(value).map_err(|e| usage(&format!("--at {name}={value}: {e}")))?;
         let graph = &program.graph;

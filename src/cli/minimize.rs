@@ -2,11 +2,10 @@
 //! progress bar on a terminal, `--history` CSV and `--plot` pictures.
 
 use super::grad::objective;
+use super::outputs::{Outputs, Wanted};
 use super::progress::Progress;
 use super::{CommonArgs, Session};
-use crate::descent::{
-    Cause, History, Method, Observer, Record, Report, Settings, Stop, Task, minimize,
-};
+use crate::descent::{Cause, Method, Observer, Record, Report, Settings, Stop, Task, minimize};
 use crate::error::{Error, ErrorKind};
 use crate::program::{OptionValue, Program};
 use crate::syntax::format_f64 as num;
@@ -47,6 +46,10 @@ pub struct DescentFlags {
     /// Write epoch, loss, grad_norm, rate and every param per epoch to this CSV file.
     #[arg(long, value_name = "FILE.csv")]
     history: Option<PathBuf>,
+    /// Keep one history row every K epochs (default: at most 100,000 rows; the start
+    /// and the last epoch are always kept).
+    #[arg(long, value_name = "K", value_parser = at_least_one, allow_hyphen_values = true)]
+    history_every: Option<usize>,
     /// Draw the loss curve (and, for two params, the contours with the path) to this
     /// .svg or .png file.
     #[arg(long, value_name = "FILE")]
@@ -148,6 +151,16 @@ impl DescentFlags {
     }
 }
 
+/// A count of at least 1 (`--history-every`).
+fn at_least_one(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(k) if k >= 1 => Ok(k),
+        _ => Err(format!(
+            "`{text}` is not a whole number of epochs of at least 1"
+        )),
+    }
+}
+
 fn flag_error(option: &str, text: &str, error: Error) -> Error {
     Error::new(
         ErrorKind::Usage(format!("--{option} {text}: {}", error.kind)),
@@ -176,12 +189,20 @@ pub(super) fn descend(
         .filter(|p| !moved.contains(&p.var))
         .map(|p| (p.name.clone(), p.value))
         .collect();
-    let history = History {
-        fixed,
-        ..History::new(names)
+    let wanted = Wanted {
+        history: flags.history.clone(),
+        plot: flags.plot.clone(),
+        every: flags.history_every,
     };
+    let inputs: Vec<PathBuf> = session
+        .sources
+        .iter()
+        .map(|(_, s)| s.name.clone().into())
+        .collect();
+    let outputs =
+        Outputs::open(&wanted, &inputs, names, fixed, settings.epochs).map_err(|e| vec![e])?;
     let mut observer = Watch {
-        history: (flags.history.is_some() || flags.plot.is_some()).then_some(history),
+        outputs,
         progress: Progress::new(!session.json && session.is_terminal(), settings.epochs),
     };
     let report = minimize(program, task, settings, &mut observer).map_err(|e| vec![e])?;
@@ -191,52 +212,36 @@ pub(super) fn descend(
     } else {
         0
     };
-    if let Some(history) = &observer.history {
-        write_outputs(program, task, flags, history).map_err(|e| vec![e])?;
-    }
+    let history = observer
+        .outputs
+        .finish(program, task)
+        .map_err(|e| vec![e])?;
+    let mut document = report_json(&report, settings);
     if !session.json {
         print_report(session, &report, settings);
+        if let Some(note) = history.as_ref().and_then(Outputs::thinning_note) {
+            session.print(&note);
+        }
     }
-    Ok((code, report_json(&report, settings)))
+    if let Some(history) = history {
+        document["history"] = history;
+    }
+    Ok((code, document))
 }
 
-/// The progress bar and the history, fed by one observer.
+/// The progress bar and the output files, fed by one observer.
 struct Watch {
-    history: Option<History>,
+    outputs: Outputs,
     progress: Progress,
 }
 
 impl Observer for Watch {
     fn record(&mut self, record: &Record<'_>) {
-        if let Some(history) = &mut self.history {
-            history.record(record);
+        if self.outputs.any() {
+            self.outputs.record(record);
         }
         self.progress.record(record);
     }
-}
-
-fn write_outputs(
-    program: &Program,
-    task: &Task,
-    flags: &DescentFlags,
-    history: &History,
-) -> Result<(), Error> {
-    if let Some(path) = &flags.history {
-        crate::files::write_atomic(path, history.to_csv().as_bytes())
-            .map_err(|e| io_error(path, &e))?;
-    }
-    if let Some(path) = &flags.plot {
-        super::plot::write(program, task, history, path)?;
-    }
-    Ok(())
-}
-
-fn io_error(path: &std::path::Path, e: &std::io::Error) -> Error {
-    let kind = ErrorKind::Io {
-        path: path.display().to_string(),
-        reason: e.to_string(),
-    };
-    Error::new(kind, None)
 }
 
 fn print_report(session: &mut Session, report: &Report, settings: &Settings) {

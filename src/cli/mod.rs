@@ -10,6 +10,7 @@ mod eval;
 mod grad;
 mod graph;
 mod minimize;
+mod outputs;
 mod plot;
 mod progress;
 mod render;
@@ -112,8 +113,8 @@ pub struct CommonArgs {
     /// Print one JSON document on stdout (errors too).
     #[arg(long)]
     pub json: bool,
-    /// Seed for random initial values (`param w ~ normal(0, 1)`).
-    #[arg(long, default_value_t = 0)]
+    /// Seed for random initial values (`param w ~ normal(0, 1)`) and batch shuffles.
+    #[arg(long, default_value_t = 0, value_parser = seed, allow_hyphen_values = true)]
     pub seed: u64,
 }
 
@@ -245,6 +246,34 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write, color:
     }
 }
 
+/// A seed: a whole number from 0 to 2^64 - 1.
+fn seed(text: &str) -> Result<u64, String> {
+    text.trim().parse::<u64>().map_err(|_| {
+        format!(
+            "`{text}` is not a seed: a whole number from 0 to {}",
+            u64::MAX
+        )
+    })
+}
+
+/// The message of a clap error in one line: its first paragraph, which names the
+/// argument (a missing one is named on the lines after the first).
+fn clap_message(e: &clap::Error) -> String {
+    let text = e.render().to_string();
+    let paragraph: Vec<&str> = text
+        .lines()
+        .take_while(|l| !l.trim().is_empty() && !l.starts_with("Usage:"))
+        .map(str::trim)
+        .collect();
+    let message = paragraph.join(" ");
+    let message = message.trim_start_matches("error: ").trim();
+    if message.is_empty() {
+        "bad usage".to_string()
+    } else {
+        message.to_string()
+    }
+}
+
 fn usage_error(e: clap::Error, json: bool, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     use clap::error::ErrorKind as Clap;
     if matches!(e.kind(), Clap::DisplayHelp | Clap::DisplayVersion) {
@@ -252,13 +281,7 @@ fn usage_error(e: clap::Error, json: bool, out: &mut dyn Write, err: &mut dyn Wr
         return 0;
     }
     if json {
-        let text = e.render().to_string();
-        let message = text
-            .lines()
-            .next()
-            .unwrap_or("bad usage")
-            .trim_start_matches("error: ");
-        let error = Error::new(ErrorKind::Usage(message.to_string()), None);
+        let error = Error::new(ErrorKind::Usage(clap_message(&e)), None);
         let document = errors_json(&Sources::new(), &[error]);
         let _ = writeln!(
             out,

@@ -3,7 +3,7 @@
 
 use crate::descent::{History, Task};
 use crate::error::{Error, ErrorKind};
-use crate::plot::{Landscape, LossCurve, grid_around, write_plot};
+use crate::plot::{Landscape, LossCurve, grid_around, render_plot};
 use crate::program::Program;
 use crate::tape::Compiled;
 use std::path::Path;
@@ -34,13 +34,13 @@ fn thinned(len: usize, most: usize) -> Vec<usize> {
     kept
 }
 
-/// Draws the run in `history` to `path` (.svg or .png), atomically.
-pub(super) fn write(
+/// The picture of the run in `history`, as the bytes of `path`'s format (.svg or .png).
+pub(super) fn render(
     program: &Program,
     task: &Task,
     history: &History,
     path: &Path,
-) -> Result<(), Error> {
+) -> Result<Vec<u8>, Error> {
     let kept = thinned(history.epochs.len(), MAX_POINTS);
     let curve = LossCurve {
         epochs: kept.iter().map(|&k| history.epochs[k]).collect(),
@@ -50,7 +50,7 @@ pub(super) fn write(
         .then(|| landscape(program, task, history))
         .flatten();
     let title = format!("minimize {}", task.name);
-    write_plot(path, &title, &curve, landscape.as_ref()).map_err(|e| {
+    render_plot(path, &title, &curve, landscape.as_ref()).map_err(|e| {
         let kind = ErrorKind::Usage(format!("--plot {}: {e}", path.display()));
         Error::new(kind, None)
     })

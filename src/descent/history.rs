@@ -1,6 +1,7 @@
 //! The history of a descent, epoch by epoch, and its CSV file (`--history`).
 
 use super::run::{Observer, Record};
+use crate::syntax::format_f64;
 
 /// Every epoch's loss, gradient norm, rate and params.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -32,31 +33,75 @@ impl History {
     }
 
     /// The CSV text: a header `epoch,loss,grad_norm,rate,<moved params>,<fixed params>`,
-    /// then a line per epoch with every number in full round-trip precision (the start
-    /// has no rate).
+    /// then a line per epoch with every number in full round-trip precision, with an
+    /// exponent for very small or large magnitudes (the start has no rate).
     pub fn to_csv(&self) -> String {
-        let mut text = String::from("epoch,loss,grad_norm,rate");
-        for name in self.names.iter().chain(self.fixed.iter().map(|(n, _)| n)) {
-            text.push(',');
-            text.push_str(&csv_field(name));
-        }
-        text.push('\n');
+        let mut text = csv_header(&self.names, &self.fixed);
         for k in 0..self.epochs.len() {
-            let rate = self.rates[k].map(|r| r.to_string()).unwrap_or_default();
-            let line = format!(
-                "{},{},{},{}",
-                self.epochs[k], self.losses[k], self.grad_norms[k], rate
-            );
-            text.push_str(&line);
-            let fixed = self.fixed.iter().map(|(_, v)| v);
-            for value in self.params[k].iter().chain(fixed) {
-                text.push(',');
-                text.push_str(&value.to_string());
-            }
-            text.push('\n');
+            let row = Row {
+                epoch: self.epochs[k],
+                loss: self.losses[k],
+                grad_norm: self.grad_norms[k],
+                rate: self.rates[k],
+                params: &self.params[k],
+            };
+            text.push_str(&row.to_csv(&self.fixed));
         }
         text
     }
+}
+
+/// One line of a history: an epoch's numbers.
+#[derive(Debug, Clone, Copy)]
+pub struct Row<'a> {
+    /// Epochs done.
+    pub epoch: usize,
+    /// The loss.
+    pub loss: f64,
+    /// |∇L|.
+    pub grad_norm: f64,
+    /// The step's rate (`None` at the start).
+    pub rate: Option<f64>,
+    /// The moved params.
+    pub params: &'a [f64],
+}
+
+impl Row<'_> {
+    /// The row of `record`.
+    pub fn of<'a>(record: &Record<'a>) -> Row<'a> {
+        Row {
+            epoch: record.epoch,
+            loss: record.loss,
+            grad_norm: record.grad_norm(),
+            rate: record.rate,
+            params: record.params,
+        }
+    }
+
+    /// The CSV line, ending in a newline, with the `fixed` params' values after the
+    /// moved ones.
+    pub fn to_csv(&self, fixed: &[(String, f64)]) -> String {
+        let rate = self.rate.map(format_f64).unwrap_or_default();
+        let (loss, grad_norm) = (format_f64(self.loss), format_f64(self.grad_norm));
+        let mut line = format!("{},{loss},{grad_norm},{rate}", self.epoch);
+        for &value in self.params.iter().chain(fixed.iter().map(|(_, v)| v)) {
+            line.push(',');
+            line.push_str(&format_f64(value));
+        }
+        line.push('\n');
+        line
+    }
+}
+
+/// The header line `epoch,loss,grad_norm,rate,<moved params>,<fixed params>`.
+pub fn csv_header(names: &[String], fixed: &[(String, f64)]) -> String {
+    let mut text = String::from("epoch,loss,grad_norm,rate");
+    for name in names.iter().chain(fixed.iter().map(|(n, _)| n)) {
+        text.push(',');
+        text.push_str(&csv_field(name));
+    }
+    text.push('\n');
+    text
 }
 
 impl Observer for History {

@@ -21,7 +21,7 @@ mod run;
 mod settings;
 
 pub use curvature::lambda_max;
-pub use history::History;
+pub use history::{History, Row, csv_header};
 pub use methods::{MAX_SHRINKS, Stepper, cholesky_solve, newton_direction};
 pub use objective::{Nodes, Objective, derivative_nodes};
 pub use run::{

@@ -111,6 +111,10 @@ pub enum DomainKind {
     OutsideUnitInterval,
     /// A result too large for f64.
     Overflow,
+    /// A result outside the range of `--precise` decimal arithmetic (about ±7.9e28),
+    /// or below its resolution where the operation needs it (a division by a value
+    /// that rounds to 0).
+    DecimalRange,
     /// A variable without a value.
     Unbound,
 }
@@ -146,6 +150,12 @@ impl fmt::Display for DomainError {
                 write!(f, "{} of a value outside [-1, 1] ({x})", self.op)?
             }
             DomainKind::Overflow => write!(f, "`{}` overflows to infinity", self.op)?,
+            DomainKind::DecimalRange => write!(
+                f,
+                "`{}` leaves the range of --precise decimal arithmetic (about ±7.9e28, \
+                 28 places after the point)",
+                self.op
+            )?,
             DomainKind::Unbound => write!(f, "`{}` has no value", self.op)?,
         }
         if let Some(row) = self.row {

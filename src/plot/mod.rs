@@ -3,7 +3,9 @@
 //!
 //! [`write_plot`] draws one picture and writes it as SVG or PNG (the extension of the
 //! path decides), atomically: a temp file in the same directory, then a rename, so a
-//! reader never sees half a plot and a failed run never leaves one behind.
+//! reader never sees half a plot and a failed run never leaves one behind (a device
+//! such as `/dev/null` is written in place, see [`crate::files`]). [`render_plot`]
+//! gives the bytes instead, and [`check_plot_path`] checks a path before a run.
 //!
 //! - The left panel is the [`LossCurve`]: loss against epoch on a log-scale y axis.
 //! - With a [`Landscape`], a right panel shows the loss over a grid of two params as
@@ -118,6 +120,23 @@ pub fn write_plot(
     curve: &LossCurve,
     landscape: Option<&Landscape>,
 ) -> Result<(), PlotError> {
+    let bytes = render_plot(path, title, curve, landscape)?;
+    write_atomic(path, &bytes)
+}
+
+/// `Err` when [`write_plot`] could not draw to `path`: its extension is not `.svg` or
+/// `.png`. A command checks this before a run, so a typo costs no descent.
+pub fn check_plot_path(path: &Path) -> Result<(), PlotError> {
+    Format::of(path).map(|_| ())
+}
+
+/// The bytes [`write_plot`] writes to `path` (whose extension picks the format).
+pub fn render_plot(
+    path: &Path,
+    title: &str,
+    curve: &LossCurve,
+    landscape: Option<&Landscape>,
+) -> Result<Vec<u8>, PlotError> {
     let format = Format::of(path)?;
     if let Some(landscape) = landscape {
         landscape::validate(landscape)?;
@@ -128,11 +147,10 @@ pub fn write_plot(
     } else {
         (700, 500)
     };
-    let bytes = match format {
-        Format::Svg => render_svg(size, title, curve, landscape)?,
-        Format::Png => render_png(size, title, curve, landscape)?,
-    };
-    write_atomic(path, &bytes)
+    match format {
+        Format::Svg => render_svg(size, title, curve, landscape),
+        Format::Png => render_png(size, title, curve, landscape),
+    }
 }
 
 /// A grid of `steps` points per axis (at least 2) over the bounding box of `path`, with

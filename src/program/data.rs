@@ -90,16 +90,9 @@ pub fn read_csv(
     let mut columns = Vec::new();
     let mut errors = Vec::new();
     for (name, span) in names {
-        match headers.iter().position(|h| h == name) {
-            Some(i) => columns.push(i),
-            None => errors.push(Error::new(
-                ErrorKind::MissingColumn {
-                    path: shown_as.to_string(),
-                    column: name.clone(),
-                    available: headers.iter().collect::<Vec<_>>().join(", "),
-                },
-                Some(*span),
-            )),
+        match find_column(&headers, name, *span, shown_as) {
+            Ok(i) => columns.push(i),
+            Err(e) => errors.push(e),
         }
     }
     if !errors.is_empty() {
@@ -107,7 +100,8 @@ pub fn read_csv(
     }
     let mut values = vec![Vec::new(); columns.len()];
     for (row, record) in reader.records().enumerate() {
-        let record = record.map_err(|e| vec![csv_error(shown_as, row + 1, e.to_string(), None)])?;
+        let record =
+            record.map_err(|e| vec![record_error(&text, source, shown_as, row + 1, &e)])?;
         let line_start = record.position().map_or(0, |p| p.byte() as usize);
         for (k, &column) in columns.iter().enumerate() {
             let cell = record.get(column).unwrap_or("");
@@ -129,6 +123,56 @@ pub fn read_csv(
     } else {
         Err(errors)
     }
+}
+
+/// The index of the column `name` in `headers`: an error naming the file when it is
+/// missing or named twice (it would be ambiguous which one is meant).
+fn find_column(
+    headers: &csv::StringRecord,
+    name: &str,
+    span: Span,
+    shown_as: &str,
+) -> Result<usize, Error> {
+    let mut found = headers.iter().enumerate().filter(|(_, h)| *h == name);
+    match (found.next(), found.next()) {
+        (Some((i, _)), None) => Ok(i),
+        (Some((first, _)), Some((second, _))) => Err(Error::new(
+            ErrorKind::DuplicateColumn {
+                path: shown_as.to_string(),
+                column: name.to_string(),
+                first: first + 1,
+                second: second + 1,
+            },
+            Some(span),
+        )),
+        (None, _) => Err(Error::new(
+            ErrorKind::MissingColumn {
+                path: shown_as.to_string(),
+                column: name.to_string(),
+                available: headers.iter().collect::<Vec<_>>().join(", "),
+            },
+            Some(span),
+        )),
+    }
+}
+
+/// A malformed CSV record (a row with too few or too many fields), at its line.
+fn record_error(text: &str, source: SourceId, path: &str, row: usize, e: &csv::Error) -> Error {
+    let span = e.position().map(|p| {
+        let start = (p.byte() as usize).min(text.len());
+        let end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+        Span::new(source, start, end.max(start))
+    });
+    let reason = match e.kind() {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => format!(
+            "it has {len} field{} where the rows before it have {expected_len}",
+            if *len == 1 { "" } else { "s" }
+        ),
+        _ => e.to_string(),
+    };
+    csv_error(path, row, reason, span)
 }
 
 fn csv_error(path: &str, row: usize, reason: String, span: Option<Span>) -> Error {

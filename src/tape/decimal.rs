@@ -39,6 +39,7 @@ use rust_decimal::{Decimal, MathematicalOps};
 use std::cmp::Ordering;
 
 impl Scalar for Decimal {
+    const RANGE_ERROR: crate::eval::DomainKind = crate::eval::DomainKind::DecimalRange;
     const ZERO: Self = Decimal::ZERO;
 
     fn from_number(n: &Number) -> Option<Self> {

@@ -100,7 +100,7 @@ pub fn run<S: Scalar>(
         Err(_) if S::DEFERRED_CHECKS => run_phases(graph, tape, inputs, work, false),
         other => other,
     };
-    result.map_err(|f| domain_error(graph, f))
+    result.map_err(|f| domain_error(graph, f, S::RANGE_ERROR))
 }
 
 /// The failure of an unchecked run: not a node, a request to run again with checks.
@@ -304,12 +304,12 @@ fn checked<S>(value: Option<S>, node: NodeId, row: Option<usize>) -> Result<S, F
 /// The failure as a domain error with the node's span and operation. The number type
 /// said only "no value"; for f64 the caller can ask the tree evaluator for the exact
 /// kind (it classifies from the operands), for decimal it is a range error.
-fn domain_error(graph: &Graph, failure: Failure) -> DomainError {
+fn domain_error(graph: &Graph, failure: Failure, range: DomainKind) -> DomainError {
     if failure.node.index() >= graph.len() {
         // A bad value seen where no node is at hand (a row output): the caller's
         // diagnosis by the tree evaluator names the operation.
         return DomainError {
-            kind: DomainKind::Overflow,
+            kind: range,
             op: "value".into(),
             operand: f64::NAN,
             span: None,
@@ -325,7 +325,7 @@ fn domain_error(graph: &Graph, failure: Failure) -> DomainError {
     };
     let kind = match graph.op(failure.node) {
         Op::Var(_) => DomainKind::Unbound,
-        _ => DomainKind::Overflow,
+        _ => range,
     };
     DomainError {
         kind,

@@ -11,6 +11,9 @@ use crate::syntax::Number;
 pub trait Scalar: Copy + PartialEq + PartialOrd + std::fmt::Debug + Send + Sync + 'static {
     /// The type's zero.
     const ZERO: Self;
+    /// What a failed operation is reported as when no finer diagnosis is found: an
+    /// overflow for f64, leaving the decimal range for `Decimal`.
+    const RANGE_ERROR: crate::eval::DomainKind = crate::eval::DomainKind::Overflow;
     /// A literal or folded constant (exact where the type can hold it).
     fn from_number(n: &Number) -> Option<Self>;
     /// An f64 (for param values and data given as f64).
