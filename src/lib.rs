@@ -24,7 +24,8 @@
 //!   the [`Ast`](syntax::Ast), whose expressions live in an arena where children come
 //!   before parents. Never sees a graph.
 //! - [`graph`]: the [`Graph`](graph::Graph) of [`Node`](graph::Node)s addressed by
-//!   [`NodeId`](graph::NodeId) (prints `n12`), held in a petgraph `DiGraph`;
+//!   [`NodeId`](graph::NodeId) (prints `n12`), in a vector (append-only, so insertion
+//!   order is topological and no edge list is needed; petgraph serves the name graph);
 //!   [`Graph::add`](graph::Graph::add) hash-conses and folds constants exactly in decimal;
 //!   [`print_expr`](graph::print_expr) / [`print_shared`](graph::print_shared) print
 //!   text that parses back to the same graph (shared nodes as temporaries `t1`),
@@ -32,7 +33,8 @@
 //!   Never sees source text, only spans.
 //! - [`program`]: [`Program::load`](program::Program::load) resolves names (with
 //!   suggestions), orders definitions (cycles are named), loads data (inline and CSV),
-//!   draws seeded random initial values, inlines functions by substitution, and lowers
+//!   draws seeded random initial values, inlines functions on the graph (a body lowered
+//!   once, substituted once per distinct argument nodes, memoised), and lowers
 //!   every statement into one graph. All errors of a file are collected.
 //! - [`ad`]: reverse mode ([`gradient`](ad::gradient), [`hessian`](ad::hessian),
 //!   [`hessian_vector`](ad::hessian_vector)) and forward mode ([`tangent`](ad::tangent))

@@ -52,6 +52,16 @@ fn constants_fold_exactly_in_decimal() {
     ));
 }
 
+/// `c1*(c2*x)` folds as the node is built when the product is exact (the simplifier has
+/// no rule for it: one place per rewrite), and stays when it is not.
+#[test]
+fn constant_factors_merge_as_the_graph_is_built() {
+    assert_eq!(
+        check("a = 2*(3*x)\nb = 0.5*(4*sin(x))\nc = 2*(x*3)\nd = (1/3)*(3*x)"),
+        "a = 6*x\nb = 2*sin(x)\nc = 2*(x*3)\nd = 1/3*(3*x)"
+    );
+}
+
 #[test]
 fn functions_are_inlined_and_printed_back() {
     insta::assert_snapshot!(check(

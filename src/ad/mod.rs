@@ -12,7 +12,9 @@ use std::collections::HashMap;
 
 /// Test-only fault injection: while set on this thread, the local derivative of `func`
 /// is multiplied by `scale` (`None` restores the rules). It exists so that tests can
-/// show that the Taylor test catches a broken rule; nothing else calls it.
+/// show that the Taylor test catches a broken rule; nothing else calls it. Only with
+/// the `fault-injection` feature (the integration tests turn it on).
+#[cfg(feature = "fault-injection")]
 #[doc(hidden)]
 pub fn inject_fault(fault: Option<(Func, f64)>) {
     rules::set_fault(fault);

@@ -22,15 +22,23 @@ fn both(a: (NodeId, NodeId), b: (NodeId, NodeId)) -> Partials {
     [Some(a), Some(b)]
 }
 
+#[cfg(feature = "fault-injection")]
 thread_local! {
     /// A deliberately broken rule, for tests of the checks only (see [`super::inject_fault`]).
     static FAULT: std::cell::Cell<Option<(Func, f64)>> = const { std::cell::Cell::new(None) };
 }
 
+#[cfg(feature = "fault-injection")]
 pub(crate) fn set_fault(fault: Option<(Func, f64)>) {
     FAULT.with(|cell| cell.set(fault));
 }
 
+#[cfg(not(feature = "fault-injection"))]
+fn unary_partial(g: &mut Graph, func: Func, x: NodeId, f: NodeId) -> Option<NodeId> {
+    correct_unary_partial(g, func, x, f)
+}
+
+#[cfg(feature = "fault-injection")]
 fn unary_partial(g: &mut Graph, func: Func, x: NodeId, f: NodeId) -> Option<NodeId> {
     let partial = correct_unary_partial(g, func, x, f)?;
     match FAULT.with(std::cell::Cell::get) {

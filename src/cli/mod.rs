@@ -101,12 +101,6 @@ enum Command {
     Repl(repl::ReplArgs),
 }
 
-/// What a command printed and how it ended.
-pub struct Outcome {
-    /// The exit code.
-    pub code: i32,
-}
-
 /// Options every command shares.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct CommonArgs {

@@ -3,18 +3,17 @@
 use super::fold;
 use super::node::*;
 use crate::syntax::{Number, Span};
-use petgraph::graph::{DiGraph, NodeIndex};
 use std::collections::{HashMap, HashSet};
 
 /// A hash-consed computation graph: equal sub-expressions are one node.
 ///
 /// **The graph is append-only**: a node's operands are older than it, so insertion
-/// order is a topological order. Nodes live in a petgraph `DiGraph` whose edges run
-/// from operand to user (for traversal and DOT export; the operand order lives in the
-/// node's [`Op`]).
+/// order is a topological order, and a node's [`Op`] names its operands in order. So
+/// the nodes are a plain vector indexed by [`NodeId`]: no walk needs the edges from
+/// operand to user, and storing them cost about 40 bytes a node.
 #[derive(Debug, Clone, Default)]
 pub struct Graph {
-    nodes: DiGraph<Node, ()>,
+    nodes: Vec<Node>,
     memo: HashMap<Op, NodeId, foldhash::fast::RandomState>,
     vars: Vec<Var>,
     /// Function parameters: private variables that no name lookup finds.
@@ -28,7 +27,7 @@ pub struct Graph {
 }
 
 /// The most nodes a graph holds by default: lowering, derivatives and simplification
-/// together. A node costs about 200 bytes (its op, the hash-consing entry, the edges),
+/// together. A node costs about 130 bytes (its op, its span, the hash-consing entry),
 /// so this keeps a graph near 1 GB, well under the 2 GB a run may use.
 pub const MAX_NODES: usize = 5_000_000;
 
@@ -64,13 +63,12 @@ impl Graph {
     /// Makes room for about `additional` more nodes (lowering knows roughly how many).
     pub fn reserve(&mut self, additional: usize) {
         self.memo.reserve(additional);
-        self.nodes.reserve_nodes(additional);
-        self.nodes.reserve_edges(2 * additional);
+        self.nodes.reserve(additional);
     }
 
     /// Number of nodes.
     pub fn len(&self) -> usize {
-        self.nodes.node_count()
+        self.nodes.len()
     }
 
     /// The most nodes this graph may hold ([`MAX_NODES`] unless set).
@@ -102,8 +100,7 @@ impl Graph {
         let Some(span) = span else {
             return;
         };
-        for i in first.index()..self.len() {
-            let node = &mut self.nodes[NodeIndex::new(i)];
+        for node in self.nodes.iter_mut().skip(first.index()) {
             node.span.get_or_insert(span);
         }
     }
@@ -115,7 +112,7 @@ impl Graph {
 
     /// The node with this id.
     pub fn node(&self, id: NodeId) -> &Node {
-        &self.nodes[NodeIndex::new(id.index())]
+        &self.nodes[id.index()]
     }
 
     /// The operator of a node.
@@ -126,11 +123,6 @@ impl Graph {
     /// The shape of a node.
     pub fn shape(&self, id: NodeId) -> Shape {
         self.node(id).shape
-    }
-
-    /// The underlying petgraph graph (edges run from operand to user).
-    pub fn petgraph(&self) -> &DiGraph<Node, ()> {
-        &self.nodes
     }
 
     /// The variable with this id.
@@ -257,17 +249,13 @@ impl Graph {
             Op::Var(_) => false,
             op => op.operands().all(|o| self.node(o).constant),
         };
-        let index = self.nodes.add_node(Node {
+        let id = NodeId(self.nodes.len() as u32);
+        self.nodes.push(Node {
             op,
             shape,
             constant,
             span,
         });
-        for operand in op.operands() {
-            self.nodes
-                .add_edge(NodeIndex::new(operand.index()), index, ());
-        }
-        let id = NodeId(index.index() as u32);
         self.memo.insert(op, id);
         id
     }

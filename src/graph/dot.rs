@@ -1,10 +1,8 @@
 //! Graphviz DOT export of the nodes that some roots depend on, with the adjoint nodes
 //! added by differentiation told apart from the forward ones.
 //!
-//! Hand-written rather than petgraph's `Dot`: the labels, shapes and operand positions
-//! come from the node's [`Op`], not from petgraph's edges, whose order carries no
-//! meaning. Nodes and edges are written in increasing id order, so the text is
-//! deterministic.
+//! The labels, shapes and operand positions come from the node's [`Op`]. Nodes and
+//! edges are written in increasing id order, so the text is deterministic.
 
 use super::builder::Graph;
 use super::node::{BinOp, Func, NodeId, Op, VarKind};

@@ -1,5 +1,10 @@
 //! The rewrite rules, as data: each is a name and a function that looks at one node
 //! (whose operands are already simplified) and returns the node it becomes.
+//!
+//! One place for each rewrite: [`Graph::add`](crate::graph::Graph::add) does the exact
+//! constant folds (`0.1 + 0.2`, `c1*(c2*x) => (c1*c2)*x`) and the identities (`x*1`,
+//! `x + 0`) as a node is built, so no rule here repeats them; every rule here fires on
+//! an example in tests/simplify.rs.
 
 use crate::graph::{BinOp, Constant, Func, Graph, NodeId, Op};
 use rust_decimal::Decimal;
@@ -29,10 +34,6 @@ pub const RULES: &[Rule] = &[
     Rule {
         name: "(-a)*b => -(a*b), a/(-b) => -(a/b), (-a)^2 => a^2",
         apply: pull_negation,
-    },
-    Rule {
-        name: "c1*(c2*x) => (c1*c2)*x",
-        apply: constants_first,
     },
     Rule {
         name: "a*(1/b) => a/b",
@@ -168,20 +169,6 @@ fn pull_negation(g: &mut Graph, id: NodeId) -> Option<NodeId> {
         (None, None) => return None,
     };
     Some(g.unary(Func::Neg, inner))
-}
-
-fn constants_first(g: &mut Graph, id: NodeId) -> Option<NodeId> {
-    let Op::Binary(BinOp::Mul, a, b) = g.op(id) else {
-        return None;
-    };
-    let c1 = exact(g, a)?;
-    let Op::Binary(BinOp::Mul, inner_a, inner_b) = g.op(b) else {
-        return None;
-    };
-    let c2 = exact(g, inner_a)?;
-    let product = crate::graph::exact_binary(BinOp::Mul, c1, c2)?;
-    let c = constant(g, product);
-    Some(g.binary(BinOp::Mul, c, inner_b))
 }
 
 fn multiply_by_reciprocal(g: &mut Graph, id: NodeId) -> Option<NodeId> {
