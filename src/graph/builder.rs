@@ -28,7 +28,7 @@ pub struct Graph {
 
 /// The most nodes a graph holds by default: lowering, derivatives and simplification
 /// together. A node costs about 130 bytes (its op, its span, the hash-consing entry),
-/// so this keeps a graph near 1 GB, well under the 2 GB a run may use.
+/// so this keeps a graph under 1 GB, well under the 2 GB a run may use.
 pub const MAX_NODES: usize = 5_000_000;
 
 /// A graph's node budget (a newtype so that `Graph::default()` has the stated limit).

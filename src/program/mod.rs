@@ -138,8 +138,8 @@ pub struct Program {
 }
 
 /// The largest program text nabla lowers: parsing takes about 120 bytes of memory per
-/// byte of text, and the graph about 170 per node; 4 MiB of `x+x+...` takes about
-/// 1 GB (8 MiB took 1.9 GB). CSV files may be up to [`MAX_FILE_BYTES`].
+/// byte of text, and the graph about 130 per node; 4 MiB of `x+x+...` takes about
+/// 450 MB (before the graph dropped its edge list, 1 GB). CSV files may be up to [`MAX_FILE_BYTES`].
 pub const MAX_PROGRAM_BYTES: usize = 4 * 1024 * 1024;
 
 impl Program {
