@@ -438,6 +438,25 @@ const FIRING: &[(usize, &[&str])] = &[
         ],
     ),
     (8, &["sum(2*t)", "sum(w*t)", "sum(-t)", "sum(-(t^2))"]),
+    (
+        9,
+        &[
+            "exp(x)/exp(x)",
+            "(1 + x^2)/(1 + x^2)",
+            "(2*sigmoid(x))/(2*sigmoid(x))",
+            "(x^2 + abs(y) + 0.5)/(x^2 + abs(y) + 0.5)",
+        ],
+    ),
+    (
+        10,
+        &[
+            "sum(t/sum(1))",
+            "sum(2*(w*t)/sum(1)*t)",
+            "sum(t*(t^2/sum(1)))",
+            "sum((1/sum(1))*t)",
+            "sum((1/sum(1)*(2*(w*t)))*t)",
+        ],
+    ),
 ];
 
 /// Examples where a rule's pattern almost matches and its guard keeps it off.
@@ -459,6 +478,10 @@ const HELD_BACK: &[(usize, &str, &str)] = &[
     (7, "2*x + 3", "a constant is no like term"),
     (8, "sum(t*2)", "the scalar factor must come first"),
     (8, "sum(t*t)", "both factors are rows"),
+    (9, "x/x", "x may be 0"),
+    (9, "sin(x)/sin(x)", "sin(x) may be 0"),
+    (9, "(x^2 - 1)/(x^2 - 1)", "a difference may be 0"),
+    (10, "sum(t/sum(2))", "only sum(1) is the row count"),
 ];
 
 /// `before => after the rule => after simplify`, checking the rule fired (or not) and

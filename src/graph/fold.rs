@@ -101,6 +101,10 @@ fn sigmoid_argument(graph: &Graph, op: Op) -> Option<NodeId> {
 }
 
 fn fold_unary(graph: &Graph, func: Func, a: NodeId) -> Option<Folded> {
+    // The mean over the rows of a value that does not vary over them is that value.
+    if func == Func::Mean && graph.shape(a) == Shape::Scalar {
+        return Some(Folded::Node(a));
+    }
     if let Some(x) = exact_of(graph, a) {
         let folded = match func {
             Func::Neg => Some(-x),

@@ -198,8 +198,13 @@ impl Latex<'_> {
                 out.push('-');
                 return self.push_operand(a, self.prec(a) < Prec::Power, stack);
             }
-            Func::Sum => {
-                out.push_str(r"\sum_{i} ");
+            Func::Sum | Func::Mean => {
+                let head = if func == Func::Sum {
+                    r"\sum_{i} "
+                } else {
+                    r"\frac{1}{N}\sum_{i} "
+                };
+                out.push_str(head);
                 return self.push_operand(a, self.prec(a) < Prec::Power, stack);
             }
             Func::Exp if self.is_short(a) => ("e^{", "}"),
@@ -259,7 +264,7 @@ impl Latex<'_> {
                 }
             }
             Op::Unary(Func::Neg, _) => Prec::Prefix,
-            Op::Unary(Func::Sum, _) => Prec::BigOp,
+            Op::Unary(Func::Sum | Func::Mean, _) => Prec::BigOp,
             Op::Unary(Func::Exp, a) if self.is_short(a) => Prec::Power,
             Op::Binary(BinOp::Add | BinOp::Sub, ..) => Prec::Sum,
             Op::Binary(BinOp::Mul, ..) => Prec::Product,
@@ -279,7 +284,7 @@ impl Latex<'_> {
             }
             match self.graph.op(id) {
                 Op::Var(_) | Op::Pi | Op::Euler => return true,
-                Op::Unary(Func::Neg | Func::Sum, _) => return false,
+                Op::Unary(Func::Neg | Func::Sum | Func::Mean, _) => return false,
                 Op::Unary(..) | Op::Binary(BinOp::Max | BinOp::Min, ..) => return true,
                 Op::Binary(BinOp::Pow, a, _) if self.prec(a) == Prec::Atom => id = a,
                 _ => return false,
@@ -326,9 +331,8 @@ fn func_command(func: Func) -> &'static str {
         Func::Relu => r"\operatorname{relu}",
         Func::Sign => r"\operatorname{sign}",
         Func::Step => r"\operatorname{step}",
-        Func::Mean => r"\operatorname{mean}",
         // Written by `push_call` without a command.
-        Func::Neg | Func::Sqrt | Func::Abs | Func::Sum => "",
+        Func::Neg | Func::Sqrt | Func::Abs | Func::Sum | Func::Mean => "",
     }
 }
 
@@ -486,8 +490,8 @@ mod tests {
                 r"\max\left(a, b\right) + \min\left(a, e\right)",
             ),
             (
-                "mean(sign(x))",
-                r"\operatorname{mean}\left(\operatorname{sign}\left(x\right)\right)",
+                "sum(sign(x))",
+                r"\sum_{i} \operatorname{sign}\left(x\right)",
             ),
         ]);
     }

@@ -8,6 +8,7 @@
 //! the roots stop changing. Old nodes stay in the append-only graph, unreferenced.
 
 mod rules;
+mod sign;
 
 pub use rules::{RULES, Rule};
 
@@ -27,9 +28,28 @@ pub fn simplify(graph: &mut Graph, roots: &[NodeId]) -> Vec<NodeId> {
 /// derivative is taken, only the new (adjoint) nodes need rewriting, and the function's
 /// own nodes stay as the person wrote them.
 pub fn simplify_from(graph: &mut Graph, roots: &[NodeId], from: NodeId) -> Vec<NodeId> {
+    fixed_point(graph, roots, &|id| id < from)
+}
+
+/// Like [`simplify`], but the nodes of the functions `forward` (everything reachable
+/// from them) are kept as they are. Unlike [`simplify_from`] this does not depend on
+/// what else the graph holds: a derivative that a `check` already built (so its nodes
+/// are older) simplifies the same as a new one.
+pub fn simplify_beside(graph: &mut Graph, roots: &[NodeId], forward: &[NodeId]) -> Vec<NodeId> {
+    let mut kept = vec![false; graph.len()];
+    for id in graph.reachable(forward) {
+        kept[id.index()] = true;
+    }
+    fixed_point(graph, roots, &|id| {
+        kept.get(id.index()).copied().unwrap_or(false)
+    })
+}
+
+/// Passes until the roots stop changing; nodes where `kept` holds are not rewritten.
+fn fixed_point(graph: &mut Graph, roots: &[NodeId], kept: &dyn Fn(NodeId) -> bool) -> Vec<NodeId> {
     let mut current = roots.to_vec();
     for _ in 0..MAX_PASSES {
-        let next = pass(graph, &current, from);
+        let next = pass(graph, &current, kept);
         if next == current {
             break;
         }
@@ -44,15 +64,14 @@ pub fn simplify_one(graph: &mut Graph, root: NodeId) -> NodeId {
 }
 
 /// The derivatives of the scalar `output` by `vars`, simplified: the reverse pass of
-/// [`crate::ad::gradient`], then the rules on the nodes it added.
+/// [`crate::ad::gradient`], then the rules on every node that is not `output`'s own.
 pub fn simplified_gradient(
     graph: &mut Graph,
     output: NodeId,
     vars: &[crate::graph::VarId],
 ) -> Result<Vec<NodeId>, GraphFull> {
-    let from = NodeId(graph.len() as u32);
     let raw = crate::ad::gradient(graph, output, vars)?;
-    let simplified = simplify_from(graph, &raw, from);
+    let simplified = simplify_beside(graph, &raw, &[output]);
     graph.ensure_room()?;
     Ok(simplified)
 }
@@ -70,10 +89,10 @@ pub fn with_gradient(
     Ok(outputs)
 }
 
-fn pass(graph: &mut Graph, roots: &[NodeId], from: NodeId) -> Vec<NodeId> {
+fn pass(graph: &mut Graph, roots: &[NodeId], kept: &dyn Fn(NodeId) -> bool) -> Vec<NodeId> {
     let order = graph.reachable(roots);
     let mut rebuilt: Vec<Option<NodeId>> = vec![None; order.last().map_or(0, |n| n.index() + 1)];
-    for id in order.into_iter().filter(|&id| id >= from) {
+    for id in order.into_iter().filter(|&id| !kept(id)) {
         let node = graph.node(id).clone();
         let map = |n: NodeId| rebuilt[n.index()].unwrap_or(n);
         let op = match node.op {

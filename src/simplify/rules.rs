@@ -55,6 +55,14 @@ pub const RULES: &[Rule] = &[
         name: "sum(c*x) => c*sum(x), sum(-x) => -sum(x)",
         apply: sum_linear,
     },
+    Rule {
+        name: "a/a => 1 where a is never 0 (exp(x), 1 + x^2, a nonzero constant)",
+        apply: divide_by_self,
+    },
+    Rule {
+        name: "sum(a/sum(1)) => mean(a), sum(a/sum(1)*b) => mean(a*b), also deeper in a product",
+        apply: sum_to_mean,
+    },
 ];
 
 /// Applies the first rule that changes the node.
@@ -273,4 +281,41 @@ fn sum_linear(g: &mut Graph, id: NodeId) -> Option<NodeId> {
     }
     let sum = g.unary(Func::Sum, x);
     Some(g.binary(BinOp::Mul, c, sum))
+}
+
+fn divide_by_self(g: &mut Graph, id: NodeId) -> Option<NodeId> {
+    match g.op(id) {
+        Op::Binary(BinOp::Div, a, b) if a == b && super::sign::never_zero(g, a) => Some(g.int(1)),
+        _ => None,
+    }
+}
+
+/// `sum(1)`: the row count N.
+fn is_row_count(g: &Graph, id: NodeId) -> bool {
+    matches!(g.op(id), Op::Unary(Func::Sum, one) if is_int(g, one, 1))
+}
+
+/// The product with its factor `a/sum(1)` replaced by `a`, looking at most `depth`
+/// products down: `a/sum(1)`, `(a/sum(1))*b`, `c*((1/sum(1))*b)`.
+fn over_row_count(g: &mut Graph, id: NodeId, depth: usize) -> Option<NodeId> {
+    match g.op(id) {
+        Op::Binary(BinOp::Div, a, n) if is_row_count(g, n) => Some(a),
+        Op::Binary(BinOp::Mul, left, right) if depth > 0 => {
+            if let Some(l) = over_row_count(g, left, depth - 1) {
+                return Some(g.binary(BinOp::Mul, l, right));
+            }
+            let r = over_row_count(g, right, depth - 1)?;
+            Some(g.binary(BinOp::Mul, left, r))
+        }
+        _ => None,
+    }
+}
+
+/// The mean that the derivative of a `mean` builds as a sum of terms over N.
+fn sum_to_mean(g: &mut Graph, id: NodeId) -> Option<NodeId> {
+    let Op::Unary(Func::Sum, inner) = g.op(id) else {
+        return None;
+    };
+    let terms = over_row_count(g, inner, 4)?;
+    Some(g.unary(Func::Mean, terms))
 }
