@@ -162,6 +162,7 @@ pub mod error;
 pub mod eval;
 pub mod files;
 pub mod graph;
+pub mod numbers;
 pub mod plot;
 pub mod program;
 pub mod repl;

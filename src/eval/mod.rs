@@ -7,7 +7,7 @@
 
 mod ops;
 
-pub use ops::{binary as binary_f64, power as power_f64, unary as unary_f64};
+pub use crate::numbers::float::{binary as binary_f64, power as power_f64, unary as unary_f64};
 
 use crate::graph::{Graph, NodeId, VarId, VarKind};
 use crate::syntax::{Span, format_f64};

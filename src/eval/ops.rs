@@ -2,6 +2,7 @@
 
 use super::{Bindings, DomainError, DomainKind, Value};
 use crate::graph::{BinOp, Func, Graph, NodeId, Op};
+use crate::numbers::float::{binary, unary};
 
 pub(super) fn eval_node(
     graph: &Graph,
@@ -79,85 +80,6 @@ fn map2(a: &Value, b: &Value, f: impl Fn(f64, f64) -> f64) -> Value {
         (Value::Rows(v), Value::Rows(w)) => {
             Value::Rows(v.iter().zip(w).map(|(&x, &y)| f(x, y)).collect())
         }
-    }
-}
-
-/// The value of a one-operand function, in f64.
-#[inline]
-pub fn unary(func: Func, x: f64) -> f64 {
-    match func {
-        Func::Neg => -x,
-        Func::Exp => x.exp(),
-        Func::Ln => x.ln(),
-        Func::Log2 => x.log2(),
-        Func::Log10 => x.log10(),
-        Func::Sqrt => x.sqrt(),
-        Func::Abs => x.abs(),
-        Func::Sin => x.sin(),
-        Func::Cos => x.cos(),
-        Func::Tan => x.tan(),
-        Func::Asin => x.asin(),
-        Func::Acos => x.acos(),
-        Func::Atan => x.atan(),
-        Func::Sinh => x.sinh(),
-        Func::Cosh => x.cosh(),
-        Func::Tanh => x.tanh(),
-        Func::Sigmoid => sigmoid(x),
-        Func::Softplus => softplus(x),
-        Func::Relu => x.max(0.0),
-        Func::Sign => sign(x),
-        Func::Step => f64::from(u8::from(x > 0.0)),
-        Func::Sum | Func::Mean => x,
-    }
-}
-
-/// The value of a two-operand operator, in f64.
-#[inline]
-pub fn binary(op: BinOp, x: f64, y: f64) -> f64 {
-    match op {
-        BinOp::Add => x + y,
-        BinOp::Sub => x - y,
-        BinOp::Mul => x * y,
-        BinOp::Div => x / y,
-        BinOp::Pow => power(x, y),
-        BinOp::Max => x.max(y),
-        BinOp::Min => x.min(y),
-    }
-}
-
-/// `x^y`; squares and cubes by multiplication (the same correctly rounded value as
-/// `powf` for a square, and much cheaper: derivatives are full of `t^2`).
-pub fn power(x: f64, y: f64) -> f64 {
-    if y == 2.0 {
-        x * x
-    } else if y == 1.0 {
-        x
-    } else {
-        x.powf(y)
-    }
-}
-
-fn sigmoid(x: f64) -> f64 {
-    if x >= 0.0 {
-        1.0 / (1.0 + (-x).exp())
-    } else {
-        let e = x.exp();
-        e / (1.0 + e)
-    }
-}
-
-fn softplus(x: f64) -> f64 {
-    // ln(1 + e^x) without overflow for large x.
-    x.max(0.0) + (-x.abs()).exp().ln_1p()
-}
-
-fn sign(x: f64) -> f64 {
-    if x > 0.0 {
-        1.0
-    } else if x < 0.0 {
-        -1.0
-    } else {
-        0.0
     }
 }
 

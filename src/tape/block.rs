@@ -10,8 +10,8 @@
 //! transcendental function goes through the vectorised kernels.
 
 use super::compile::{Instr, Operand, Phase, Tape};
-use super::scalar::Scalar;
 use crate::graph::{BinOp, Func, NodeId, VarId};
+use crate::numbers::Scalar;
 
 /// What a batch does to each of its operand triples `[dst, a, b]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,8 +9,8 @@
 use super::CHUNK;
 use super::compile::{Instr, Operand, Phase};
 use super::run::{Failure, Inputs, RECHECK};
-use super::scalar::{Scalar, Values};
 use crate::graph::NodeId;
+use crate::numbers::{Scalar, Values};
 use rayon::prelude::*;
 
 /// From this many rows a pass is split over the threads (when there are several):

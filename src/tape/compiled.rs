@@ -3,9 +3,9 @@
 
 use super::compile::{Operand, Tape, compile};
 use super::run::{Inputs, Workspace, run};
-use super::scalar::Scalar;
 use crate::eval::{Bindings, DomainError, Value, evaluate};
 use crate::graph::{Graph, NodeId, VarId};
+use crate::numbers::Scalar;
 use crate::program::Program;
 
 /// Compiled outputs of a program, ready to evaluate in `S` (f64 or `Decimal`).

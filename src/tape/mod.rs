@@ -23,28 +23,13 @@ mod chunks;
 mod compile;
 mod compiled;
 mod run;
-pub mod scalar;
 
+pub use crate::numbers::Scalar;
 pub use block::{Batch, Block, Kind, Load, RowInput};
 pub use chunks::PARALLEL_ROWS;
 pub use compile::{Instr, Operand, Phase, Slot, Tape, compile};
 pub use compiled::Compiled;
 pub use run::{Inputs, Workspace, run};
-pub use scalar::Scalar;
 
 /// Rows per chunk: row slots of a chunk stay in L1/L2.
 pub const CHUNK: usize = 256;
-
-mod decimal;
-pub mod fastmath;
-mod float;
-mod kernels;
-pub use kernels::{
-    accumulate as accumulate_f64, binary as binary_chunk_f64, unary as unary_chunk_f64,
-};
-
-// The hot transcendental functions of the f64 kernels.
-use fastmath::{
-    exp as fastmath_exp, ln as fastmath_ln, sigmoid as fastmath_sigmoid,
-    softplus as fastmath_softplus, tanh as fastmath_tanh,
-};

@@ -4,9 +4,9 @@
 use super::block::{self, Block};
 use super::chunks::{Buffers, Shared, row_pass};
 use super::compile::{Instr, Operand, Tape};
-use super::scalar::Scalar;
 use crate::eval::{DomainError, DomainKind};
 use crate::graph::{BinOp, Graph, NodeId, Op, VarId};
+use crate::numbers::Scalar;
 
 /// The values a tape reads: params and free names, data columns, the row count.
 pub struct Inputs<'a, S> {

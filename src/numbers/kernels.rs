@@ -1,14 +1,14 @@
 //! The f64 chunk kernels: straight loops over a chunk that the compiler vectorises,
 //! with the domain checked once per chunk instead of once per value.
 
-use super::scalar::Values;
+use super::{Values, fastmath};
 use crate::graph::{BinOp, Func};
 
 /// `out = f(x)` over a chunk; `Err(i)` at the first row whose result is not finite.
 pub fn unary(func: Func, out: &mut [f64], x: Values<'_, f64>) -> Result<(), usize> {
     let x = match x {
         Values::Same(v) => {
-            out.fill(crate::eval::unary_f64(func, v));
+            out.fill(super::float::unary(func, v));
             return check(out, None);
         }
         Values::Rows(r) => &r[..out.len()],
@@ -23,14 +23,13 @@ pub fn unary(func: Func, out: &mut [f64], x: Values<'_, f64>) -> Result<(), usiz
     match func {
         Func::Neg => map!(|v: f64| -v),
         Func::Abs => map!(f64::abs),
-        Func::Exp => super::fastmath_exp(out, x),
-        Func::Ln => super::fastmath_ln(out, x),
+        Func::Exp => fastmath::exp(out, x),
+        Func::Ln => fastmath::ln(out, x),
         Func::Sqrt => map!(f64::sqrt),
-        Func::Tanh => super::fastmath_tanh(out, x),
-        Func::Sigmoid => super::fastmath_sigmoid(out, x),
-        Func::Softplus => super::fastmath_softplus(out, x),
-        Func::Relu => map!(|v: f64| if v > 0.0 { v } else { 0.0 * v }),
-        other => map!(|v| crate::eval::unary_f64(other, v)),
+        Func::Tanh => fastmath::tanh(out, x),
+        Func::Sigmoid => fastmath::sigmoid(out, x),
+        Func::Softplus => fastmath::softplus(out, x),
+        other => map!(|v| super::float::unary(other, v)),
     }
     // The input too: `exp(-inf)` is 0, `relu(NaN)` is 0 (and `+ - *` before this are
     // not checked).
@@ -124,7 +123,7 @@ pub fn binary(
     match op {
         BinOp::Add | BinOp::Sub | BinOp::Mul => {}
         BinOp::Div => zip!(|p: f64, q: f64| p / q),
-        BinOp::Pow => zip!(crate::eval::power_f64),
+        BinOp::Pow => zip!(super::float::power),
         BinOp::Max => zip!(|p: f64, q: f64| if p.is_nan() || q.is_nan() {
             f64::NAN
         } else {

@@ -31,7 +31,7 @@
 //! A result too large for a `Decimal` (about 7.9e28) is `None`; one too small to be
 //! distinguished from 0 is 0 (`exp(-100)`, as in f64).
 
-use super::scalar::Scalar;
+use super::Scalar;
 use crate::graph::{BinOp, Func};
 use crate::syntax::Number;
 use rust_decimal::prelude::{FromPrimitive, ToPrimitive};

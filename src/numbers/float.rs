@@ -1,10 +1,10 @@
-//! [`Scalar`] for `f64`: the semantics of plain evaluation (`crate::eval`), with a
-//! result that is not finite (an infinity or a NaN) reported as `None`. The chunk
-//! methods use the vectorised kernels of [`super::kernels`].
+//! [`Scalar`] for `f64` and the f64 table of operations ([`unary`], [`binary`]) that
+//! every evaluator uses; a result that is not finite (an infinity or a NaN) is `None`
+//! in the checked operations. The chunk methods use the vectorised kernels of
+//! `kernels.rs`, which compute the same values as [`unary`] one at a time.
 
-use super::scalar::{Scalar, Values, unary_each};
+use super::{Scalar, Values, unary_each};
 use super::{fastmath, kernels};
-use crate::eval::{binary_f64, unary_f64};
 use crate::graph::{BinOp, Func};
 use crate::syntax::Number;
 
@@ -43,34 +43,25 @@ impl Scalar for f64 {
     fn unary(func: Func, x: Self) -> Option<Self> {
         // relu, step and sign would map a NaN to a number: never let one through.
         finite(x)?;
-        finite(unary_f64(func, x))
+        finite(unary(func, x))
     }
 
     fn binary(op: BinOp, x: Self, y: Self) -> Option<Self> {
         finite(x)?;
         finite(y)?;
-        finite(binary_f64(op, x, y))
+        finite(binary(op, x, y))
     }
 
     const DEFERRED_CHECKS: bool = true;
 
-    /// The hot transcendental functions through the same kernels as the chunks, so a
-    /// value does not depend on how many rows share its pass.
     #[inline(always)]
     fn unary_unchecked(func: Func, x: Self) -> Self {
-        match func {
-            Func::Exp => fastmath::exp1(x),
-            Func::Ln => fastmath::ln1(x),
-            Func::Tanh => fastmath::tanh1(x),
-            Func::Sigmoid => fastmath::sigmoid1(x),
-            Func::Softplus => fastmath::softplus1(x),
-            _ => unary_f64(func, x),
-        }
+        unary(func, x)
     }
 
     #[inline(always)]
     fn binary_unchecked(op: BinOp, x: Self, y: Self) -> Self {
-        binary_f64(op, x, y)
+        binary(op, x, y)
     }
 
     #[inline(always)]
@@ -150,6 +141,78 @@ impl Scalar for f64 {
 
     fn fold(total: &mut (Self, Self), chunk_sum: Self) -> Option<()> {
         kernels::fold(total, chunk_sum)
+    }
+}
+
+/// The value of a one-operand function in f64: the one f64 table that the tree
+/// evaluator, the tape's checked and unchecked runs and its chunk kernels share (the
+/// hot transcendental functions through [`fastmath`]), so every evaluator computes the
+/// same numbers.
+#[inline]
+pub fn unary(func: Func, x: f64) -> f64 {
+    match func {
+        Func::Neg => -x,
+        Func::Exp => fastmath::exp1(x),
+        Func::Ln => fastmath::ln1(x),
+        Func::Log2 => x.log2(),
+        Func::Log10 => x.log10(),
+        Func::Sqrt => x.sqrt(),
+        Func::Abs => x.abs(),
+        Func::Sin => x.sin(),
+        Func::Cos => x.cos(),
+        Func::Tan => x.tan(),
+        Func::Asin => x.asin(),
+        Func::Acos => x.acos(),
+        Func::Atan => x.atan(),
+        Func::Sinh => x.sinh(),
+        Func::Cosh => x.cosh(),
+        Func::Tanh => fastmath::tanh1(x),
+        Func::Sigmoid => fastmath::sigmoid1(x),
+        Func::Softplus => fastmath::softplus1(x),
+        Func::Relu => relu(x),
+        Func::Sign => sign(x),
+        Func::Step => f64::from(u8::from(x > 0.0)),
+        Func::Sum | Func::Mean => x,
+    }
+}
+
+/// The value of a two-operand operator, in f64.
+#[inline]
+pub fn binary(op: BinOp, x: f64, y: f64) -> f64 {
+    match op {
+        BinOp::Add => x + y,
+        BinOp::Sub => x - y,
+        BinOp::Mul => x * y,
+        BinOp::Div => x / y,
+        BinOp::Pow => power(x, y),
+        BinOp::Max => x.max(y),
+        BinOp::Min => x.min(y),
+    }
+}
+
+/// `x^y`; squares and cubes by multiplication (the same correctly rounded value as
+/// `powf` for a square, and much cheaper: derivatives are full of `t^2`).
+pub fn power(x: f64, y: f64) -> f64 {
+    if y == 2.0 {
+        x * x
+    } else if y == 1.0 {
+        x
+    } else {
+        x.powf(y)
+    }
+}
+
+fn relu(x: f64) -> f64 {
+    if x > 0.0 { x } else { 0.0 }
+}
+
+fn sign(x: f64) -> f64 {
+    if x > 0.0 {
+        1.0
+    } else if x < 0.0 {
+        -1.0
+    } else {
+        0.0
     }
 }
 

@@ -1,8 +1,23 @@
-//! The number types a tape runs on: f64 (fast) and rust_decimal's `Decimal` (28
-//! significant digits), behind one small trait. Nothing above `tape` knows which runs.
+//! The number types that evaluation runs on, one table of operations each: f64 (fast)
+//! and rust_decimal's `Decimal` (28 significant digits), behind one small trait,
+//! [`Scalar`]. These are number libraries, not tape code: the tape (`crate::tape`)
+//! schedules operations and calls these for every value, the tree evaluator
+//! (`crate::eval`) uses the same f64 table ([`float::unary`], [`float::binary`]).
+//!
+//! - `float.rs`: `Scalar` for f64, the f64 table.
+//! - `fastmath.rs`: vectorisable `exp`, `ln`, `tanh`, `sigmoid`, `softplus`.
+//! - `kernels.rs`: f64 loops over a chunk of rows, checked once per chunk.
+//! - `decimal.rs`: `Scalar` for `Decimal`, with its elementary functions.
+//!
+//! Nothing above `tape` knows which type runs.
 
 use crate::graph::{BinOp, Func};
 use crate::syntax::Number;
+
+mod decimal;
+pub mod fastmath;
+pub mod float;
+mod kernels;
 
 /// A number type the tape can evaluate in. Every operation returns `None` where the
 /// result is outside the type's range or the operation's domain (`ln` of a non-positive
