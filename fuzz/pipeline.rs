@@ -14,7 +14,6 @@
 use nabla::graph::{Graph, NodeId, Shape, VarId, VarKind};
 use nabla::program::{LoadOptions, Program};
 use nabla::syntax::Sources;
-use nabla::tape::Compiled;
 use rust_decimal::Decimal;
 use std::path::Path;
 
@@ -129,7 +128,7 @@ fn evaluate(program: &Program, outputs: &[NodeId]) {
     }
     let _ = nabla::eval::evaluate(&program.graph, &bindings, outputs);
 
-    if let Some(mut compiled) = Compiled::<f64>::new(program, outputs) {
+    if let Some(mut compiled) = program.compile::<f64>(outputs) {
         for &var in &free {
             compiled.set(var, FREE_VALUE);
         }
@@ -138,7 +137,7 @@ fn evaluate(program: &Program, outputs: &[NodeId]) {
             let _ = compiled.value(k);
         }
     }
-    if let Some(mut compiled) = Compiled::<Decimal>::new(program, outputs) {
+    if let Some(mut compiled) = program.compile::<Decimal>(outputs) {
         for &var in &free {
             compiled.set(var, FREE_VALUE);
         }

@@ -217,8 +217,12 @@ impl<S: Scalar> Run<S> {
         delta: &[Decimal],
         floor: Floor,
     ) -> Result<Run<S>, Error> {
-        let mut full = Compiled::<S>::new(program, nodes).ok_or_else(|| not_decimal(program))?;
-        let loss = Compiled::<S>::new(program, &nodes[..1]).ok_or_else(|| not_decimal(program))?;
+        let mut full = program
+            .compile::<S>(nodes)
+            .ok_or_else(|| not_decimal(program))?;
+        let loss = program
+            .compile::<S>(&nodes[..1])
+            .ok_or_else(|| not_decimal(program))?;
         full.run(&program.graph)
             .map_err(|e| domain(program, nodes, e, theta))?;
         let values: Vec<S> = (0..nodes.len()).filter_map(|k| full.scalar(k)).collect();
@@ -304,7 +308,7 @@ impl<S: Scalar> Run<S> {
                 rates,
                 counted: [false; 3],
             });
-            h = two.and_then(|two| S::binary(BinOp::Div, step_h, two));
+            h = S::binary(BinOp::Div, step_h, two);
         }
         mark_window(&mut steps, self.floor, self.base[0].to_f64());
         steps
@@ -317,7 +321,7 @@ impl<S: Scalar> Run<S> {
         let mul = |a, b| S::binary(BinOp::Mul, a, b);
         let d0 = sub(lh, l0)?;
         let d1 = sub(d0, mul(h, slope)?)?;
-        let half = S::binary(BinOp::Div, mul(h, h)?, S::from_usize(2)?)?;
+        let half = S::binary(BinOp::Div, mul(h, h)?, S::from_usize(2))?;
         let d2 = sub(d1, mul(half, curvature)?)?;
         let abs = |x: S| S::unary(Func::Abs, x).map(|a| a.to_f64());
         Some([abs(d0)?, abs(d1)?, abs(d2)?])

@@ -57,8 +57,8 @@ impl Scalar for Decimal {
         Number::from_decimal(self).value
     }
 
-    fn from_usize(n: usize) -> Option<Self> {
-        <Decimal as FromPrimitive>::from_usize(n)
+    fn from_usize(n: usize) -> Self {
+        Decimal::from(n)
     }
 
     fn pi() -> Self {
@@ -1302,7 +1302,7 @@ mod tests {
         assert_eq!(<Decimal as Scalar>::from_f64(0.1), Some(d("0.1")));
         assert_eq!(<Decimal as Scalar>::from_f64(f64::NAN), None);
         assert_eq!(<Decimal as Scalar>::from_f64(1e300), None);
-        assert_eq!(<Decimal as Scalar>::from_usize(12), Some(d("12")));
+        assert_eq!(<Decimal as Scalar>::from_usize(12), d("12"));
         assert_eq!(<Decimal as Scalar>::to_f64(d("0.1")), 0.1);
         assert_eq!(<Decimal as Scalar>::to_f64(d("-2.5")), -2.5);
     }

@@ -28,8 +28,8 @@ impl Scalar for f64 {
         self
     }
 
-    fn from_usize(n: usize) -> Option<Self> {
-        Some(n as f64)
+    fn from_usize(n: usize) -> Self {
+        n as f64
     }
 
     fn pi() -> Self {
@@ -296,7 +296,7 @@ mod tests {
     fn conversions() {
         assert_eq!(f64::from_number(&Number::parse("0.1").unwrap()), Some(0.1));
         assert_eq!(f64::from_f64(-2.5), Some(-2.5));
-        assert_eq!(f64::from_usize(7), Some(7.0));
+        assert_eq!(f64::from_usize(7), 7.0);
         assert_eq!(1.25_f64.to_f64(), 1.25);
         assert_eq!(f64::pi(), std::f64::consts::PI);
         assert_eq!(f64::euler(), std::f64::consts::E);

@@ -35,8 +35,8 @@ pub trait Scalar: Copy + PartialEq + PartialOrd + std::fmt::Debug + Send + Sync 
     fn from_f64(x: f64) -> Option<Self>;
     /// The nearest f64.
     fn to_f64(self) -> f64;
-    /// A small integer (row counts).
-    fn from_usize(n: usize) -> Option<Self>;
+    /// A row count (every `usize` fits both number types).
+    fn from_usize(n: usize) -> Self;
     /// π.
     fn pi() -> Self;
     /// e.

@@ -9,14 +9,13 @@
 //! then a tight loop of independent operations that the CPU overlaps. A batch of a
 //! transcendental function goes through the vectorised kernels.
 
-use super::compile::{Instr, Operand, Phase, Tape};
+use super::compile::{Accumulator, Instr, Operand, Output, Phase, RowOutput, Tape};
 use crate::graph::{BinOp, Func, NodeId, VarId};
 use crate::numbers::Scalar;
 
 /// What a batch does to each of its operand triples `[dst, a, b]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[allow(missing_docs)]
-pub enum Kind {
+pub(crate) enum Kind {
     Add,
     Sub,
     Mul,
@@ -54,43 +53,63 @@ impl Kind {
 
 /// Operations `start..end` of a [`Block`], all of one kind and independent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Batch {
+pub(crate) struct Batch {
     /// What each operation does.
-    pub kind: Kind,
+    pub(crate) kind: Kind,
     start: u32,
     end: u32,
 }
 
+/// A register of a block's register file. Inside a block, operations hold their
+/// registers packed as `[dst, a, b]` numbers (the interpreter's hot loops read them);
+/// everything a block shows its caller is typed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Register(pub(crate) u32);
+
+impl Register {
+    /// The index in the register file.
+    pub(crate) fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// Where a checked run stopped: the node of the operation and its data row (from 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Origin {
+    pub(crate) node: NodeId,
+    pub(crate) row: Option<usize>,
+}
+
 /// A param or free variable a block reads, loaded into a register before each run.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Load {
+pub(crate) struct Load {
     /// The variable.
-    pub var: VarId,
+    pub(crate) var: VarId,
     /// Its node (for the error when it is unbound).
-    pub node: NodeId,
+    pub(crate) node: NodeId,
     /// The register it goes to.
-    pub register: u32,
+    pub(crate) register: Register,
 }
 
 /// Row `row` (from 0) of a data column or vector literal, in a register of a block
 /// with the rows written out.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct RowInput {
+pub(crate) struct RowInput {
     /// [`Operand::Data`] or [`Operand::Column`].
-    pub operand: Operand,
+    pub(crate) operand: Operand,
     /// The row.
-    pub row: u32,
+    pub(crate) row: u32,
     /// The register it goes to.
-    pub register: u32,
+    pub(crate) register: Register,
 }
 
 /// Scheduled scalar code over one register file: the scalar slots of the tape first
 /// (so constants and outputs stay where the tape says), then the row count, the
 /// accumulators (two registers each), then the values of the written-out rows.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Block {
+pub(crate) struct Block {
     /// The batches, in the order they run.
-    pub batches: Vec<Batch>,
+    pub(crate) batches: Vec<Batch>,
     /// `[dst, a, b]` register numbers of each operation, batch after batch. Private,
     /// like `registers`: only the builder writes them, which is what makes the
     /// unchecked register access of [`Registers`] sound.
@@ -101,39 +120,42 @@ pub struct Block {
     /// `checks` (and the one after an accumulator's or a sum's) is below it.
     registers: usize,
     /// The params and free variables to load before each run.
-    pub loads: Vec<Load>,
+    pub(crate) loads: Vec<Load>,
     /// The data to load before a run (only when the rows changed since the last).
-    pub row_inputs: Vec<RowInput>,
+    pub(crate) row_inputs: Vec<RowInput>,
     /// Row outputs: `(output, register)`, in row order.
-    pub stores: Vec<(u32, u32)>,
+    pub(crate) stores: Vec<(RowOutput, Register)>,
     /// The registers [`Block::run_unchecked`] tests at the end.
     checks: Vec<u32>,
 }
 
 /// The register holding the row count.
-pub fn rows_register(tape: &Tape) -> u32 {
-    tape.scalar_slots as u32
+pub(crate) fn rows_register(tape: &Tape) -> Register {
+    Register(tape.scalar_slots as u32)
 }
 
 /// The first of the two registers of accumulator `acc`.
-fn accumulator_register(tape: &Tape, acc: u32) -> u32 {
-    rows_register(tape) + 1 + 2 * acc
+fn accumulator_register(tape: &Tape, acc: Accumulator) -> u32 {
+    rows_register(tape).0 + 1 + 2 * acc.0
 }
 
 /// The first register after the scalar slots, the row count and the accumulators.
-pub fn first_free_register(tape: &Tape) -> u32 {
-    accumulator_register(tape, tape.accumulators as u32)
+pub(crate) fn first_free_register(tape: &Tape) -> Register {
+    Register(accumulator_register(
+        tape,
+        Accumulator(tape.accumulators.len() as u32),
+    ))
 }
 
 /// The registers of the accumulators, to zero before a block that sums rows runs.
-pub fn accumulator_registers(tape: &Tape) -> impl Iterator<Item = usize> {
-    let first = accumulator_register(tape, 0) as usize;
-    first..first + 2 * tape.accumulators
+pub(crate) fn accumulator_registers(tape: &Tape) -> impl Iterator<Item = usize> {
+    let first = accumulator_register(tape, Accumulator(0)) as usize;
+    first..first + 2 * tape.accumulators.len()
 }
 
 impl Block {
     /// The scalar part of one phase (for passes over many rows, which run in chunks).
-    pub fn scalar_part(tape: &Tape, phase: &Phase) -> Block {
+    pub(crate) fn scalar_part(tape: &Tape, phase: &Phase) -> Block {
         let mut b = Builder::new(tape);
         for instr in &phase.scalar {
             b.scalar(instr);
@@ -145,7 +167,7 @@ impl Block {
     }
 
     /// The whole tape with every row pass written out for `rows` rows: one block.
-    pub fn whole(tape: &Tape, rows: usize) -> Block {
+    pub(crate) fn whole(tape: &Tape, rows: usize) -> Block {
         let mut b = Builder::new(tape);
         for phase in &tape.phases {
             for instr in &phase.scalar {
@@ -164,33 +186,17 @@ impl Block {
             .outputs
             .iter()
             .filter_map(|o| match o {
-                Operand::Scalar(s) => Some(s.0),
-                _ => None,
+                Output::Scalar(s) => Some(s.0),
+                Output::Rows(_) => None,
             })
             .collect();
-        outputs.extend(b.block.stores.iter().map(|&(_, register)| register));
+        outputs.extend(b.block.stores.iter().map(|&(_, register)| register.0));
         b.finish(outputs, true)
     }
 
     /// How many registers the block uses (the register file must have as many).
-    pub fn registers(&self) -> usize {
+    pub(crate) fn registers(&self) -> usize {
         self.registers
-    }
-
-    /// How many operations the block has.
-    pub fn len(&self) -> usize {
-        self.ops.len()
-    }
-
-    /// Whether the block has no operations.
-    pub fn is_empty(&self) -> bool {
-        self.ops.is_empty()
-    }
-
-    /// The node and data row (from 1) of operation `i`, for an error.
-    pub fn origin(&self, i: usize) -> (NodeId, Option<usize>) {
-        let (node, row) = self.origins.get(i).copied().unwrap_or((NodeId(0), 0));
-        (node, (row > 0).then_some(row as usize))
     }
 
     /// Runs the batches on `r` without a check per operation; `false` if a value
@@ -200,7 +206,7 @@ impl Block {
     /// valid (an infinity or a NaN) into one that is not valid either, so such a value
     /// reaches an output, or an operation that could hide it (`1/inf` is 0,
     /// `relu(NaN)` is 0): the operands of those are tested, and the outputs at the end.
-    pub fn run_unchecked<S: Scalar>(&self, r: &mut [S]) -> bool {
+    pub(crate) fn run_unchecked<S: Scalar>(&self, r: &mut [S]) -> bool {
         let Some(mut r) = Registers::new(r, self) else {
             return false;
         };
@@ -261,11 +267,17 @@ impl Block {
         valid
     }
 
-    /// Runs the batches on `r`, checking each operation; `Err(i)` names the first
-    /// operation outside its domain (see [`Block::origin`]).
-    pub fn run_checked<S: Scalar>(&self, r: &mut [S]) -> Result<(), usize> {
+    /// Runs the batches on `r`, checking each operation; `Err` names the node and row
+    /// of the first operation outside its domain.
+    pub(crate) fn run_checked<S: Scalar>(&self, r: &mut [S]) -> Result<(), Origin> {
         for batch in &self.batches {
-            self.run_checked_batch(batch, r)?;
+            self.run_checked_batch(batch, r).map_err(|i| {
+                let (node, row) = self.origins[i];
+                Origin {
+                    node,
+                    row: (row > 0).then_some(row as usize),
+                }
+            })?;
         }
         Ok(())
     }
@@ -347,7 +359,7 @@ struct Builder<'t> {
 
 impl<'t> Builder<'t> {
     fn new(tape: &'t Tape) -> Builder<'t> {
-        let next = first_free_register(tape);
+        let next = first_free_register(tape).0;
         Builder {
             tape,
             level: vec![0; next as usize],
@@ -392,13 +404,13 @@ impl<'t> Builder<'t> {
     }
 
     fn scalar(&mut self, instr: &Instr) {
-        let rows = rows_register(self.tape);
+        let rows = rows_register(self.tape).0;
         match *instr {
             Instr::Load { dst, var, node } => {
                 self.block.loads.push(Load {
                     var,
                     node,
-                    register: dst.0,
+                    register: Register(dst.0),
                 });
             }
             Instr::Unary {
@@ -427,7 +439,7 @@ impl<'t> Builder<'t> {
                 node,
             } => {
                 let kind = if mean { Kind::Mean } else { Kind::Sum };
-                let a = accumulator_register(self.tape, acc.0);
+                let a = accumulator_register(self.tape, acc);
                 self.push(kind, [dst.0, a, rows], (node, 0));
             }
             _ => {}
@@ -468,12 +480,12 @@ impl<'t> Builder<'t> {
                 }
                 Instr::Accumulate { acc, a, node } => {
                     let a = self.operand(a, row, &slots, &mut inputs);
-                    let d = accumulator_register(self.tape, acc.0);
+                    let d = accumulator_register(self.tape, acc);
                     sums.push(([d, a, a], origin(node)));
                 }
-                Instr::Store { out, a } => {
+                Instr::Store { out, a, .. } => {
                     let a = self.operand(a, row, &slots, &mut inputs);
-                    self.block.stores.push((out, a));
+                    self.block.stores.push((out, Register(a)));
                 }
                 _ => {}
             }
@@ -500,7 +512,8 @@ impl<'t> Builder<'t> {
     ) -> u32 {
         match operand {
             Operand::Scalar(s) => s.0,
-            Operand::Row(s) => slots.get(s.0 as usize).copied().unwrap_or(0),
+            // Written by an earlier instruction of the row (see `compile`).
+            Operand::Row(s) => slots[s.index()],
             Operand::Data(_) | Operand::Column(_) => {
                 if let Some(&(_, r)) = inputs.iter().find(|(o, _)| *o == operand) {
                     return r;
@@ -510,7 +523,7 @@ impl<'t> Builder<'t> {
                 self.block.row_inputs.push(RowInput {
                     operand,
                     row,
-                    register: r,
+                    register: Register(r),
                 });
                 r
             }

@@ -8,7 +8,7 @@
 
 use super::CHUNK;
 use super::compile::{Instr, Operand, Phase};
-use super::run::{Failure, Inputs, RECHECK};
+use super::run::{Failure, Inputs};
 use crate::graph::NodeId;
 use crate::numbers::{Scalar, Values};
 use rayon::prelude::*;
@@ -18,27 +18,29 @@ use rayon::prelude::*;
 pub const PARALLEL_ROWS: usize = 32_768;
 
 /// What a pass reads besides the data: the scalar registers and the vector literals.
-pub struct Shared<'a, S> {
+pub(crate) struct Shared<'a, S> {
     /// The data and the row count.
-    pub inputs: &'a Inputs<'a, S>,
+    pub(crate) inputs: &'a Inputs<'a, S>,
     /// The scalar registers (slot numbers of the tape).
-    pub registers: &'a [S],
+    pub(crate) registers: &'a [S],
     /// The vector literals, converted.
-    pub columns: &'a [Vec<S>],
+    pub(crate) columns: &'a [Vec<S>],
+    /// The node of each accumulator (for an error in a sum).
+    pub(crate) accumulators: &'a [NodeId],
 }
 
 /// What a pass writes: row slots of one chunk, and the row outputs.
 #[derive(Debug, Clone)]
-pub struct Buffers<S> {
+pub(crate) struct Buffers<S> {
     /// The row slots, [`CHUNK`] values each.
-    pub rows: Vec<Vec<S>>,
+    pub(crate) rows: Vec<Vec<S>>,
     /// The row outputs, all rows so far each.
-    pub row_outputs: Vec<Vec<S>>,
+    pub(crate) row_outputs: Vec<Vec<S>>,
 }
 
 impl<S: Scalar> Buffers<S> {
     /// Buffers for `row_slots` slots and `row_outputs` outputs.
-    pub fn new(row_slots: usize, row_outputs: usize) -> Buffers<S> {
+    pub(crate) fn new(row_slots: usize, row_outputs: usize) -> Buffers<S> {
         Buffers {
             rows: vec![vec![S::ZERO; CHUNK]; row_slots],
             row_outputs: vec![Vec::new(); row_outputs],
@@ -56,7 +58,7 @@ enum Sums<'a, S> {
 
 /// Runs every chunk of rows through the pass's instructions, adding the sums to
 /// `totals` (one per accumulator).
-pub fn row_pass<S: Scalar>(
+pub(crate) fn row_pass<S: Scalar>(
     phase: &Phase,
     shared: &Shared<'_, S>,
     buffers: &mut Buffers<S>,
@@ -95,8 +97,8 @@ pub fn row_pass<S: Scalar>(
     for (first, row_outputs, kept, result) in parts {
         for (acc, chunk_sums) in kept.iter().enumerate() {
             for (k, &sum) in chunk_sums.iter().enumerate() {
-                let at = Failure {
-                    node: accumulator_node(phase, acc),
+                let at = Failure::At {
+                    node: shared.accumulators[acc],
                     row: Some((first + k) * CHUNK + 1),
                 };
                 S::fold(&mut totals[acc], sum).ok_or(at)?;
@@ -108,18 +110,6 @@ pub fn row_pass<S: Scalar>(
         }
     }
     Ok(())
-}
-
-/// The node of the `sum` that accumulator `acc` computes (for an error).
-fn accumulator_node(phase: &Phase, acc: usize) -> NodeId {
-    phase
-        .rows
-        .iter()
-        .find_map(|instr| match *instr {
-            Instr::Accumulate { acc: a, node, .. } if a.0 as usize == acc => Some(node),
-            _ => None,
-        })
-        .unwrap_or(RECHECK)
 }
 
 fn run_chunks<S: Scalar>(
@@ -139,25 +129,19 @@ fn run_chunks<S: Scalar>(
     Ok(())
 }
 
-/// The chunk `start..start+len` of an operand.
+/// The chunk `start..start+len` of an operand (every data column and literal holds
+/// `inputs.rows` values: the program checked their lengths).
 fn read<'a, S: Scalar>(
     operand: Operand,
     shared: &Shared<'a, S>,
     rows: &'a [Vec<S>],
     (start, len): (usize, usize),
 ) -> Values<'a, S> {
-    let window = |column: &'a [S]| Values::Rows(column.get(start..start + len).unwrap_or(&[]));
     match operand {
-        Operand::Scalar(s) => Values::Same(shared.registers[s.0 as usize]),
-        Operand::Row(s) => Values::Rows(&rows[s.0 as usize][..len]),
-        Operand::Data(k) => window(
-            shared
-                .inputs
-                .data
-                .get(k as usize)
-                .map_or(&[], Vec::as_slice),
-        ),
-        Operand::Column(k) => window(&shared.columns[k as usize]),
+        Operand::Scalar(s) => Values::Same(shared.registers[s.index()]),
+        Operand::Row(s) => Values::Rows(&rows[s.index()][..len]),
+        Operand::Data(k) => Values::Rows(&shared.inputs.data[k.index()][start..start + len]),
+        Operand::Column(k) => Values::Rows(&shared.columns[k.index()][start..start + len]),
     }
 }
 
@@ -170,7 +154,7 @@ fn step<S: Scalar>(
     (start, len): (usize, usize),
 ) -> Result<(), Failure> {
     let at_row = |node: NodeId| {
-        move |i: usize| Failure {
+        move |i: usize| Failure::At {
             node,
             row: Some(start + i + 1),
         }
@@ -178,10 +162,10 @@ fn step<S: Scalar>(
     let rows = &mut buffers.rows;
     match *instr {
         Instr::RowUnary { func, dst, a, node } => {
-            let mut out = std::mem::take(&mut rows[dst.0 as usize]);
+            let mut out = std::mem::take(&mut rows[dst.index()]);
             let x = read(a, shared, rows, (start, len));
             let result = S::unary_chunk(func, &mut out[..len], x).map_err(at_row(node));
-            rows[dst.0 as usize] = out;
+            rows[dst.index()] = out;
             result?;
         }
         Instr::RowBinary {
@@ -191,16 +175,16 @@ fn step<S: Scalar>(
             b,
             node,
         } => {
-            let mut out = std::mem::take(&mut rows[dst.0 as usize]);
+            let mut out = std::mem::take(&mut rows[dst.index()]);
             let x = read(a, shared, rows, (start, len));
             let y = read(b, shared, rows, (start, len));
             let result = S::binary_chunk(op, &mut out[..len], x, y).map_err(at_row(node));
-            rows[dst.0 as usize] = out;
+            rows[dst.index()] = out;
             result?;
         }
         Instr::Accumulate { acc, a, node } => {
             let x = read(a, shared, rows, (start, len));
-            let acc = acc.0 as usize;
+            let acc = acc.index();
             match sums {
                 Sums::Totals(totals) => {
                     S::accumulate_chunk(&mut totals[acc], x, len).map_err(at_row(node))?
@@ -208,13 +192,13 @@ fn step<S: Scalar>(
                 Sums::Kept(kept) => kept[acc].push(S::chunk_sum(x, len).ok_or(at_row(node)(0))?),
             }
         }
-        Instr::Store { out, a } => {
+        Instr::Store { out, a, node } => {
             let x = read(a, shared, rows, (start, len));
-            let stored = &mut buffers.row_outputs[out as usize];
+            let stored = &mut buffers.row_outputs[out.index()];
             for i in 0..len {
                 let v = x.at(i);
                 if !v.is_valid() {
-                    return Err(at_row(RECHECK)(i));
+                    return Err(at_row(node)(i));
                 }
                 stored.push(v);
             }

@@ -1,86 +1,158 @@
 //! Compiling graph outputs into a [`Tape`]: levels, phases, slots reused by liveness.
+//! The tape is a linear list of instructions per phase; scheduling its scalar code into
+//! batches is a separate step (`block.rs`, done when a workspace is made).
 
-use super::block::Block;
 use crate::graph::{BinOp, ColumnId, Func, Graph, NodeId, Op, Shape, VarId, VarKind};
 use crate::syntax::Number;
 use rust_decimal::Decimal;
 use std::collections::HashMap;
 use std::fmt;
 
-/// A slot of the tape (scalar or row register); prints as `s3`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Slot(pub u32);
+/// Defines an index type of one of the tape's index spaces, printed with its prefix.
+macro_rules! index_type {
+    ($(#[$doc:meta])* $name:ident, $prefix:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub(crate) struct $name(pub(crate) u32);
 
-impl fmt::Display for Slot {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "s{}", self.0)
-    }
+        impl $name {
+            /// The index, for a vector of this space.
+            pub(crate) fn index(self) -> usize {
+                self.0 as usize
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, concat!($prefix, "{}"), self.0)
+            }
+        }
+    };
 }
+
+index_type!(
+    /// A scalar slot: a value computed once per call (prints as `s3`).
+    ScalarSlot,
+    "s"
+);
+index_type!(
+    /// A row slot: one value per row of the current chunk (prints as `r3`).
+    RowSlot,
+    "r"
+);
+index_type!(
+    /// A running sum over the rows of a pass (prints as `acc3`).
+    Accumulator,
+    "acc"
+);
+index_type!(
+    /// A row output: the values of an output that has one per row (prints as `out3`).
+    RowOutput,
+    "out"
+);
+index_type!(
+    /// A data column the tape reads, by its place in [`Tape::data`] (prints as `data3`).
+    DataColumn,
+    "data"
+);
+index_type!(
+    /// A vector literal the tape reads, by its place in [`Tape::columns`] (prints as `vec3`).
+    Literal,
+    "vec"
+);
 
 /// Where an instruction reads a value from.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Operand {
+pub(crate) enum Operand {
     /// A scalar slot (the same in every row).
-    Scalar(Slot),
+    Scalar(ScalarSlot),
     /// A row slot of the current chunk.
-    Row(Slot),
-    /// A data column, by its index in [`Tape::data`].
-    Data(u32),
-    /// A vector literal, by its index in [`Tape::columns`].
-    Column(u32),
+    Row(RowSlot),
+    /// A data column.
+    Data(DataColumn),
+    /// A vector literal.
+    Column(Literal),
+}
+
+/// Where an output of the tape is after a run.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Output {
+    /// A scalar slot.
+    Scalar(ScalarSlot),
+    /// A row output buffer.
+    Rows(RowOutput),
 }
 
 /// One instruction. Fields are named by role: `dst` is written, `a` and `b` are read,
 /// `node` is the graph node computed (for error spans).
 #[derive(Debug, Clone, PartialEq)]
-#[allow(missing_docs)]
-pub enum Instr {
+pub(crate) enum Instr {
     /// `dst = constant`
-    Const { dst: Slot, value: Box<Number> },
+    Const {
+        dst: ScalarSlot,
+        value: Box<Number>,
+        node: NodeId,
+    },
     /// `dst = π` or `e`.
-    Named { dst: Slot, op: Op },
+    Named { dst: ScalarSlot, op: Op },
     /// `dst = value of a param or free variable`
-    Load { dst: Slot, var: VarId, node: NodeId },
+    Load {
+        dst: ScalarSlot,
+        var: VarId,
+        node: NodeId,
+    },
     /// `dst = f(a)` on scalars.
     Unary {
         func: Func,
-        dst: Slot,
-        a: Slot,
+        dst: ScalarSlot,
+        a: ScalarSlot,
         node: NodeId,
     },
     /// `dst = a op b` on scalars.
     Binary {
         op: BinOp,
-        dst: Slot,
-        a: Slot,
-        b: Slot,
+        dst: ScalarSlot,
+        a: ScalarSlot,
+        b: ScalarSlot,
         node: NodeId,
     },
     /// `dst = N * a` (the sum over the rows of a scalar).
-    SumScalar { dst: Slot, a: Slot, node: NodeId },
+    SumScalar {
+        dst: ScalarSlot,
+        a: ScalarSlot,
+        node: NodeId,
+    },
     /// `dst = f(a)` over the chunk.
     RowUnary {
         func: Func,
-        dst: Slot,
+        dst: RowSlot,
         a: Operand,
         node: NodeId,
     },
     /// `dst = a op b` over the chunk.
     RowBinary {
         op: BinOp,
-        dst: Slot,
+        dst: RowSlot,
         a: Operand,
         b: Operand,
         node: NodeId,
     },
     /// Adds the chunk's values of `a` to accumulator `acc`.
-    Accumulate { acc: Slot, a: Operand, node: NodeId },
-    /// Copies the chunk's values of `a` into row output `out`.
-    Store { out: u32, a: Operand },
+    Accumulate {
+        acc: Accumulator,
+        a: Operand,
+        node: NodeId,
+    },
+    /// Copies the chunk's values of `a` (node `node`) into row output `out`.
+    Store {
+        out: RowOutput,
+        a: Operand,
+        node: NodeId,
+    },
     /// After a row pass: `dst = acc` (sum) or `acc / N` (mean).
     Reduce {
-        dst: Slot,
-        acc: Slot,
+        dst: ScalarSlot,
+        acc: Accumulator,
         mean: bool,
         node: NodeId,
     },
@@ -88,40 +160,50 @@ pub enum Instr {
 
 /// The instructions of one level: scalars, then a row pass, then its reductions.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Phase {
+pub(crate) struct Phase {
     /// Evaluated once per call.
-    pub scalar: Vec<Instr>,
-    /// `scalar` scheduled into batches, as it runs before a pass over many rows.
-    pub block: Block,
+    pub(crate) scalar: Vec<Instr>,
     /// Evaluated for every chunk of rows.
-    pub rows: Vec<Instr>,
+    pub(crate) rows: Vec<Instr>,
     /// Evaluated once after the row pass.
-    pub reduce: Vec<Instr>,
+    pub(crate) reduce: Vec<Instr>,
 }
 
-/// A compiled set of graph outputs.
+/// A compiled set of graph outputs: what [`compile`] makes and `Display` lists.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Tape {
     /// The phases, in order.
-    pub phases: Vec<Phase>,
-    /// Where each output is: a scalar slot, or a row output (`Row(k)` means output
-    /// buffer k).
-    pub outputs: Vec<Operand>,
+    pub(crate) phases: Vec<Phase>,
+    /// Where each output is.
+    pub(crate) outputs: Vec<Output>,
     /// How many scalar slots.
-    pub scalar_slots: usize,
+    pub(crate) scalar_slots: usize,
     /// How many row slots (the most live at once in any pass).
-    pub row_slots: usize,
-    /// How many accumulators.
-    pub accumulators: usize,
+    pub(crate) row_slots: usize,
+    /// The node of each accumulator's `sum` or `mean` (for errors).
+    pub(crate) accumulators: Vec<NodeId>,
     /// How many row outputs.
-    pub row_outputs: usize,
+    pub(crate) row_outputs: usize,
     /// The data columns read, by variable.
-    pub data: Vec<VarId>,
-    /// The vector literals read.
-    pub columns: Vec<ColumnId>,
+    pub(crate) data: Vec<VarId>,
+    /// The vector literals read, with their nodes.
+    pub(crate) columns: Vec<(ColumnId, NodeId)>,
     /// Constants (`Const` and `Named` instructions), hoisted: evaluated once when a
     /// workspace is made, not on every run.
-    pub constants: Vec<Instr>,
+    pub(crate) constants: Vec<Instr>,
+}
+
+impl Tape {
+    /// How many phases (levels of reductions) the tape has: one more than the deepest
+    /// nesting of `sum`/`mean` over rows inside per-row expressions.
+    pub fn phase_count(&self) -> usize {
+        self.phases.len()
+    }
+
+    /// The data columns the tape reads, in the order its inputs must give them.
+    pub fn data(&self) -> &[VarId] {
+        &self.data
+    }
 }
 
 /// Compiles `outputs` (and everything they depend on) into a tape.
@@ -142,9 +224,9 @@ struct Compiler<'a> {
     graph: &'a Graph,
     tape: Tape,
     level: HashMap<NodeId, usize>,
-    scalar_slot: HashMap<NodeId, Slot>,
-    data_index: HashMap<VarId, u32>,
-    column_index: HashMap<ColumnId, u32>,
+    scalar_slot: HashMap<NodeId, ScalarSlot>,
+    data_index: HashMap<VarId, DataColumn>,
+    column_index: HashMap<ColumnId, Literal>,
 }
 
 impl Compiler<'_> {
@@ -170,15 +252,6 @@ impl Compiler<'_> {
         for phase in 0..=top {
             self.emit_row_pass(phase, &order, &row_outputs);
         }
-        let blocks: Vec<Block> = self
-            .tape
-            .phases
-            .iter()
-            .map(|phase| Block::scalar_part(&self.tape, phase))
-            .collect();
-        for (phase, block) in self.tape.phases.iter_mut().zip(blocks) {
-            phase.block = block;
-        }
         let mut next_row_output = 0;
         self.tape.outputs = outputs
             .iter()
@@ -190,12 +263,12 @@ impl Compiler<'_> {
         self.graph.shape(id) == Shape::Rows
     }
 
-    fn output_operand(&mut self, id: NodeId, next: &mut u32) -> Operand {
+    fn output_operand(&mut self, id: NodeId, next: &mut u32) -> Output {
         if self.graph.shape(id) == Shape::Scalar {
-            return Operand::Scalar(self.scalar_slot[&id]);
+            return Output::Scalar(self.scalar_slot[&id]);
         }
         *next += 1;
-        Operand::Row(Slot(*next - 1))
+        Output::Rows(RowOutput(*next - 1))
     }
 
     /// The pass a node can be computed in: one more than any rows reduced below it.
@@ -209,8 +282,8 @@ impl Compiler<'_> {
         }
     }
 
-    fn new_scalar(&mut self, id: NodeId) -> Slot {
-        let slot = Slot(self.tape.scalar_slots as u32);
+    fn new_scalar(&mut self, id: NodeId) -> ScalarSlot {
+        let slot = ScalarSlot(self.tape.scalar_slots as u32);
         self.tape.scalar_slots += 1;
         self.scalar_slot.insert(id, slot);
         slot
@@ -229,12 +302,13 @@ impl Compiler<'_> {
             Op::Const(c) => Instr::Const {
                 dst,
                 value: Box::new(c.0),
+                node: id,
             },
             op @ (Op::Pi | Op::Euler) => Instr::Named { dst, op },
             Op::Var(var) => Instr::Load { dst, var, node: id },
             Op::Unary(f, a) if f.is_reduction() && self.graph.shape(a) == Shape::Rows => {
-                let acc = Slot(self.tape.accumulators as u32);
-                self.tape.accumulators += 1;
+                let acc = Accumulator(self.tape.accumulators.len() as u32);
+                self.tape.accumulators.push(id);
                 let reduce = Instr::Reduce {
                     dst,
                     acc,
@@ -370,14 +444,14 @@ impl Compiler<'_> {
         for a in kept {
             last_use.insert(a, end);
         }
-        let mut row_slot: HashMap<NodeId, Slot> = HashMap::new();
-        let mut free: Vec<Slot> = Vec::new();
+        let mut row_slot: HashMap<NodeId, RowSlot> = HashMap::new();
+        let mut free: Vec<RowSlot> = Vec::new();
         let mut instrs = Vec::new();
         for (i, &n) in rows.iter().enumerate() {
             let instr_operands: Vec<NodeId> = self.graph.op(n).operands().collect();
             let dst = free.pop().unwrap_or_else(|| {
                 self.tape.row_slots += 1;
-                Slot(self.tape.row_slots as u32 - 1)
+                RowSlot(self.tape.row_slots as u32 - 1)
             });
             let instr = match self.graph.op(n) {
                 Op::Unary(func, a) => {
@@ -432,21 +506,24 @@ impl Compiler<'_> {
         }
         for &(out, o) in stores {
             instrs.push(Instr::Store {
-                out: out as u32,
+                out: RowOutput(out as u32),
                 a: self.operand(o, &row_slot),
+                node: o,
             });
         }
         self.tape.phases[phase].rows = instrs;
     }
 
-    /// How a row instruction reads node `m`.
-    fn operand(&mut self, m: NodeId, row_slot: &HashMap<NodeId, Slot>) -> Operand {
+    /// How a row instruction reads node `m`. A computed row node is read after the
+    /// instruction that computes it (the row nodes of a pass are in node order, and a
+    /// node's operands are older than it), so its row slot is known.
+    fn operand(&mut self, m: NodeId, row_slot: &HashMap<NodeId, RowSlot>) -> Operand {
         if self.graph.shape(m) == Shape::Scalar {
             return Operand::Scalar(self.scalar_slot[&m]);
         }
         match self.graph.op(m) {
             Op::Var(v) if self.graph.var(v).kind == VarKind::Data => {
-                let next = self.data_index.len() as u32;
+                let next = DataColumn(self.data_index.len() as u32);
                 let k = *self.data_index.entry(v).or_insert(next);
                 if k == next {
                     self.tape.data.push(v);
@@ -454,14 +531,14 @@ impl Compiler<'_> {
                 Operand::Data(k)
             }
             Op::Column(c) => {
-                let next = self.column_index.len() as u32;
+                let next = Literal(self.column_index.len() as u32);
                 let k = *self.column_index.entry(c).or_insert(next);
                 if k == next {
-                    self.tape.columns.push(c);
+                    self.tape.columns.push((c, m));
                 }
                 Operand::Column(k)
             }
-            _ => Operand::Row(row_slot.get(&m).copied().unwrap_or(Slot(0))),
+            _ => Operand::Row(row_slot[&m]),
         }
     }
 }
@@ -470,9 +547,9 @@ impl fmt::Display for Operand {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Operand::Scalar(s) => write!(f, "{s}"),
-            Operand::Row(s) => write!(f, "r{}", s.0),
-            Operand::Data(k) => write!(f, "data{k}"),
-            Operand::Column(k) => write!(f, "vec{k}"),
+            Operand::Row(s) => write!(f, "{s}"),
+            Operand::Data(k) => write!(f, "{k}"),
+            Operand::Column(k) => write!(f, "{k}"),
         }
     }
 }
@@ -481,7 +558,7 @@ impl fmt::Display for Instr {
     /// One line of a tape listing: `s3 = mul s1 s2`, `r0 = exp r1`, `acc0 += r2`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Instr::Const { dst, value } => write!(f, "{dst} = {value}"),
+            Instr::Const { dst, value, .. } => write!(f, "{dst} = {value}"),
             Instr::Named { dst, op } => {
                 write!(f, "{dst} = {}", if *op == Op::Pi { "pi" } else { "e" })
             }
@@ -489,21 +566,14 @@ impl fmt::Display for Instr {
             Instr::Unary { func, dst, a, .. } => write!(f, "{dst} = {} {a}", func_name(*func)),
             Instr::Binary { op, dst, a, b, .. } => write!(f, "{dst} = {} {a} {b}", op_name(*op)),
             Instr::SumScalar { dst, a, .. } => write!(f, "{dst} = rows * {a}"),
-            Instr::RowUnary { func, dst, a, .. } => {
-                write!(f, "r{} = {} {a}", dst.0, func_name(*func))
-            }
+            Instr::RowUnary { func, dst, a, .. } => write!(f, "{dst} = {} {a}", func_name(*func)),
             Instr::RowBinary { op, dst, a, b, .. } => {
-                write!(f, "r{} = {} {a} {b}", dst.0, op_name(*op))
+                write!(f, "{dst} = {} {a} {b}", op_name(*op))
             }
-            Instr::Accumulate { acc, a, .. } => write!(f, "acc{} += {a}", acc.0),
-            Instr::Store { out, a } => write!(f, "out{out} <- {a}"),
+            Instr::Accumulate { acc, a, .. } => write!(f, "{acc} += {a}"),
+            Instr::Store { out, a, .. } => write!(f, "{out} <- {a}"),
             Instr::Reduce { dst, acc, mean, .. } => {
-                write!(
-                    f,
-                    "{dst} = {} acc{}",
-                    if *mean { "mean" } else { "sum" },
-                    acc.0
-                )
+                write!(f, "{dst} = {} {acc}", if *mean { "mean" } else { "sum" })
             }
         }
     }
@@ -554,8 +624,8 @@ impl fmt::Display for Tape {
             .outputs
             .iter()
             .map(|o| match o {
-                Operand::Row(s) => format!("out{}", s.0),
-                other => other.to_string(),
+                Output::Rows(out) => out.to_string(),
+                Output::Scalar(s) => s.to_string(),
             })
             .collect();
         write!(f, "outputs: {}", outputs.join(", "))

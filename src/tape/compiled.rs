@@ -1,12 +1,25 @@
 //! A program's outputs compiled once and run many times: the tape, its buffers and its
 //! inputs converted to the number type, with params settable between runs.
 
-use super::compile::{Operand, Tape, compile};
+use super::compile::{Instr, Output, Tape, compile};
 use super::run::{Inputs, Workspace, run};
 use crate::eval::{Bindings, DomainError, Value, evaluate};
 use crate::graph::{Graph, NodeId, VarId};
 use crate::numbers::Scalar;
-use crate::program::Program;
+use crate::syntax::Number;
+
+/// What a tape reads besides its graph: the starting values of the params (and of any
+/// other scalar variable), the data columns by variable, and the row count. Every
+/// data column holds `rows` values.
+#[derive(Debug, Clone, Default)]
+pub struct TapeInputs<'a> {
+    /// Scalar variables and their values.
+    pub scalars: Vec<(VarId, f64)>,
+    /// Data columns by variable.
+    pub data: Vec<(VarId, &'a [Number])>,
+    /// The number of rows (1 when there is no data).
+    pub rows: usize,
+}
 
 /// Compiled outputs of a program, ready to evaluate in `S` (f64 or `Decimal`).
 #[derive(Debug, Clone)]
@@ -23,30 +36,34 @@ pub struct Compiled<S> {
 }
 
 impl<S: Scalar> Compiled<S> {
-    /// Compiles `outputs` of `program`, with its params at their initial values.
-    /// `None` when a param or data value does not fit `S` (a decimal out of range).
-    pub fn new(program: &Program, outputs: &[NodeId]) -> Option<Compiled<S>> {
-        let tape = compile(&program.graph, outputs);
+    /// Compiles `outputs` of `graph`, reading `inputs`. `None` when a constant, a
+    /// vector literal, a param or a data value does not fit `S` (a decimal out of
+    /// range), or a data column the outputs read is not in `inputs`.
+    pub fn new(graph: &Graph, inputs: &TapeInputs<'_>, outputs: &[NodeId]) -> Option<Compiled<S>> {
+        let tape = compile(graph, outputs);
         // A constant or vector-literal value outside S's range would make every run
-        // fail (or, for a literal, read as zero): refuse the tape instead.
+        // fail: refuse the tape instead.
         for instr in &tape.constants {
-            if let super::compile::Instr::Const { value, .. } = instr {
+            if let Instr::Const { value, .. } = instr {
                 S::from_number(value)?;
             }
         }
-        for &column in &tape.columns {
-            for n in program.graph.column(column) {
+        for &(column, _) in &tape.columns {
+            for n in graph.column(column) {
                 S::from_number(n)?;
             }
         }
-        let mut scalars = vec![None; program.graph.vars().count()];
-        for p in &program.params {
-            scalars[p.var.index()] = Some(S::from_f64(p.value)?);
+        let mut scalars = vec![None; graph.vars().count()];
+        for &(var, value) in &inputs.scalars {
+            *scalars.get_mut(var.index())? = Some(S::from_f64(value)?);
         }
         let mut data = Vec::with_capacity(tape.data.len());
         for var in &tape.data {
-            let column = program.data.iter().find(|d| d.var == *var)?;
-            let values: Option<Vec<S>> = column.values.iter().map(S::from_number).collect();
+            let (_, column) = inputs.data.iter().find(|(v, _)| v == var)?;
+            if column.len() != inputs.rows {
+                return None;
+            }
+            let values: Option<Vec<S>> = column.iter().map(S::from_number).collect();
             data.push(values?);
         }
         let work = Workspace::new(&tape);
@@ -56,7 +73,7 @@ impl<S: Scalar> Compiled<S> {
             work,
             scalars,
             data,
-            rows: program.rows.unwrap_or(1),
+            rows: inputs.rows,
             all: None,
         })
     }
@@ -93,14 +110,15 @@ impl<S: Scalar> Compiled<S> {
         let (all, selected) = self
             .all
             .get_or_insert_with(|| (std::mem::take(&mut self.data), Vec::new()));
+        let count = all.first().map_or(usize::MAX, Vec::len);
         selected.clear();
-        selected.extend_from_slice(rows);
+        selected.extend(rows.iter().copied().filter(|&r| r < count));
         self.data.resize_with(all.len(), Vec::new);
         for (column, full) in self.data.iter_mut().zip(all.iter()) {
             column.clear();
-            column.extend(rows.iter().filter_map(|&r| full.get(r).copied()));
+            column.extend(selected.iter().map(|&r| full[r]));
         }
-        self.rows = rows.len();
+        self.rows = selected.len();
         self.work.rows_changed();
     }
 
@@ -155,13 +173,12 @@ impl<S: Scalar> Compiled<S> {
 
     /// Output `k` as an f64 [`Value`].
     pub fn value(&self, k: usize) -> Option<Value> {
-        match self.tape.outputs.get(k)? {
-            Operand::Scalar(_) => self.scalar(k).map(|s| Value::Scalar(s.to_f64())),
-            Operand::Row(out) => {
-                let rows = self.work.row_output(out.0 as usize)?;
+        match *self.tape.outputs.get(k)? {
+            Output::Scalar(_) => self.scalar(k).map(|s| Value::Scalar(s.to_f64())),
+            Output::Rows(out) => {
+                let rows = self.work.row_output(out)?;
                 Some(Value::Rows(rows.iter().map(|s| s.to_f64()).collect()))
             }
-            _ => None,
         }
     }
 }

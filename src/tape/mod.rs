@@ -25,11 +25,9 @@ mod compiled;
 mod run;
 
 pub use crate::numbers::Scalar;
-pub use block::{Batch, Block, Kind, Load, RowInput};
 pub use chunks::PARALLEL_ROWS;
-pub use compile::{Instr, Operand, Phase, Slot, Tape, compile};
-pub use compiled::Compiled;
-pub use run::{Inputs, Workspace, run};
+pub use compile::{Tape, compile};
+pub use compiled::{Compiled, TapeInputs};
 
 /// Rows per chunk: row slots of a chunk stay in L1/L2.
 pub const CHUNK: usize = 256;

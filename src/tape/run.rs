@@ -1,27 +1,30 @@
 //! Running a [`Tape`]: scalar blocks, row passes (written out in a block for a few
 //! rows, in chunks otherwise: `chunks.rs`), compensated reductions.
 
-use super::block::{self, Block};
+use super::block::{self, Block, Origin};
 use super::chunks::{Buffers, Shared, row_pass};
-use super::compile::{Instr, Operand, Tape};
+use super::compile::{Instr, Operand, Output, Tape};
 use crate::eval::{DomainError, DomainKind};
 use crate::graph::{BinOp, Graph, NodeId, Op, VarId};
 use crate::numbers::Scalar;
 
 /// The values a tape reads: params and free names, data columns, the row count.
-pub struct Inputs<'a, S> {
+pub(crate) struct Inputs<'a, S> {
     /// The value of each scalar variable, by variable index.
-    pub scalars: &'a [Option<S>],
+    pub(crate) scalars: &'a [Option<S>],
     /// The rows of each data column the tape reads, in the order of [`Tape::data`].
-    pub data: &'a [Vec<S>],
+    pub(crate) data: &'a [Vec<S>],
     /// The number of rows (1 when there is no data).
-    pub rows: usize,
+    pub(crate) rows: usize,
 }
 
 /// Reusable buffers, so that repeated runs (a descent) allocate nothing.
 #[derive(Debug, Clone)]
-pub struct Workspace<S> {
+pub(crate) struct Workspace<S> {
+    /// A constant of the tape that does not fit `S` (then every run fails).
     bad_constant: Option<NodeId>,
+    /// Each phase's scalar code scheduled into batches (for passes over many rows).
+    scalar_parts: Vec<Block>,
     /// The register file: the tape's scalar slots first (constants set once), then
     /// the row count, the accumulators and the registers of written-out rows.
     registers: Vec<S>,
@@ -38,49 +41,54 @@ pub struct Workspace<S> {
 
 impl<S: Scalar> Workspace<S> {
     /// Buffers sized for `tape`.
-    pub fn new(tape: &Tape) -> Workspace<S> {
-        let mut registers = vec![S::ZERO; block::first_free_register(tape) as usize];
+    pub(crate) fn new(tape: &Tape) -> Workspace<S> {
+        let mut registers = vec![S::ZERO; block::first_free_register(tape).index()];
         let mut bad_constant = None;
         for instr in &tape.constants {
             match instr {
-                Instr::Const { dst, value } => match S::from_number(value) {
-                    Some(v) => registers[dst.0 as usize] = v,
+                Instr::Const { dst, value, node } => match S::from_number(value) {
+                    Some(v) => registers[dst.index()] = v,
                     // Outside S's range (a decimal beyond 7.9e28): every run fails.
-                    None => bad_constant = Some(NodeId(0)),
+                    None => bad_constant = bad_constant.or(Some(*node)),
                 },
                 Instr::Named { dst, op } => {
-                    registers[dst.0 as usize] = if *op == Op::Pi { S::pi() } else { S::euler() };
+                    registers[dst.index()] = if *op == Op::Pi { S::pi() } else { S::euler() };
                 }
                 _ => {}
             }
         }
         Workspace {
             bad_constant,
+            scalar_parts: tape
+                .phases
+                .iter()
+                .map(|phase| Block::scalar_part(tape, phase))
+                .collect(),
             registers,
             buffers: Buffers::new(tape.row_slots, tape.row_outputs),
-            accumulators: vec![(S::ZERO, S::ZERO); tape.accumulators],
+            accumulators: vec![(S::ZERO, S::ZERO); tape.accumulators.len()],
             columns: Vec::new(),
             whole: Vec::new(),
             loaded: None,
         }
     }
 
-    /// Row output `k` after a run, one value per row.
-    pub fn row_output(&self, k: usize) -> Option<&[S]> {
-        self.buffers.row_outputs.get(k).map(Vec::as_slice)
+    /// Row output `out` after a run, one value per row.
+    pub(crate) fn row_output(&self, out: super::compile::RowOutput) -> Option<&[S]> {
+        self.buffers.row_outputs.get(out.index()).map(Vec::as_slice)
     }
 
     /// To call when the data changes (a mini-batch): the rows in the registers are
     /// stale.
-    pub fn rows_changed(&mut self) {
+    pub(crate) fn rows_changed(&mut self) {
         self.loaded = None;
     }
 
     /// The value of scalar output `k` after a run.
-    pub fn scalar(&self, tape: &Tape, k: usize) -> Option<S> {
+    pub(crate) fn scalar(&self, tape: &Tape, k: usize) -> Option<S> {
         match tape.outputs.get(k)? {
-            Operand::Scalar(s) => self.registers.get(s.0 as usize).copied(),
-            _ => None,
+            Output::Scalar(s) => self.registers.get(s.index()).copied(),
+            Output::Rows(_) => None,
         }
     }
 }
@@ -88,7 +96,7 @@ impl<S: Scalar> Workspace<S> {
 /// Runs the tape; afterwards [`Workspace::scalar`] and [`Workspace::row_output`] hold
 /// the outputs. A value outside a domain or range stops the run with the node's span
 /// and row (params are filled in by the caller, who knows their names).
-pub fn run<S: Scalar>(
+pub(crate) fn run<S: Scalar>(
     graph: &Graph,
     tape: &Tape,
     inputs: &Inputs<'_, S>,
@@ -103,9 +111,6 @@ pub fn run<S: Scalar>(
     result.map_err(|f| domain_error(graph, f, S::RANGE_ERROR))
 }
 
-/// The failure of an unchecked run: not a node, a request to run again with checks.
-pub(super) const RECHECK: NodeId = NodeId(u32::MAX);
-
 fn run_phases<S: Scalar>(
     graph: &Graph,
     tape: &Tape,
@@ -113,15 +118,14 @@ fn run_phases<S: Scalar>(
     work: &mut Workspace<S>,
     unchecked: bool,
 ) -> Result<(), Failure> {
-    load_columns(graph, tape, work);
+    load_columns(graph, tape, work)?;
     if let Some(node) = work.bad_constant {
-        return Err(Failure { node, row: None });
+        return Err(Failure::Constant(node));
     }
     for out in &mut work.buffers.row_outputs {
         out.clear();
     }
-    let rows = block::rows_register(tape) as usize;
-    work.registers[rows] = S::from_usize(inputs.rows).unwrap_or(S::ZERO);
+    work.registers[block::rows_register(tape).index()] = S::from_usize(inputs.rows);
     let has_rows = tape.phases.iter().any(|p| !p.rows.is_empty());
     if !has_rows || inputs.rows <= FEW_ROWS {
         run_whole(
@@ -172,7 +176,7 @@ fn run_whole<S: Scalar>(
     }
     run_block(block, registers, unchecked)?;
     for &(out, register) in &block.stores {
-        buffers.row_outputs[out as usize].push(registers[register as usize]);
+        buffers.row_outputs[out.index()].push(registers[register.index()]);
     }
     Ok(())
 }
@@ -184,9 +188,9 @@ fn run_chunked<S: Scalar>(
     work: &mut Workspace<S>,
     unchecked: bool,
 ) -> Result<(), Failure> {
-    for phase in &tape.phases {
-        load_params(&phase.block, inputs, &mut work.registers)?;
-        run_block(&phase.block, &mut work.registers, unchecked)?;
+    for (phase, block) in tape.phases.iter().zip(&work.scalar_parts) {
+        load_params(block, inputs, &mut work.registers)?;
+        run_block(block, &mut work.registers, unchecked)?;
         if !phase.rows.is_empty() {
             for acc in &mut work.accumulators {
                 *acc = (S::ZERO, S::ZERO);
@@ -195,6 +199,7 @@ fn run_chunked<S: Scalar>(
                 inputs,
                 registers: &work.registers,
                 columns: &work.columns,
+                accumulators: &tape.accumulators,
             };
             row_pass(phase, &shared, &mut work.buffers, &mut work.accumulators)?;
         }
@@ -206,13 +211,13 @@ fn run_chunked<S: Scalar>(
                 node,
             } = *instr
             {
-                let (sum, compensation) = work.accumulators[acc.0 as usize];
+                let (sum, compensation) = work.accumulators[acc.index()];
                 let mut total = checked(S::binary(BinOp::Add, sum, compensation), node, None)?;
                 if mean {
-                    let n = S::from_usize(inputs.rows).unwrap_or(S::ZERO);
+                    let n = S::from_usize(inputs.rows);
                     total = checked(S::binary(BinOp::Div, total, n), node, None)?;
                 }
-                work.registers[dst.0 as usize] = total;
+                work.registers[dst.index()] = total;
             }
         }
     }
@@ -226,13 +231,15 @@ fn load_params<S: Scalar>(
     registers: &mut [S],
 ) -> Result<(), Failure> {
     for load in &block.loads {
-        registers[load.register as usize] =
+        registers[load.register.index()] =
             checked(scalar_input(inputs, load.var), load.node, None)?;
     }
     Ok(())
 }
 
-/// Loads the rows of data columns and vector literals a block reads.
+/// Loads the rows of data columns and vector literals a block reads (each column of
+/// the inputs holds `inputs.rows` values, each literal as many: the program checked
+/// their lengths).
 fn load_rows<S: Scalar>(
     block: &Block,
     inputs: &Inputs<'_, S>,
@@ -241,14 +248,11 @@ fn load_rows<S: Scalar>(
 ) {
     for input in &block.row_inputs {
         let column = match input.operand {
-            Operand::Data(k) => inputs.data.get(k as usize),
-            Operand::Column(k) => columns.get(k as usize),
-            _ => None,
+            Operand::Data(k) => &inputs.data[k.index()],
+            Operand::Column(k) => &columns[k.index()],
+            Operand::Scalar(_) | Operand::Row(_) => continue,
         };
-        registers[input.register as usize] = column
-            .and_then(|c| c.get(input.row as usize))
-            .copied()
-            .unwrap_or(S::ZERO);
+        registers[input.register.index()] = column[input.row as usize];
     }
 }
 
@@ -261,69 +265,75 @@ fn run_block<S: Scalar>(
     if unchecked {
         return match block.run_unchecked(registers) {
             true => Ok(()),
-            false => Err(Failure {
-                node: RECHECK,
-                row: None,
-            }),
+            false => Err(Failure::Recheck),
         };
     }
-    block.run_checked(registers).map_err(|i| {
-        let (node, row) = block.origin(i);
-        Failure { node, row }
-    })
+    block
+        .run_checked(registers)
+        .map_err(|Origin { node, row }| Failure::At { node, row })
 }
 
-fn load_columns<S: Scalar>(graph: &Graph, tape: &Tape, work: &mut Workspace<S>) {
+/// Converts the vector literals once; one that does not fit `S` fails every run.
+fn load_columns<S: Scalar>(
+    graph: &Graph,
+    tape: &Tape,
+    work: &mut Workspace<S>,
+) -> Result<(), Failure> {
     if work.columns.len() == tape.columns.len() {
-        return;
+        return Ok(());
     }
-    work.columns = tape
-        .columns
-        .iter()
-        .map(|&c| {
-            graph
-                .column(c)
-                .iter()
-                .map(|n| S::from_number(n).unwrap_or(S::ZERO))
-                .collect()
-        })
-        .collect();
+    let mut columns = Vec::with_capacity(tape.columns.len());
+    for &(column, node) in &tape.columns {
+        let values: Option<Vec<S>> = graph.column(column).iter().map(S::from_number).collect();
+        columns.push(values.ok_or(Failure::Constant(node))?);
+    }
+    work.columns = columns;
+    Ok(())
 }
 
-/// Where a run failed: the node and the data row (from 1).
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Failure {
-    pub(super) node: NodeId,
-    pub(super) row: Option<usize>,
+/// Why a run stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Failure {
+    /// The unchecked run saw a value outside the domain or range somewhere: run again
+    /// with checks to find where.
+    Recheck,
+    /// Node `node` has no value in the number type (in data row `row`, from 1).
+    At { node: NodeId, row: Option<usize> },
+    /// Constant or vector literal `node` does not fit the number type.
+    Constant(NodeId),
 }
 
-fn checked<S>(value: Option<S>, node: NodeId, row: Option<usize>) -> Result<S, Failure> {
-    value.ok_or(Failure { node, row })
+pub(super) fn checked<S>(value: Option<S>, node: NodeId, row: Option<usize>) -> Result<S, Failure> {
+    value.ok_or(Failure::At { node, row })
 }
 
 /// The failure as a domain error with the node's span and operation. The number type
 /// said only "no value"; for f64 the caller can ask the tree evaluator for the exact
 /// kind (it classifies from the operands), for decimal it is a range error.
 fn domain_error(graph: &Graph, failure: Failure, range: DomainKind) -> DomainError {
-    if failure.node.index() >= graph.len() {
-        // A bad value seen where no node is at hand (a row output): the caller's
-        // diagnosis by the tree evaluator names the operation.
-        return DomainError {
-            kind: range,
-            op: "value".into(),
-            operand: f64::NAN,
-            span: None,
-            row: failure.row,
-            params: Vec::new(),
-        };
-    }
-    let op = match graph.op(failure.node) {
+    let (node, row) = match failure {
+        Failure::At { node, row } => (node, row),
+        Failure::Constant(node) => (node, None),
+        // Not left by a checked run, which names the operation; said without a place
+        // rather than not at all.
+        Failure::Recheck => {
+            return DomainError {
+                kind: range,
+                op: "value".into(),
+                operand: f64::NAN,
+                span: None,
+                row: None,
+                params: Vec::new(),
+            };
+        }
+    };
+    let op = match graph.op(node) {
         Op::Unary(f, _) => f.name().to_string(),
         Op::Binary(op, ..) => op.symbol().to_string(),
         Op::Var(v) => graph.var(v).name.clone(),
         _ => "value".into(),
     };
-    let kind = match graph.op(failure.node) {
+    let kind = match graph.op(node) {
         Op::Var(_) => DomainKind::Unbound,
         _ => range,
     };
@@ -331,8 +341,8 @@ fn domain_error(graph: &Graph, failure: Failure, range: DomainKind) -> DomainErr
         kind,
         op,
         operand: f64::NAN,
-        span: graph.node(failure.node).span,
-        row: failure.row,
+        span: graph.node(node).span,
+        row,
         params: Vec::new(),
     }
 }
