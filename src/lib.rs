@@ -45,16 +45,25 @@
 //! - [`eval`]: the plain f64 evaluator over the data rows with domain checks
 //!   ([`DomainError`](eval::DomainError) names the span, the row and the params). It is
 //!   simple on purpose: the tape's tests use it as their oracle.
-//! - [`tape`]: graph outputs compiled to a flat [`Tape`](tape::Tape) of instructions in
-//!   phases (scalars once per call, per-row nodes in 256-row chunks whose loops
-//!   vectorise, compensated reductions), row slots reused by liveness, constants
-//!   hoisted, `x^2` as `x*x`. Scalar code runs as a [`Block`](tape::Block): operations
-//!   grouped by level and kind into batches of independent operations, one dispatch
-//!   per batch (`tape/block.rs`); with at most 8 rows, or none, the whole tape is one
-//!   block with its rows written out. Generic over [`Scalar`](tape::Scalar) (f64 with
-//!   vectorisable `exp`/`ln`/`tanh`/`sigmoid` kernels in `tape/fastmath.rs`; f64 runs
-//!   without a check per operation and reruns with checks to locate a domain error).
-//!   [`Compiled`](tape::Compiled) holds a tape with its buffers for repeated runs.
+//! - [`numbers`]: the number types evaluation runs on, one table of operations each,
+//!   behind [`Scalar`](numbers::Scalar): f64 (`numbers/float.rs`, the one f64 table
+//!   that the tree evaluator and every tape path use, with vectorisable
+//!   `exp`/`ln`/`tanh`/`sigmoid`/`softplus` in `numbers/fastmath.rs` and chunk loops in
+//!   `numbers/kernels.rs`) and `Decimal` (`numbers/decimal.rs`, 28 digits, its own
+//!   elementary functions). Number libraries: they know operators, not graphs.
+//! - [`tape`]: graph outputs compiled ([`compile`](tape::compile)) to a linear
+//!   [`Tape`](tape::Tape) of instructions in phases (scalars once per call, per-row
+//!   nodes in 256-row chunks whose loops vectorise, compensated reductions), row slots
+//!   reused by liveness, constants hoisted, `x^2` as `x*x`. Each index space has its
+//!   own type (`ScalarSlot`, `RowSlot`, `Accumulator`, `RowOutput`, `Register`) and a
+//!   failed run says why in a `Failure` enum, never with a sentinel id. Scheduling is a
+//!   separate step: when a workspace is made, scalar code becomes a `Block`, operations
+//!   grouped by level and kind into batches of independent operations, one dispatch per
+//!   batch (`tape/block.rs`); with at most 8 rows, or none, the whole tape is one block
+//!   with its rows written out. f64 runs without a check per operation and reruns with
+//!   checks, through the same table, to locate a domain error.
+//!   [`Compiled`](tape::Compiled) holds a tape with its buffers for repeated runs; it
+//!   takes a graph and [`TapeInputs`](tape::TapeInputs), never a whole program.
 //! - [`check`]: `check d(F)/d(P) = E` statements against AD at seeded random points,
 //!   with a symbolic proof where the simplifier finds one and a [`Diagnosis`](check::Diagnosis)
 //!   of a wrong hand derivative; the Taylor test ([`taylor`](check::taylor)) of an
@@ -100,13 +109,24 @@
 //! # Adding an operator
 //!
 //! 1. A name in [`graph::Func::NAMED`] (or a token and binding power in the parser for
-//!    an infix operator, plus a [`graph::BinOp`] variant).
-//! 2. Its f64 value in `eval/ops.rs` (and its domain rule in `check` there).
+//!    an infix operator, plus a [`graph::BinOp`] variant); a two-argument function
+//!    called by name (`max`, `min`, `pow`) also goes in `BINARY_BUILTINS`
+//!    (`program/lower.rs`).
+//! 2. Its f64 value in `numbers/float.rs` ([`numbers::float::unary`] or
+//!    [`numbers::float::binary`]: the one f64 table), a vectorised loop in
+//!    `numbers/kernels.rs` if it is hot, its domain rule in `eval/ops.rs` (`check`,
+//!    which names the cause of a non-finite value), and its `Decimal` value in
+//!    `numbers/decimal.rs` (`unary`/`binary`, accurate to the type: see its tests).
 //! 3. Its local derivative in `ad/rules.rs`.
 //! 4. Its printed form in `graph/print.rs` and `graph/latex.rs` if it is not a plain
-//!    call, and its DOT label in `graph/dot.rs`.
-//! 5. Tests: a row in `tests/derivatives.rs` (symbolic snapshot and finite-difference
-//!    checks of the first and second derivative).
+//!    call, and its DOT label in `graph/dot.rs`; its sign facts, if any, in
+//!    `simplify/sign.rs` (what `a/a => 1` may rely on).
+//! 5. The REPL completes [`graph::Func::NAMED`] by itself; a binary built-in or keyword
+//!    also goes in `BUILTINS` of `repl/complete.rs`.
+//! 6. Tests: a row in `tests/derivatives.rs` (symbolic snapshot and finite-difference
+//!    checks of the first and second derivative), a case in
+//!    `tests/tape.rs::every_builtin_matches_the_oracle`, and its Decimal accuracy in
+//!    `numbers/decimal.rs`.
 //!
 //! # Where a change goes
 //!

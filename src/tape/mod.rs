@@ -8,7 +8,7 @@
 //! results are scalars of the next level. Most losses need one row pass; `x*sum(x)`
 //! needs two.
 //!
-//! Scalar code runs as a [`Block`] (`block.rs`): each operation one level above its
+//! Scalar code runs as a `Block` (`block.rs`): each operation one level above its
 //! operands, the operations of a level grouped by kind into batches, so one dispatch
 //! runs a loop of independent operations (an interpreter that dispatches per operation
 //! waits on mispredicted jumps and on each result in turn). A tape without rows, or
