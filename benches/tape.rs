@@ -230,7 +230,7 @@ fn w2() {
         let outputs = nabla::simplify::with_gradient(&mut program.graph, loss, &vars)
             .expect("the graph has room");
         let mut compiled: Compiled<f64> =
-            program.compile(&outputs).unwrap_or_else(|| panic!("f64"));
+            Compiled::of_program(&program, &outputs).unwrap_or_else(|| panic!("f64"));
         let graph = &program.graph;
         let t = median(15, 2_000, || black_box(compiled.run(graph)).unwrap_or(()));
         let formula = text
@@ -263,8 +263,8 @@ fn compiled_neuron(n: usize) -> (Program, Compiled<f64>, Compiled<f64>) {
     let vars: Vec<_> = program.params.iter().map(|p| p.var).collect();
     let outputs = nabla::simplify::with_gradient(&mut program.graph, loss, &vars)
         .expect("the graph has room");
-    let both = program.compile(&outputs).unwrap_or_else(|| panic!("f64"));
-    let alone = program.compile(&[loss]).unwrap_or_else(|| panic!("f64"));
+    let both = Compiled::of_program(&program, &outputs).unwrap_or_else(|| panic!("f64"));
+    let alone = Compiled::of_program(&program, &[loss]).unwrap_or_else(|| panic!("f64"));
     (program, both, alone)
 }
 

@@ -14,6 +14,7 @@
 use nabla::graph::{Graph, NodeId, Shape, VarId, VarKind};
 use nabla::program::{LoadOptions, Program};
 use nabla::syntax::Sources;
+use nabla::tape::Compiled;
 use rust_decimal::Decimal;
 use std::path::Path;
 
@@ -128,7 +129,7 @@ fn evaluate(program: &Program, outputs: &[NodeId]) {
     }
     let _ = nabla::eval::evaluate(&program.graph, &bindings, outputs);
 
-    if let Some(mut compiled) = program.compile::<f64>(outputs) {
+    if let Some(mut compiled) = Compiled::<f64>::of_program(program, outputs) {
         for &var in &free {
             compiled.set(var, FREE_VALUE);
         }
@@ -137,7 +138,7 @@ fn evaluate(program: &Program, outputs: &[NodeId]) {
             let _ = compiled.value(k);
         }
     }
-    if let Some(mut compiled) = program.compile::<Decimal>(outputs) {
+    if let Some(mut compiled) = Compiled::<Decimal>::of_program(program, outputs) {
         for &var in &free {
             compiled.set(var, FREE_VALUE);
         }

@@ -63,7 +63,8 @@
 //!   with its rows written out. f64 runs without a check per operation and reruns with
 //!   checks, through the same table, to locate a domain error.
 //!   [`Compiled`](tape::Compiled) holds a tape with its buffers for repeated runs; it
-//!   takes a graph and [`TapeInputs`](tape::TapeInputs), never a whole program.
+//!   takes a graph and [`TapeInputs`](tape::TapeInputs) (`Compiled::of_program` reads
+//!   them off a program: the tape depends on the program, never the other way).
 //! - [`check`]: `check d(F)/d(P) = E` statements against AD at seeded random points,
 //!   with a symbolic proof where the simplifier finds one and a [`Diagnosis`](check::Diagnosis)
 //!   of a wrong hand derivative; the Taylor test ([`taylor`](check::taylor)) of an

@@ -32,7 +32,8 @@ fn close(a: f64, b: f64) -> bool {
 fn agree(program: &Program, outputs: &[NodeId]) {
     let oracle =
         evaluate(&program.graph, &program.bindings(), outputs).unwrap_or_else(|e| panic!("{e}"));
-    let mut compiled: Compiled<f64> = program.compile(outputs).unwrap_or_else(|| panic!("fits"));
+    let mut compiled: Compiled<f64> =
+        Compiled::of_program(program, outputs).unwrap_or_else(|| panic!("fits"));
     compiled
         .run(&program.graph)
         .unwrap_or_else(|e| panic!("{e}"));
@@ -110,7 +111,8 @@ fn loss_error<S: nabla::tape::Scalar>(text: &str) -> nabla::eval::DomainError {
         .definition("loss")
         .map(|d| d.node)
         .unwrap_or(NodeId(0));
-    let mut compiled: Compiled<S> = program.compile(&[loss]).unwrap_or_else(|| panic!("fits"));
+    let mut compiled: Compiled<S> =
+        Compiled::of_program(&program, &[loss]).unwrap_or_else(|| panic!("fits"));
     compiled
         .run(&program.graph)
         .err()
@@ -180,9 +182,11 @@ fn decimal_tape_agrees_with_f64_and_is_more_precise() {
     use rust_decimal::Decimal;
     let mut program = load(include_str!("../examples/sigmoid.nabla"));
     let outputs = loss_and_gradient(&mut program);
-    let mut exact: Compiled<Decimal> = program.compile(&outputs).unwrap_or_else(|| panic!("fits"));
+    let mut exact: Compiled<Decimal> =
+        Compiled::of_program(&program, &outputs).unwrap_or_else(|| panic!("fits"));
     exact.run(&program.graph).unwrap_or_else(|e| panic!("{e}"));
-    let mut fast: Compiled<f64> = program.compile(&outputs).unwrap_or_else(|| panic!("fits"));
+    let mut fast: Compiled<f64> =
+        Compiled::of_program(&program, &outputs).unwrap_or_else(|| panic!("fits"));
     fast.run(&program.graph).unwrap_or_else(|e| panic!("{e}"));
     for k in 0..outputs.len() {
         let d = exact.scalar(k).unwrap_or_default();
@@ -223,7 +227,8 @@ fn an_overflow_in_a_row_output_is_an_error() {
         );
         let program = load(&text);
         let r = program.definition("r").map(|d| d.node).unwrap_or(NodeId(0));
-        let mut compiled: Compiled<f64> = program.compile(&[r]).unwrap_or_else(|| panic!("fits"));
+        let mut compiled: Compiled<f64> =
+            Compiled::of_program(&program, &[r]).unwrap_or_else(|| panic!("fits"));
         let error = compiled
             .run(&program.graph)
             .err()
@@ -272,7 +277,7 @@ fn threads_do_not_change_the_results() {
     let mut results = Vec::new();
     for threads in [1, 2, 3] {
         let mut compiled: Compiled<f64> =
-            program.compile(&outputs).unwrap_or_else(|| panic!("fits"));
+            Compiled::of_program(&program, &outputs).unwrap_or_else(|| panic!("fits"));
         run_on(threads, &mut compiled, &program).unwrap_or_else(|e| panic!("{e}"));
         let values: Vec<Vec<u64>> = (0..outputs.len())
             .map(|k| match compiled.value(k) {
@@ -309,16 +314,14 @@ fn a_domain_error_is_found_on_any_thread() {
                 .unwrap_or(NodeId(0))
         };
         for threads in [1, 2, 3] {
-            let mut fine: Compiled<f64> = program
-                .compile(&[node("loss")])
-                .unwrap_or_else(|| panic!("fits"));
+            let mut fine: Compiled<f64> =
+                Compiled::of_program(&program, &[node("loss")]).unwrap_or_else(|| panic!("fits"));
             assert!(
                 run_on(threads, &mut fine, &program).is_ok(),
                 "x + 3 > 0 everywhere"
             );
-            let mut failing: Compiled<f64> = program
-                .compile(&[node("f")])
-                .unwrap_or_else(|| panic!("fits"));
+            let mut failing: Compiled<f64> =
+                Compiled::of_program(&program, &[node("f")]).unwrap_or_else(|| panic!("fits"));
             let error = run_on(threads, &mut failing, &program)
                 .err()
                 .unwrap_or_else(|| panic!("row {bad}, {threads} threads: must fail"));
@@ -361,7 +364,7 @@ fn every_path_computes_the_same_bits() {
         let oracle = evaluate(&program.graph, &program.bindings(), &outputs)
             .unwrap_or_else(|e| panic!("{e}"));
         let mut compiled: Compiled<f64> =
-            program.compile(&outputs).unwrap_or_else(|| panic!("fits"));
+            Compiled::of_program(&program, &outputs).unwrap_or_else(|| panic!("fits"));
         compiled
             .run(&program.graph)
             .unwrap_or_else(|e| panic!("{e}"));

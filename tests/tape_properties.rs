@@ -109,8 +109,7 @@ fn compare(case: &Case, rows: &[usize], all: bool) -> Result<(), TestCaseError> 
     let program = &case.program;
     let bindings = bindings(program, rows);
     let oracle = evaluate(&program.graph, &bindings, &case.outputs);
-    let mut tape: Compiled<f64> = program
-        .compile(&case.outputs)
+    let mut tape: Compiled<f64> = Compiled::of_program(program, &case.outputs)
         .ok_or_else(|| TestCaseError::fail("fits f64"))?;
     if !all {
         tape.select_rows(rows);

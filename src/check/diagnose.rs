@@ -7,6 +7,7 @@ use super::statement::{Sample, is_rows};
 use super::{Options, relative};
 use crate::graph::{BinOp, Func, Graph, NodeId, Op, print_expr};
 use crate::program::{Check, Program};
+use crate::tape::Compiled;
 use std::fmt;
 
 /// The kind of mistake a hand-derived derivative E makes.
@@ -193,7 +194,7 @@ fn wrong_rows(
     if !is_rows(graph, derivative_rows) && !is_rows(graph, expected_rows) {
         return None;
     }
-    let mut compiled = program.compile::<f64>(&[derivative_rows, expected_rows])?;
+    let mut compiled = Compiled::<f64>::of_program(program, &[derivative_rows, expected_rows])?;
     for (p, &v) in program.params.iter().zip(point) {
         compiled.set(p.var, v);
     }

@@ -139,9 +139,8 @@ fn compare<S: Scalar>(
     points: &[Vec<f64>],
 ) -> Result<(Vec<Sample>, usize), Error> {
     let outputs = [check.derivative, check.expected];
-    let mut compiled = program
-        .compile::<S>(&outputs)
-        .ok_or_else(|| not_decimal(program))?;
+    let mut compiled =
+        Compiled::<S>::of_program(program, &outputs).ok_or_else(|| not_decimal(program))?;
     let mut samples = Vec::with_capacity(points.len());
     let mut skipped = 0;
     for (i, point) in points.iter().enumerate() {

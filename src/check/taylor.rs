@@ -217,12 +217,10 @@ impl<S: Scalar> Run<S> {
         delta: &[Decimal],
         floor: Floor,
     ) -> Result<Run<S>, Error> {
-        let mut full = program
-            .compile::<S>(nodes)
-            .ok_or_else(|| not_decimal(program))?;
-        let loss = program
-            .compile::<S>(&nodes[..1])
-            .ok_or_else(|| not_decimal(program))?;
+        let mut full =
+            Compiled::<S>::of_program(program, nodes).ok_or_else(|| not_decimal(program))?;
+        let loss =
+            Compiled::<S>::of_program(program, &nodes[..1]).ok_or_else(|| not_decimal(program))?;
         full.run(&program.graph)
             .map_err(|e| domain(program, nodes, e, theta))?;
         let values: Vec<S> = (0..nodes.len()).filter_map(|k| full.scalar(k)).collect();

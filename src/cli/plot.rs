@@ -5,6 +5,7 @@ use crate::descent::{History, Task};
 use crate::error::{Error, ErrorKind};
 use crate::plot::{Landscape, LossCurve, grid_around, render_plot};
 use crate::program::Program;
+use crate::tape::Compiled;
 use std::path::Path;
 
 /// Grid points per side of the contour panel.
@@ -65,7 +66,7 @@ fn landscape(program: &Program, task: &Task, history: &History) -> Option<Landsc
         .filter(|(x, y)| x.is_finite() && y.is_finite())
         .collect();
     let (xs, ys) = grid_around(&path, GRID);
-    let mut tape = program.compile::<f64>(&[task.objective])?;
+    let mut tape = Compiled::<f64>::of_program(program, &[task.objective])?;
     let mut loss = Vec::with_capacity(xs.len() * ys.len());
     for &y in &ys {
         for &x in &xs {

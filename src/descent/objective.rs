@@ -94,8 +94,8 @@ impl<'p> Objective<'p> {
         Some(Objective {
             program,
             wrt: wrt.to_vec(),
-            with_gradient: program.compile(&outputs)?,
-            loss_only: program.compile(&[objective])?,
+            with_gradient: Compiled::of_program(program, &outputs)?,
+            loss_only: Compiled::of_program(program, &[objective])?,
             hessian: None,
             hessian_vector: None,
             pending: nodes.pending,
@@ -164,7 +164,7 @@ impl<'p> Objective<'p> {
     pub fn hessian(&mut self, theta: &[f64]) -> Result<Vec<f64>, DomainError> {
         let entries = self.pending.hessian.len();
         if self.hessian.is_none() {
-            self.hessian = self.program.compile(&self.pending.hessian);
+            self.hessian = Compiled::of_program(self.program, &self.pending.hessian);
             let selection = self.selection.clone();
             self.select_rows(selection.as_deref());
         }
@@ -188,7 +188,7 @@ impl<'p> Objective<'p> {
     pub fn hessian_vector(&mut self, theta: &[f64], v: &[f64]) -> Result<Vec<f64>, DomainError> {
         let n = self.wrt.len();
         if self.hessian_vector.is_none() {
-            let compiled = self.program.compile(&self.pending.hessian_vector);
+            let compiled = Compiled::of_program(self.program, &self.pending.hessian_vector);
             self.hessian_vector = compiled.map(|c| (c, self.pending.directions.clone()));
             let selection = self.selection.clone();
             self.select_rows(selection.as_deref());

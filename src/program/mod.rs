@@ -18,7 +18,6 @@ use crate::error::{Error, ErrorKind, Errors};
 use crate::eval::{Bindings, Value};
 use crate::graph::{Graph, NodeId, VarId};
 use crate::syntax::{Ident, Number, SourceId, Sources, Span};
-use crate::tape::{Compiled, Scalar, TapeInputs};
 use std::path::Path;
 
 /// How to load a program.
@@ -197,24 +196,6 @@ impl Program {
             );
         }
         bindings
-    }
-
-    /// The params' initial values, the data and the row count, as a tape reads them.
-    pub fn tape_inputs(&self) -> TapeInputs<'_> {
-        TapeInputs {
-            scalars: self.params.iter().map(|p| (p.var, p.value)).collect(),
-            data: self
-                .data
-                .iter()
-                .map(|d| (d.var, d.values.as_slice()))
-                .collect(),
-            rows: self.rows.unwrap_or(1),
-        }
-    }
-
-    /// `outputs` compiled to a tape over the program's inputs (see [`Compiled::new`]).
-    pub fn compile<S: Scalar>(&self, outputs: &[NodeId]) -> Option<Compiled<S>> {
-        Compiled::new(&self.graph, &self.tape_inputs(), outputs)
     }
 
     /// The definition called `name`.

@@ -6,6 +6,7 @@ use super::run::{Inputs, Workspace, run};
 use crate::eval::{Bindings, DomainError, Value, evaluate};
 use crate::graph::{Graph, NodeId, VarId};
 use crate::numbers::Scalar;
+use crate::program::Program;
 use crate::syntax::Number;
 
 /// What a tape reads besides its graph: the starting values of the params (and of any
@@ -19,6 +20,21 @@ pub struct TapeInputs<'a> {
     pub data: Vec<(VarId, &'a [Number])>,
     /// The number of rows (1 when there is no data).
     pub rows: usize,
+}
+
+impl TapeInputs<'_> {
+    /// A program's params at their initial values, its data and its row count.
+    pub fn of(program: &Program) -> TapeInputs<'_> {
+        TapeInputs {
+            scalars: program.params.iter().map(|p| (p.var, p.value)).collect(),
+            data: program
+                .data
+                .iter()
+                .map(|d| (d.var, d.values.as_slice()))
+                .collect(),
+            rows: program.rows.unwrap_or(1),
+        }
+    }
 }
 
 /// Compiled outputs of a program, ready to evaluate in `S` (f64 or `Decimal`).
@@ -36,6 +52,11 @@ pub struct Compiled<S> {
 }
 
 impl<S: Scalar> Compiled<S> {
+    /// Compiles `outputs` of a program's graph over its inputs ([`TapeInputs::of`]).
+    pub fn of_program(program: &Program, outputs: &[NodeId]) -> Option<Compiled<S>> {
+        Compiled::new(&program.graph, &TapeInputs::of(program), outputs)
+    }
+
     /// Compiles `outputs` of `graph`, reading `inputs`. `None` when a constant, a
     /// vector literal, a param or a data value does not fit `S` (a decimal out of
     /// range), or a data column the outputs read is not in `inputs`.
