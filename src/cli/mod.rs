@@ -16,6 +16,7 @@ mod progress;
 mod render;
 mod repl;
 mod run;
+mod verdict;
 
 pub use render::{error_json, errors_json, render};
 
