@@ -98,15 +98,15 @@ fn stop_message(report: &Report) -> Option<String> {
             let lambda = curvature.map_or(f64::NAN, |c| c.min);
             Some(format!(
                 "not a minimum: at {point} the gradient is small ({gradient}) but the Hessian \
-                 has a negative eigenvalue (λmin ≈ {}), so {name} falls along it: a saddle \
-                 point; start elsewhere",
+                 has a negative eigenvalue (λmin ≈ {}), so {name} decreases along its \
+                 eigenvector: a saddle point; start elsewhere",
                 short(lambda)
             ))
         }
         Stop::Flat => {
             let lambda = curvature.map_or(f64::NAN, |c| c.min.abs().max(c.max.abs()));
             Some(format!(
-                "not a minimum: at {point} {name} = {} is flat ({gradient}, curvature ≈ {}): \
+                "not a minimum: {name} = {} is flat at {point} ({gradient}, curvature ≈ {}): \
                  its terms have saturated, so no step can lower it; start nearer the data's \
                  scale, or try a smaller rate",
                 num(report.loss),
