@@ -72,9 +72,15 @@
 //! - [`descent`]: [`minimize`](descent::minimize) runs one of the six methods of SPEC 5
 //!   ([`Method`](descent::Method), read from `by method(...)` into
 //!   [`Settings`](descent::Settings)) on compiled tapes of the loss, its gradient, its
-//!   Hessian (Newton) and Hessian-vector products (`rate = auto`, the divergence hint);
+//!   Hessian (Newton, and its stops) and Hessian-vector products (`rate = auto`, the
+//!   divergence hint, the other methods' stops);
 //!   an [`Observer`](descent::Observer) sees every epoch (the CLI's progress bar and
-//!   [`History`](descent::History)); the [`Report`](descent::Report) says why it stopped.
+//!   [`History`](descent::History)); the [`Report`](descent::Report) says why it stopped
+//!   ([`Stop`](descent::Stop): `tol`, `epochs`, `diverged`, `saddle`, `flat`). `armijo`
+//!   and `newton` search back along their direction from a step capped at
+//!   10·max(1, |θ|) (`descent/search.rs`); newton damps an indefinite Hessian and falls
+//!   back to the gradient. **A stop on a small gradient is judged by the curvature
+//!   ([`judge`](descent::judge)): `converged` only at a minimum.**
 //! - [`plot`]: [`write_plot`](plot::write_plot) draws a run as SVG or PNG (written
 //!   atomically): the [`LossCurve`](plot::LossCurve) on a log axis and, for two params,
 //!   the [`Landscape`](plot::Landscape) as log-spaced contour bands and isolines with

@@ -176,7 +176,9 @@ fn armijo_follows_the_reference() {
         let g = rosenbrock_gradient(*theta);
         let squared = g[0] * g[0] + g[1] * g[1];
         let loss = rosenbrock(*theta);
-        let mut eta = 1.0;
+        // The first try is shortened to the step cap, 10·max(1, |θ|).
+        let cap = 10.0 * theta[0].hypot(theta[1]).max(1.0);
+        let mut eta = f64::min(1.0, cap / squared.sqrt());
         let mut shrinks = 0;
         loop {
             let trial = [theta[0] - eta * g[0], theta[1] - eta * g[1]];

@@ -4,6 +4,7 @@
 use super::grad::objective;
 use super::outputs::{Outputs, Wanted};
 use super::progress::Progress;
+use super::verdict;
 use super::{CommonArgs, Session};
 use crate::descent::{Cause, Method, Observer, Record, Report, Settings, Stop, Task, minimize};
 use crate::error::{Error, ErrorKind};
@@ -207,11 +208,7 @@ pub(super) fn descend(
     };
     let report = minimize(program, task, settings, &mut observer).map_err(|e| vec![e])?;
     observer.progress.finish();
-    let code = if report.divergence.is_some() || (settings.tol.is_some() && !report.converged()) {
-        1
-    } else {
-        0
-    };
+    let code = i32::from(failed(&report, settings));
     let history = observer
         .outputs
         .finish(program, task)
@@ -227,6 +224,13 @@ pub(super) fn descend(
         document["history"] = history;
     }
     Ok((code, document))
+}
+
+/// True when the answer is negative (exit 1): it diverged, stopped at a point that is
+/// not a minimum, or missed an explicit `tol`.
+fn failed(report: &Report, settings: &Settings) -> bool {
+    let not_minimum = matches!(report.stopped, Stop::Saddle | Stop::Flat);
+    report.divergence.is_some() || not_minimum || (settings.tol.is_some() && !report.converged())
 }
 
 /// The progress bar and the output files, fed by one observer.
@@ -258,6 +262,8 @@ fn print_report(session: &mut Session, report: &Report, settings: &Settings) {
             num(settings.tol.unwrap_or(0.0))
         ),
         Stop::Diverged => "diverged".to_string(),
+        Stop::Saddle => "stopped at a saddle point".to_string(),
+        Stop::Flat => "stopped on a plateau".to_string(),
     };
     session.print(&format!(
         "minimize {name} by {} (rate {}): {} {epochs}, {why}",
@@ -270,6 +276,9 @@ fn print_report(session: &mut Session, report: &Report, settings: &Settings) {
             "  rate = auto: 1/λmax, λmax = {} at the start",
             num(lambda)
         ));
+    }
+    for warning in &report.warnings {
+        session.print(&format!("  warning: {warning}"));
     }
     for (param, value) in &report.params {
         session.print(&format!("  {param} = {}", num(*value)));
@@ -285,7 +294,7 @@ fn print_report(session: &mut Session, report: &Report, settings: &Settings) {
             num(tol)
         ));
     }
-    let Some(message) = divergence_message(report) else {
+    let Some(message) = verdict::message(report) else {
         return;
     };
     match report.divergence.as_ref().map(|d| &d.cause) {
@@ -295,38 +304,6 @@ fn print_report(session: &mut Session, report: &Report, settings: &Settings) {
         }
         _ => session.print(&format!("  {message}")),
     }
-}
-
-/// Why the run diverged and what rate to try, in one sentence.
-pub(super) fn divergence_message(report: &Report) -> Option<String> {
-    let d = report.divergence.as_ref()?;
-    let what = match &d.cause {
-        Cause::NotFinite => "the loss or its gradient is no longer finite".to_string(),
-        Cause::Grew { from, to } => {
-            format!(
-                "the loss grew a million-fold, from {} to {}",
-                num(*from),
-                num(*to)
-            )
-        }
-        Cause::Domain(e) => format!("{e}"),
-    };
-    let hint = match d.lambda_max {
-        Some(l) => format!(
-            "try a rate below 2/λmax = {} (λmax = {} at the start; the rate was {})",
-            short(2.0 / l),
-            short(l),
-            num(report.rate)
-        ),
-        None => format!("try a smaller rate than {}", num(report.rate)),
-    };
-    Some(format!("diverged at epoch {}: {what}; {hint}", d.epoch))
-}
-
-/// Three significant digits: a suggestion, not a result.
-fn short(x: f64) -> String {
-    let rounded: f64 = format!("{x:.2e}").parse().unwrap_or(x);
-    num(rounded)
 }
 
 /// The JSON of SPEC 6 for one descent.
@@ -350,8 +327,12 @@ pub(super) fn report_json(report: &Report, settings: &Settings) -> Json {
     if let Some(tol) = settings.tol {
         document["tol"] = number(tol);
     }
-    if let Some(message) = divergence_message(report) {
+    if let Some(message) = verdict::message(report) {
         document["message"] = json!(message);
+    }
+    if !report.warnings.is_empty() {
+        let warnings: Vec<String> = report.warnings.iter().map(ToString::to_string).collect();
+        document["warnings"] = json!(warnings);
     }
     document
 }

@@ -1,7 +1,7 @@
 //! The command line (clap): a thin layer that loads, calls the library, and prints.
 //!
 //! Exit codes (SPEC 6): 0 success; 1 a negative answer (a check failed, a descent
-//! diverged); 2 the input could not be processed (syntax, names, shapes, files, flags,
+//! diverged, stopped at a saddle or on a plateau, or missed its `tol`); 2 the input could not be processed (syntax, names, shapes, files, flags,
 //! a domain error at the starting values). With `--json`, stdout holds exactly one JSON
 //! document, errors included.
 
@@ -16,6 +16,7 @@ mod progress;
 mod render;
 mod repl;
 mod run;
+mod verdict;
 
 pub use render::{error_json, errors_json, render};
 

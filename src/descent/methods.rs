@@ -2,6 +2,7 @@
 //! steps (velocity, moments).
 
 use super::objective::Objective;
+use super::search::{MAX_SHRINKS, backtrack, dot, first_rate, trial_point};
 use super::settings::Method;
 use crate::eval::DomainError;
 
@@ -17,9 +18,6 @@ pub struct Stepper {
     t: i32,
 }
 
-/// The most times Armijo's search halves the rate (SPEC 5).
-pub const MAX_SHRINKS: usize = 60;
-
 impl Stepper {
     /// A stepper for `method` with step size `rate` over `n` params.
     pub fn new(method: Method, rate: f64, n: usize) -> Stepper {
@@ -33,7 +31,7 @@ impl Stepper {
     }
 
     /// Moves θ by one update from the loss and gradient at θ; returns the rate used
-    /// (Armijo's accepted η; η otherwise).
+    /// (the accepted η of a line search, 0 when Newton's found no step; η otherwise).
     pub fn step(
         &mut self,
         objective: &mut Objective<'_>,
@@ -62,9 +60,7 @@ impl Stepper {
                 return armijo(objective, theta, loss, gradient, rate, c, shrink);
             }
             Method::Newton { damping } => {
-                let hessian = objective.hessian(theta)?;
-                let direction = newton_direction(&hessian, gradient, damping);
-                axpy(theta, -rate, &direction);
+                return newton(objective, theta, loss, gradient, rate, damping);
             }
         }
         Ok(rate)
@@ -82,6 +78,10 @@ impl Stepper {
     }
 }
 
+fn norm(v: &[f64]) -> f64 {
+    dot(v, v).sqrt()
+}
+
 /// θ += a x.
 fn axpy(theta: &mut [f64], a: f64, x: &[f64]) {
     for (t, x) in theta.iter_mut().zip(x) {
@@ -89,9 +89,10 @@ fn axpy(theta: &mut [f64], a: f64, x: &[f64]) {
     }
 }
 
-/// Backtracking from `rate` until L(θ − η g) <= L(θ) − c η ‖g‖², the first-order
-/// Taylor condition. A trial point outside the loss's domain counts as not good
-/// enough. After [`MAX_SHRINKS`] the smallest η is taken.
+/// Backtracking from `rate` (shortened to the step cap, [`first_rate`]) until
+/// L(θ − η g) <= L(θ) − c η ‖g‖², the first-order Taylor condition. A trial point
+/// outside the loss's domain counts as not good enough. After [`MAX_SHRINKS`] the
+/// smallest η is taken.
 fn armijo(
     objective: &mut Objective<'_>,
     theta: &mut [f64],
@@ -101,12 +102,10 @@ fn armijo(
     c: f64,
     shrink: f64,
 ) -> Result<f64, DomainError> {
-    let squared: f64 = gradient.iter().map(|g| g * g).sum();
-    let mut trial = theta.to_vec();
-    let mut eta = rate;
+    let squared = dot(gradient, gradient);
+    let mut eta = first_rate(theta, gradient, rate);
+    let mut trial = trial_point(theta, eta, gradient);
     for shrinks in 0..=MAX_SHRINKS {
-        trial.copy_from_slice(theta);
-        axpy(&mut trial, -eta, gradient);
         let good = match objective.loss(&trial) {
             Ok(value) => value <= loss - c * eta * squared,
             Err(_) => false,
@@ -115,18 +114,50 @@ fn armijo(
             break;
         }
         eta *= shrink;
+        trial = trial_point(theta, eta, gradient);
     }
     theta.copy_from_slice(&trial);
     Ok(eta)
 }
 
+/// Globalised Newton: the direction p of [`newton_direction`], searched back from η
+/// ([`backtrack`]); where p is not a descent direction (g·p <= 0, or not finite) or
+/// its search fails, steepest descent with the same search; where that fails too, no
+/// step (θ stays, and the loop judges the point). Returns the η taken, 0 for none.
+fn newton(
+    objective: &mut Objective<'_>,
+    theta: &mut [f64],
+    loss: f64,
+    gradient: &[f64],
+    rate: f64,
+    damping: f64,
+) -> Result<f64, DomainError> {
+    let hessian = objective.hessian(theta)?;
+    let radius = norm(theta).max(1.0);
+    let direction = newton_direction(&hessian, gradient, damping, radius);
+    for direction in [direction.as_slice(), gradient] {
+        let slope = dot(gradient, direction);
+        if slope > 0.0
+            && slope.is_finite()
+            && let Some(eta) = backtrack(objective, theta, loss, direction, slope, rate)
+        {
+            return Ok(eta);
+        }
+    }
+    Ok(0.0)
+}
+
 /// The Newton direction p with (H + λI) p = g: λ = 0 where H is positive definite,
-/// else grown tenfold from `damping` until it is; the gradient itself when no λ up
-/// to 1e30 works (a NaN in H, say).
-pub fn newton_direction(hessian: &[f64], gradient: &[f64], damping: f64) -> Vec<f64> {
+/// else grown tenfold from `damping` until H + λI is positive definite and
+/// |p| <= `radius` (Levenberg-Marquardt: the quadratic model of an indefinite H says
+/// nothing about a step much longer than the params, and a λ just above −λmin would
+/// make one); the gradient itself when no λ up to 1e30 works (a NaN in H, say).
+pub fn newton_direction(hessian: &[f64], gradient: &[f64], damping: f64, radius: f64) -> Vec<f64> {
     let mut lambda = 0.0;
     loop {
-        if let Some(p) = cholesky_solve(hessian, gradient, lambda) {
+        if let Some(p) = cholesky_solve(hessian, gradient, lambda)
+            && (lambda == 0.0 || norm(&p) <= radius)
+        {
             return p;
         }
         lambda = if lambda == 0.0 {

@@ -9,7 +9,9 @@
 //! - `settings.rs`: [`Method`], [`Rate`], [`Settings`], read from `by method(...)`.
 //! - `objective.rs`: the compiled tapes behind [`Objective`].
 //! - `methods.rs`: one update function per method ([`Stepper`]).
-//! - `curvature.rs`: λmax by power iteration.
+//! - `curvature.rs`: λmax and λmin by power iteration; [`judge`] tells a minimum
+//!   from a saddle or a plateau where a run stops.
+//! - `search.rs`: the backtracking line search and the cap on a step's length.
 //! - `run.rs`: [`minimize`], the loop; [`Report`] says why it stopped.
 //! - `history.rs`: [`History`] (an [`Observer`]) and its CSV.
 
@@ -18,13 +20,15 @@ mod history;
 mod methods;
 mod objective;
 mod run;
+mod search;
 mod settings;
 
-pub use curvature::lambda_max;
+pub use curvature::{Curvature, Stationary, curvature, judge, lambda_max};
 pub use history::{History, Row, csv_header};
-pub use methods::{MAX_SHRINKS, Stepper, cholesky_solve, newton_direction};
+pub use methods::{Stepper, cholesky_solve, newton_direction};
 pub use objective::{Nodes, Objective, derivative_nodes};
 pub use run::{
-    Cause, Divergence, MAX_NEWTON_PARAMS, Observer, Record, Report, Stop, Task, minimize,
+    Cause, Divergence, MAX_NEWTON_PARAMS, Observer, Record, Report, Stop, Task, Warning, minimize,
 };
+pub use search::{MAX_SHRINKS, NEWTON_C, step_cap};
 pub use settings::{COMMON_OPTIONS, METHODS, Method, Rate, Settings, read_settings};

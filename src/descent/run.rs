@@ -1,6 +1,6 @@
 //! The descent loop: steps, epochs, mini-batches, the stopping rules and divergence.
 
-use super::curvature::lambda_max;
+use super::curvature::{Curvature, Stationary, curvature, judge, lambda_max};
 use super::methods::Stepper;
 use super::objective::{Objective, derivative_nodes};
 use super::settings::{Method, Rate, Settings};
@@ -65,12 +65,18 @@ impl Observer for () {
 /// Why a descent stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stop {
-    /// |∇L| fell below `tol`.
+    /// |∇L| fell below `tol` at a minimum (the curvature is nowhere negative).
     Tol,
     /// The epochs ran out.
     Epochs,
     /// The loss became inf/NaN or grew a million-fold, or a domain error.
     Diverged,
+    /// The gradient is small (below `tol`, or too small to move θ) but the Hessian
+    /// has a negative eigenvalue: a saddle point, not a minimum.
+    Saddle,
+    /// The gradient is small but so is every curvature: the loss's terms saturated
+    /// (a sigmoid at 1, an exponential at 0), and no step can lower it.
+    Flat,
 }
 
 impl Stop {
@@ -80,6 +86,8 @@ impl Stop {
             Stop::Tol => "tol",
             Stop::Epochs => "epochs",
             Stop::Diverged => "diverged",
+            Stop::Saddle => "saddle",
+            Stop::Flat => "flat",
         }
     }
 }
@@ -111,6 +119,30 @@ pub struct Divergence {
     pub lambda_max: Option<f64>,
 }
 
+/// Something the report should say although the run went on.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Warning {
+    /// `rate = auto` found no positive curvature at the start (λmax <= 0), so the
+    /// method's default rate was used.
+    AutoRateWithoutCurvature {
+        /// The rate used instead.
+        rate: f64,
+    },
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Warning::AutoRateWithoutCurvature { rate } => write!(
+                f,
+                "rate = auto found no positive curvature at the start (λmax <= 0), so the \
+                 method's default rate {} was used",
+                crate::syntax::format_f64(*rate)
+            ),
+        }
+    }
+}
+
 /// The result of a descent.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Report {
@@ -134,10 +166,15 @@ pub struct Report {
     pub grad_norm: f64,
     /// Set when it diverged.
     pub divergence: Option<Divergence>,
+    /// The curvature at the end where it was judged (a stop on `tol`, a saddle, a
+    /// plateau).
+    pub curvature: Option<Curvature>,
+    /// What the report should say besides the result.
+    pub warnings: Vec<Warning>,
 }
 
 impl Report {
-    /// True when it stopped because |∇L| < tol.
+    /// True when it stopped because |∇L| < tol at a minimum.
     pub fn converged(&self) -> bool {
         self.stopped == Stop::Tol
     }
@@ -198,6 +235,10 @@ struct Descent {
     epochs: usize,
     stopped: Stop,
     cause: Option<Cause>,
+    curvature: Option<Curvature>,
+    warnings: Vec<Warning>,
+    /// True while θ has not moved since it was last judged a minimum.
+    judged: bool,
 }
 
 impl Descent {
@@ -215,12 +256,17 @@ impl Descent {
         let loss = objective
             .loss_and_gradient(&theta, &mut gradient)
             .map_err(domain)?;
+        let mut warnings = Vec::new();
         let (rate, auto_lambda) = match settings.rate {
             Rate::Fixed(r) => (r, None),
             Rate::Auto => match lambda_max(objective, &theta).map_err(domain)? {
                 Some(l) => (1.0 / l, Some(l)),
                 // Flat or concave at the start: no curvature to scale by.
-                None => (settings.method.default_rate(), None),
+                None => {
+                    let rate = settings.method.default_rate();
+                    warnings.push(Warning::AutoRateWithoutCurvature { rate });
+                    (rate, None)
+                }
             },
         };
         Ok(Descent {
@@ -233,6 +279,9 @@ impl Descent {
             epochs: 0,
             stopped: Stop::Epochs,
             cause: None,
+            curvature: None,
+            warnings,
+            judged: false,
         })
     }
 
@@ -264,11 +313,13 @@ impl Descent {
         let mut stepper = Stepper::new(settings.method, self.rate, self.theta.len());
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(settings.seed);
         let mut order: Vec<usize> = (0..objective.rows()).collect();
+        let newton = matches!(settings.method, Method::Newton { .. });
         while self.epochs < settings.epochs {
             if settings.tol.is_some_and(|tol| self.grad_norm() < tol) {
-                self.stopped = Stop::Tol;
+                self.stopped = self.judge(objective, newton).unwrap_or(Stop::Tol);
                 return;
             }
+            let before = self.theta.clone();
             let epoch = match settings.batch {
                 None => self.full_step(objective, &mut stepper),
                 Some(size) => {
@@ -284,9 +335,51 @@ impl Descent {
             if let Some(cause) = self.divergence() {
                 return self.diverge(cause);
             }
+            if self.stalled(&before)
+                && let Some(stop) = self.judge(objective, newton)
+            {
+                self.stopped = stop;
+                return;
+            }
         }
         if settings.tol.is_some_and(|tol| self.grad_norm() < tol) {
-            self.stopped = Stop::Tol;
+            self.stopped = self.judge(objective, newton).unwrap_or(Stop::Tol);
+        }
+    }
+
+    /// True when the last epoch left θ where it was (a zero gradient, a step below
+    /// the rounding of θ, a line search that found nothing) and θ has not been
+    /// judged a minimum already; resets that mark when θ moved.
+    fn stalled(&mut self, before: &[f64]) -> bool {
+        if before != self.theta.as_slice() {
+            self.judged = false;
+            return false;
+        }
+        !self.judged
+    }
+
+    /// Judges θ, where the gradient is small: `Some(Saddle)` or `Some(Flat)` when it
+    /// is not a minimum, `None` at a minimum (a stop on `tol` is then converged; a
+    /// stall goes on). The curvature comes from the Hessian
+    /// for Newton, from Hessian-vector products for the others; the full rows are
+    /// selected, as for the loss. Where it cannot be computed, θ counts as a minimum.
+    fn judge(&mut self, objective: &mut Objective<'_>, newton: bool) -> Option<Stop> {
+        objective.select_rows(None);
+        let hessian = if newton {
+            objective.hessian(&self.theta).ok()
+        } else {
+            None
+        };
+        let found = curvature(objective, &self.theta, hessian.as_deref()).ok();
+        self.curvature = found;
+        let verdict = found.map_or(Stationary::Minimum, |c| {
+            judge(&self.theta, self.loss, &self.gradient, c)
+        });
+        self.judged = verdict == Stationary::Minimum;
+        match verdict {
+            Stationary::Saddle => Some(Stop::Saddle),
+            Stationary::Flat => Some(Stop::Flat),
+            Stationary::Minimum => None,
         }
     }
 
@@ -380,6 +473,8 @@ impl Descent {
             stopped: self.stopped,
             grad_norm: self.grad_norm(),
             divergence,
+            curvature: self.curvature,
+            warnings: self.warnings,
         }
     }
 }

@@ -29,14 +29,16 @@ pub enum Method {
         /// ε, added to the root of the squares.
         eps: f64,
     },
-    /// Backtracking from η until L(θ − η g) <= L(θ) − c η ‖g‖².
+    /// Backtracking from η (capped so the step is at most 10·max(1, |θ|)) until
+    /// L(θ − η g) <= L(θ) − c η ‖g‖².
     Armijo {
         /// c, the fraction of the first-order decrease required.
         c: f64,
         /// The factor η shrinks by.
         shrink: f64,
     },
-    /// Damped Newton: (H + λI) p = g; θ ← θ − η p.
+    /// Globalised Newton: (H + λI) p = g, λ = 0 where H is positive definite, then a
+    /// backtracking line search from η along −p (along −g where that fails).
     Newton {
         /// The first λ tried when H is not positive definite.
         damping: f64,
