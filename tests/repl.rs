@@ -134,7 +134,7 @@ fn engine_redefinition_replaces_and_errors_keep_nothing() {
     enter(&mut repl, "loss = w^2");
     let failure = repl.enter("bad = w +").expect_err("a syntax error");
     let span = failure.errors[0].span.expect("a span");
-    assert_eq!(failure.sources.name(span.source), "<repl:3>");
+    assert_eq!(repl.sources().name(span.source), "<repl:3>");
     enter(&mut repl, "w = 3");
     let replies = enter(&mut repl, "loss");
     assert!(matches!(replies.as_slice(), [Reply::Value(v)] if v.scalar() == Some(9.0)));

@@ -15,6 +15,7 @@ mod plot;
 mod progress;
 mod render;
 mod repl;
+mod repl_json;
 mod run;
 
 pub use render::{error_json, errors_json, render};
