@@ -64,10 +64,11 @@ fn run_piped(session: &mut Session, repl: &mut Repl) {
         let line = match String::from_utf8(bytes) {
             Ok(line) => line,
             Err(e) => {
+                let continued = !input.trim().is_empty();
                 input.clear();
                 let valid_up_to = e.utf8_error().valid_up_to();
                 let lossy = String::from_utf8_lossy(e.as_bytes()).into_owned();
-                let failure = repl.unreadable(&lossy, valid_up_to);
+                let failure = repl.unreadable(&lossy, valid_up_to, continued);
                 report(session, repl, failure);
                 continue;
             }
@@ -200,8 +201,17 @@ pub(super) fn with_sources<T>(
     result
 }
 
+/// Reports an input's errors: rendered on stderr, or with `--json` the error
+/// document on one line of stdout.
 pub(super) fn report(session: &mut Session, repl: &mut Repl, failure: Failure) {
-    with_sources(session, repl, |session| session.fail(&failure.errors));
+    with_sources(session, repl, |session| {
+        if session.json {
+            let document = super::errors_json(&session.sources, &failure.errors);
+            session.print(&serde_json::to_string(&document).unwrap_or_default());
+        } else {
+            session.fail(&failure.errors);
+        }
+    });
 }
 
 fn show(session: &mut Session, repl: &mut Repl, reply: Reply) {

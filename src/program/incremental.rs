@@ -144,15 +144,20 @@ impl Incremental {
     fn forget(&mut self, forget: &Forget) -> Vec<Removed> {
         let mut removed = Vec::new();
         let program = &mut self.state.program;
+        // A name is looked for only if it was declared, from the end (a name declared
+        // again was most often declared recently), so new names cost no search.
         for name in &forget.names {
+            if !self.state.symbols.contains_key(name) {
+                continue;
+            }
             self.state.symbols.remove(name);
-            if let Some(i) = program.params.iter().position(|p| p.name == *name) {
+            if let Some(i) = program.params.iter().rposition(|p| p.name == *name) {
                 removed.push(Removed::Param(i, program.params.remove(i)));
             }
-            if let Some(i) = program.data.iter().position(|d| d.name == *name) {
+            if let Some(i) = program.data.iter().rposition(|d| d.name == *name) {
                 removed.push(Removed::Data(i, program.data.remove(i)));
             }
-            if let Some(i) = program.definitions.iter().position(|d| d.name == *name) {
+            if let Some(i) = program.definitions.iter().rposition(|d| d.name == *name) {
                 removed.push(Removed::Definition(i, program.definitions.remove(i)));
             }
         }

@@ -145,7 +145,7 @@ impl<'a> Lowerer<'a> {
             None => String::new(),
         };
         let message =
-            format!("`{missing}` is not defined yet: `{name}` can be used once it is{hint}");
+            format!("`{name}` waits for the function `{missing}`, which is not defined yet{hint}");
         let warning = Error::new(ErrorKind::Usage(message), Some(span));
         self.program.warnings.push(warning);
     }

@@ -192,8 +192,7 @@ impl Repl {
     /// the file, and leave the session as it was.
     pub fn load(&mut self, path: &Path) -> Result<Vars, Failure> {
         let shown = path.display().to_string();
-        let source =
-            read_source(&mut self.sources, path, &shown, None).map_err(|e| one_failure(e))?;
+        let source = read_source(&mut self.sources, path, &shown, None).map_err(one_failure)?;
         let line = self.parse(source)?;
         let mut loaded = Repl {
             sources: std::mem::take(&mut self.sources),

@@ -163,14 +163,20 @@ impl Repl {
     /// Reports that a line could not be read because it is not UTF-8: the line gets
     /// its number `<repl:N>` like any input (its text as `lossy`, invalid bytes shown
     /// as U+FFFD), and the error points at its first invalid byte, `valid_up_to`.
-    pub fn unreadable(&mut self, lossy: &str, valid_up_to: usize) -> Failure {
+    /// `continued` says it continued an unfinished input, which is dropped with it.
+    pub fn unreadable(&mut self, lossy: &str, valid_up_to: usize, continued: bool) -> Failure {
         let source = self.add_input(lossy);
         let end = lossy
             .get(valid_up_to..)
             .and_then(|rest| rest.chars().next())
             .map_or(valid_up_to, |c| valid_up_to + c.len_utf8());
         let span = crate::syntax::Span::new(source, valid_up_to, end);
-        let message = "invalid UTF-8: the line is not text, and was skipped".to_string();
+        let message = match continued {
+            false => "invalid UTF-8: the line is not text, and was skipped".to_string(),
+            true => "invalid UTF-8: the line is not text; it was skipped, with the unfinished \
+                     input it continued"
+                .to_string(),
+        };
         one_failure(Error::new(ErrorKind::Usage(message), Some(span)))
     }
 
