@@ -89,6 +89,7 @@ impl Error {
                 Some("reduce it to a scalar with `sum(...)` or `mean(...)`".into())
             }
             FunctionAsValue { name } => Some(format!("call it: `{name}(...)`")),
+            NotYetDefined { missing, .. } => Some(format!("define it, e.g. `{missing}(x) = ...`")),
             NotAFunction { name } => Some(format!("to multiply, write `{name}*(...)`")),
             NotScalar { what, .. } if what.contains("initial value") => Some(
                 "a param takes one number; `[...]` is a column of data rows, declared with `data`"
@@ -177,6 +178,17 @@ pub enum ErrorKind {
         name: String,
         /// The nearest function name.
         suggestion: Option<String>,
+    },
+    /// A REPL definition used while a function it calls is still undefined (`f(x) =
+    /// g(x)`, then `f(1)` before `g` is defined): forward references wait for the name.
+    #[error(
+        "`{name}` cannot be evaluated yet: it needs the function `{missing}`, which is not defined"
+    )]
+    NotYetDefined {
+        /// The definition or function used.
+        name: String,
+        /// The function it calls, directly or through other definitions.
+        missing: String,
     },
     /// A function called with the wrong number of arguments (`max(x)`).
     #[error("`{name}` takes {expected} argument{}, but {found} {} given", plural(*expected), were(*found))]

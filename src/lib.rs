@@ -89,9 +89,11 @@
 //!   devices in place; `cli/outputs.rs` checks every output path before a run and
 //!   streams the history.
 //! - [`repl`]: the REPL's engine with no terminal I/O: a [`Repl`](repl::Repl) session
-//!   keeps its statements and re-lowers them with each line (a redefined name replaces
-//!   the old one), evaluates expressions, runs the `:` commands; plus the rustyline
-//!   helper (completion, multi-line input). `cli/repl.rs` reads and prints.
+//!   keeps its statements and lowers each input into one growing program
+//!   ([`program::Incremental`], with an undo for an input that fails); a redefined name
+//!   replaces the old one and the entries that use it are lowered again. It evaluates
+//!   expressions and runs the `:` commands; plus the rustyline helper (completion,
+//!   multi-line input). `cli/repl.rs` reads and prints (`cli/repl_json.rs` for `--json`).
 //! - [`cli`]: clap commands, ariadne diagnostics and the JSON documents of SPEC 6; the
 //!   only module that prints. `src/main.rs` just calls [`cli::main`].
 //! - [`error`]: the library's [`Error`](error::Error) with an [`ErrorKind`](error::ErrorKind)

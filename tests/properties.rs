@@ -44,6 +44,7 @@ fn load(text: &str, free_names: bool, allow_expressions: bool) -> Result<Program
         free_names,
         allow_expressions,
         seed: 0,
+        forward_functions: false,
     };
     Program::from_source(&mut sources, source, Path::new(NO_DIR), &options)
 }

@@ -21,6 +21,11 @@ fn temp_path(name: &str) -> PathBuf {
 /// Runs `nabla repl ARGS` with `script` on stdin; the script, then what it printed
 /// (stdout and stderr into one file, so in the order written). The exit code must be 0.
 fn session(name: &str, args: &[&str], script: &str) -> String {
+    session_bytes(name, args, script.as_bytes())
+}
+
+/// [`session`] with any bytes on stdin (the script shown lossily).
+fn session_bytes(name: &str, args: &[&str], script: &[u8]) -> String {
     let dir = temp_path(name);
     let transcript = dir.join("transcript");
     let file = std::fs::File::create(&transcript).expect("a transcript file");
@@ -35,14 +40,12 @@ fn session(name: &str, args: &[&str], script: &str) -> String {
         .spawn()
         .expect("nabla runs");
     let mut stdin = child.stdin.take().expect("stdin is piped");
-    stdin
-        .write_all(script.as_bytes())
-        .expect("the script is written");
+    stdin.write_all(script).expect("the script is written");
     drop(stdin);
     let status = child.wait().expect("nabla ends");
     assert_eq!(status.code(), Some(0), "nabla repl exits 0");
     let output = std::fs::read_to_string(&transcript).expect("the transcript");
-    format!("{script}---\n{output}")
+    format!("{}---\n{output}", String::from_utf8_lossy(script))
 }
 
 #[test]
@@ -107,6 +110,37 @@ fn load_errors_keep_the_session() {
     insta::assert_snapshot!("load_errors", session("load_errors", &[], script));
 }
 
+#[test]
+fn a_line_that_is_not_utf8_is_reported_and_the_session_goes_on() {
+    let script = b"a = 1\nb = \"\xff\xfe\" + a\n(1 +\n\xc3\n2)\na + 1\n";
+    let out = session_bytes("utf8", &[], script);
+    insta::assert_snapshot!("not_utf8", out);
+}
+
+#[test]
+fn a_definition_may_call_a_function_defined_later() {
+    let script = "f(x) = g(x) + 1\nh = f(2) * 10\nf(1)\nh\ng(x) = x^2\nf(3)\nh\n\
+                  g(x) = 3*x\nh\nk = sigmoud(1)\n";
+    let out = session("forward", &[], script);
+    insta::assert_snapshot!("forward_functions", out);
+}
+
+#[test]
+fn json_gives_one_line_per_input() {
+    let script = "param w = 2\ndata x = [1, 2]\nloss = sum((w*x - 3)^2)\nloss\n\
+                  d(sin(y)^2)/d(y)\nsum(x +\n  1)\n1 +* 2\nln(-1)\n:grad\n:vars\n\
+                  :minimize loss by gd(rate = 0.05, epochs = 50)\nw\n:latex d(w^3)/d(w)\n\
+                  :nope\n:quit\n";
+    let out = session("json", &["--json"], script);
+    let documents: Vec<&str> = out.split("---\n").nth(1).unwrap_or("").lines().collect();
+    assert_eq!(documents.len(), 15, "one document per input:\n{out}");
+    for line in &documents {
+        let document: serde_json::Value = serde_json::from_str(line).expect("a JSON line");
+        assert!(document.is_object(), "{line}");
+    }
+    insta::assert_snapshot!("json", out);
+}
+
 // The engine in-process.
 
 fn enter(repl: &mut Repl, line: &str) -> Vec<Reply> {
@@ -134,11 +168,73 @@ fn engine_redefinition_replaces_and_errors_keep_nothing() {
     enter(&mut repl, "loss = w^2");
     let failure = repl.enter("bad = w +").expect_err("a syntax error");
     let span = failure.errors[0].span.expect("a span");
-    assert_eq!(failure.sources.name(span.source), "<repl:3>");
+    assert_eq!(repl.sources().name(span.source), "<repl:3>");
     enter(&mut repl, "w = 3");
     let replies = enter(&mut repl, "loss");
     assert!(matches!(replies.as_slice(), [Reply::Value(v)] if v.scalar() == Some(9.0)));
     assert_eq!(repl.names(), ["loss", "w"]);
+}
+
+fn value_of(repl: &mut Repl, expr: &str) -> Option<f64> {
+    match enter(repl, expr).as_slice() {
+        [Reply::Value(v)] => v.scalar(),
+        other => panic!("`{expr}` gave {other:?}"),
+    }
+}
+
+#[test]
+fn engine_redefinition_reaches_every_dependant() {
+    let mut repl = Repl::new();
+    enter(&mut repl, "param w = 2");
+    enter(&mut repl, "a = w + 1");
+    enter(&mut repl, "sq(z) = z^2 + a");
+    enter(&mut repl, "b = sq(a)");
+    enter(&mut repl, "c = b + x"); // x is free
+    assert_eq!(value_of(&mut repl, "b"), Some(12.0));
+    // Redefining the first name of the chain: every dependant sees it.
+    enter(&mut repl, "w = 5");
+    assert_eq!(value_of(&mut repl, "b"), Some(42.0));
+    // Defining a free name later: the definitions that used it see it.
+    enter(&mut repl, "x = 100");
+    assert_eq!(value_of(&mut repl, "c"), Some(142.0));
+    // A function redefined: its calls are inlined again.
+    enter(&mut repl, "sq(z) = z");
+    assert_eq!(value_of(&mut repl, "c"), Some(106.0));
+    assert_eq!(repl.names(), ["a", "b", "c", "w", "x", "sq"]);
+    assert!(repl.program().params.is_empty(), "`w` is no longer a param");
+}
+
+#[test]
+fn engine_an_input_that_fails_changes_nothing() {
+    let mut repl = Repl::new();
+    enter(&mut repl, "param w = 2");
+    enter(&mut repl, "a = w + 1");
+    // `a` would be lowered again, and fail (a function used as a value): all undone.
+    let failure = repl.enter("w(z) = z").expect_err("`a` uses `w` as a value");
+    let span = failure.errors[0].span.expect("a span");
+    assert_eq!(repl.sources().name(span.source), "<repl:2>");
+    // A domain error in the same line as a definition: the definition is not kept.
+    assert!(repl.enter("b = 1; ln(-1)").is_err());
+    assert!(repl.enter("c = 1 +* 2").is_err());
+    assert_eq!(value_of(&mut repl, "a"), Some(3.0));
+    assert_eq!(repl.names(), ["w", "a"]);
+    assert_eq!(repl.program().params.len(), 1);
+    assert!(repl.program().definition("b").is_none());
+}
+
+#[test]
+fn engine_forward_function_waits_then_works() {
+    let mut repl = Repl::new();
+    let replies = enter(&mut repl, "f(x) = g(x) * 2");
+    assert!(
+        matches!(replies.as_slice(), [Reply::Warning(_)]),
+        "{replies:?}"
+    );
+    let failure = repl.enter("f(1)").expect_err("`g` is not defined yet");
+    let message = failure.errors[0].to_string();
+    assert!(message.contains("needs the function `g`"), "{message}");
+    enter(&mut repl, "g(x) = x + 1");
+    assert_eq!(value_of(&mut repl, "f(1)"), Some(4.0));
 }
 
 #[test]

@@ -271,7 +271,7 @@ pub(super) fn print_taylor(session: &mut Session, t: &TaylorReport) {
     session.print(&format!("  {verdict}"));
 }
 
-fn check_json(session: &Session, c: &CheckReport) -> Json {
+pub(super) fn check_json(session: &Session, c: &CheckReport) -> Json {
     let at = session.sources.line_col(c.span);
     let counterexample = c.counterexample.as_ref().map(|x| {
         let params: serde_json::Map<String, Json> = x
@@ -304,7 +304,7 @@ fn diagnosis_kind(d: &crate::check::Diagnosis) -> &'static str {
     }
 }
 
-fn taylor_json(t: &TaylorReport) -> Json {
+pub(super) fn taylor_json(t: &TaylorReport) -> Json {
     let rates: Vec<Vec<Option<f64>>> = (0..3)
         .map(|j| t.steps.iter().skip(1).map(|s| s.rates[j]).collect())
         .collect();

@@ -15,6 +15,7 @@ mod plot;
 mod progress;
 mod render;
 mod repl;
+mod repl_json;
 mod run;
 mod verdict;
 

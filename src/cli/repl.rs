@@ -2,13 +2,15 @@
 //! multi-line input) or, with stdin not a terminal, plain lines in and plain results
 //! out; both print what the engine in [`crate::repl`] returns.
 //!
+//! With `--json`, each input gives one line of JSON on stdout (`repl_json.rs`).
+//!
 //! History lives in `$NABLA_HISTORY` if set, else `$XDG_DATA_HOME/nabla/history`, else
 //! `~/.local/share/nabla/history`; a history that cannot be read or written only
 //! loses the history, never the session.
 
-use super::Session;
 use super::check::{print_check, print_taylor};
 use super::minimize::{DescentFlags, descend};
+use super::{CommonArgs, Session};
 use crate::check::TaylorReport;
 use crate::repl::{COMMANDS, Command, Descent, Failure, Repl, ReplHelper, Reply, Vars};
 use crate::repl::{is_incomplete, parse_command};
@@ -23,33 +25,54 @@ use std::path::PathBuf;
 pub struct ReplArgs {
     /// A `.nabla` file to load first (as `:load FILE`).
     file: Option<PathBuf>,
+    #[command(flatten)]
+    common: CommonArgs,
 }
 
 /// Whether to read another input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Flow {
+pub(super) enum Flow {
     Continue,
     Quit,
 }
 
 pub(super) fn run(session: &mut Session, args: &ReplArgs) -> i32 {
-    let mut repl = Repl::new();
+    session.json = args.common.json;
+    let mut repl = Repl::with_seed(args.common.seed);
     if let Some(file) = &args.file {
-        load(session, &mut repl, file);
+        if session.json {
+            super::repl_json::handle(session, &mut repl, &format!(":load {}", file.display()));
+        } else {
+            load(session, &mut repl, file);
+        }
     }
-    if std::io::stdin().is_terminal() {
-        run_terminal(session, &mut repl);
-    } else {
+    if session.json || !std::io::stdin().is_terminal() {
         run_piped(session, &mut repl);
+    } else {
+        run_terminal(session, &mut repl);
     }
     0
 }
 
-/// Reads lines from stdin with no prompt; an input goes on while it is incomplete.
+/// Reads lines from stdin with no prompt; an input goes on while it is incomplete. A
+/// line that is not UTF-8 is reported (with the input it was part of, which is
+/// dropped) and the session goes on.
 fn run_piped(session: &mut Session, repl: &mut Repl) {
     let mut input = String::new();
-    for line in std::io::stdin().lock().lines() {
-        let Ok(line) = line else { break };
+    let mut stdin = std::io::stdin().lock();
+    while let Some(bytes) = read_line(&mut stdin) {
+        let line = match String::from_utf8(bytes) {
+            Ok(line) => line,
+            Err(e) => {
+                let continued = !input.trim().is_empty();
+                input.clear();
+                let valid_up_to = e.utf8_error().valid_up_to();
+                let lossy = String::from_utf8_lossy(e.as_bytes()).into_owned();
+                let failure = repl.unreadable(&lossy, valid_up_to, continued);
+                report(session, repl, failure);
+                continue;
+            }
+        };
         input.push_str(&line);
         input.push('\n');
         if is_incomplete(&input) {
@@ -61,6 +84,24 @@ fn run_piped(session: &mut Session, repl: &mut Repl) {
     }
     if !input.trim().is_empty() {
         handle(session, repl, &input);
+    }
+}
+
+/// The next line of `reader` as bytes, without its line ending; `None` at the end (or
+/// when reading fails).
+fn read_line(reader: &mut impl BufRead) -> Option<Vec<u8>> {
+    let mut bytes = Vec::new();
+    match reader.read_until(b'\n', &mut bytes) {
+        Ok(0) | Err(_) => None,
+        Ok(_) => {
+            if bytes.last() == Some(&b'\n') {
+                bytes.pop();
+            }
+            if bytes.last() == Some(&b'\r') {
+                bytes.pop();
+            }
+            Some(bytes)
+        }
     }
 }
 
@@ -120,6 +161,9 @@ fn save_history(editor: &mut Editor<ReplHelper, DefaultHistory>, path: &std::pat
 
 /// Runs one input: a `:` command, or statements and expressions.
 fn handle(session: &mut Session, repl: &mut Repl, input: &str) -> Flow {
+    if session.json {
+        return super::repl_json::handle(session, repl, input);
+    }
     let trimmed = input.trim();
     if trimmed.is_empty() {
         return Flow::Continue;
@@ -128,7 +172,7 @@ fn handle(session: &mut Session, repl: &mut Repl, input: &str) -> Flow {
         return match parse_command(trimmed) {
             Ok(command) => command_flow(session, repl, command),
             Err(e) => {
-                session.fail(&[e]);
+                report(session, repl, Failure { errors: vec![e] });
                 Flow::Continue
             }
         };
@@ -139,14 +183,35 @@ fn handle(session: &mut Session, repl: &mut Repl, input: &str) -> Flow {
                 show(session, repl, reply);
             }
         }
-        Err(failure) => report(session, failure),
+        Err(failure) => report(session, repl, failure),
     }
     Flow::Continue
 }
 
-fn report(session: &mut Session, failure: Failure) {
-    session.sources = failure.sources;
-    session.fail(&failure.errors);
+/// Runs `f` with the session's sources lent to `session` for rendering (a swap: a
+/// copy would cost time growing with the session at every message).
+pub(super) fn with_sources<T>(
+    session: &mut Session,
+    repl: &mut Repl,
+    f: impl FnOnce(&mut Session) -> T,
+) -> T {
+    std::mem::swap(&mut session.sources, repl.sources_mut());
+    let result = f(session);
+    std::mem::swap(&mut session.sources, repl.sources_mut());
+    result
+}
+
+/// Reports an input's errors: rendered on stderr, or with `--json` the error
+/// document on one line of stdout.
+pub(super) fn report(session: &mut Session, repl: &mut Repl, failure: Failure) {
+    with_sources(session, repl, |session| {
+        if session.json {
+            let document = super::errors_json(&session.sources, &failure.errors);
+            session.print(&serde_json::to_string(&document).unwrap_or_default());
+        } else {
+            session.fail(&failure.errors);
+        }
+    });
 }
 
 fn show(session: &mut Session, repl: &mut Repl, reply: Reply) {
@@ -159,15 +224,12 @@ fn show(session: &mut Session, repl: &mut Repl, reply: Reply) {
                 session.print(&format!("= {value}"));
             }
         }
-        Reply::Check(check) => {
-            session.sources = repl.program_sources().clone();
-            print_check(session, &check);
+        Reply::Check(check) => with_sources(session, repl, |s| print_check(s, &check)),
+        // A descent that cannot start was reported by `run_descent`.
+        Reply::Minimize(descent) => {
+            let _ = run_descent(session, repl, *descent);
         }
-        Reply::Minimize(descent) => run_descent(session, repl, *descent),
-        Reply::Warning(warning) => {
-            session.sources = repl.program_sources().clone();
-            session.warn(&[warning]);
-        }
+        Reply::Warning(warning) => with_sources(session, repl, |s| s.warn(&[warning])),
     }
 }
 
@@ -208,14 +270,14 @@ fn command_flow(session: &mut Session, repl: &mut Repl, command: Command) -> Flo
             .taylor(name.as_deref())
             .map(|t| print_taylor(session, &t)),
         Command::Check => check(session, repl),
-        Command::Minimize(rest) => repl
-            .prepare_minimize(&rest)
-            .map(|d| run_descent(session, repl, d)),
+        Command::Minimize(rest) => repl.prepare_minimize(&rest).map(|d| {
+            let _ = run_descent(session, repl, d);
+        }),
         Command::Latex(expr) => repl.latex(&expr).map(|text| session.print(&text)),
         Command::Dot(expr) => repl.dot(&expr).map(|text| session.print(text.trim_end())),
     };
     if let Err(failure) = result {
-        report(session, failure);
+        report(session, repl, failure);
     }
     Flow::Continue
 }
@@ -226,7 +288,7 @@ fn load(session: &mut Session, repl: &mut Repl, path: &std::path::Path) {
             session.print(&format!("loaded {}", path.display()));
             print_vars(session, &vars);
         }
-        Err(failure) => report(session, failure),
+        Err(failure) => report(session, repl, failure),
     }
 }
 
@@ -314,11 +376,12 @@ fn print_hessian(session: &mut Session, h: &crate::repl::Hessian) {
 /// `:check`: the session's checks and the Taylor test, with a one-line summary.
 fn check(session: &mut Session, repl: &mut Repl) -> Result<(), Failure> {
     let (checks, tests) = repl.check_all()?;
-    session.sources = repl.program_sources().clone();
-    for c in &checks {
-        print_check(session, c);
-        session.print("");
-    }
+    with_sources(session, repl, |session| {
+        for c in &checks {
+            print_check(session, c);
+            session.print("");
+        }
+    });
     for t in &tests {
         print_taylor(session, t);
         session.print("");
@@ -334,30 +397,43 @@ fn check(session: &mut Session, repl: &mut Repl) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Runs a descent and, unless it diverged, leaves its final params in the session.
-fn run_descent(session: &mut Session, repl: &mut Repl, descent: Descent) {
+/// Runs a descent and, unless it diverged, leaves its final params in the session;
+/// the report as JSON, and whether the params were kept (`Err`: it could not start).
+pub(super) fn run_descent(
+    session: &mut Session,
+    repl: &mut Repl,
+    descent: Descent,
+) -> Result<(serde_json::Value, bool), Vec<crate::error::Error>> {
     let Descent {
         mut program,
         task,
         settings,
-        sources,
     } = descent;
-    session.sources = sources;
     let flags = DescentFlags::default();
-    match descend(session, &mut program, &task, &settings, &flags) {
-        Ok((_, document)) if document["stopped"] != "diverged" => {
-            let values: Vec<(String, f64)> = document["params"]
-                .as_object()
-                .into_iter()
-                .flatten()
-                .filter_map(|(name, v)| Some((name.clone(), v.as_f64()?)))
-                .collect();
-            repl.set_values(&values);
-            session.print("  (the session's params now hold these values)");
+    let ran = with_sources(session, repl, |session| {
+        let ran = descend(session, &mut program, &task, &settings, &flags);
+        if let (Err(errors), false) = (&ran, session.json) {
+            session.fail(errors);
         }
-        Ok(_) => session.print("  (the session's params are unchanged)"),
-        Err(errors) => {
-            session.fail(&errors);
-        }
+        ran
+    });
+    let (_, document) = ran?;
+    let kept = document["stopped"] != "diverged";
+    if kept {
+        let values: Vec<(String, f64)> = document["params"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter_map(|(name, v)| Some((name.clone(), v.as_f64()?)))
+            .collect();
+        repl.set_values(&values);
     }
+    if !session.json {
+        session.print(if kept {
+            "  (the session's params now hold these values)"
+        } else {
+            "  (the session's params are unchanged)"
+        });
+    }
+    Ok((document, kept))
 }

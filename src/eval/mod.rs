@@ -180,32 +180,82 @@ pub fn evaluate(
     roots: &[NodeId],
 ) -> Result<Vec<Value>, DomainError> {
     let order = graph.reachable(roots);
-    let size = roots.iter().max().map_or(0, |r| r.index() + 1);
+    let slots = Slots::new(&order);
     // A value is dropped after its last use, so a long chain keeps only a few alive.
-    let mut last_use: Vec<Option<NodeId>> = vec![None; size];
+    let mut last_use: Vec<Option<NodeId>> = vec![None; slots.len()];
     for &id in &order {
         for operand in graph.op(id).operands() {
-            last_use[operand.index()] = Some(id);
+            last_use[slots.of(operand)] = Some(id);
         }
     }
     for root in roots {
-        last_use[root.index()] = None;
+        last_use[slots.of(*root)] = None;
     }
-    let mut values: Vec<Option<Value>> = vec![None; size];
+    let mut values = Values {
+        slots: &slots,
+        values: vec![None; slots.len()],
+    };
     for &id in &order {
         let value = ops::eval_node(graph, bindings, id, &values)
             .map_err(|e| with_params(e, graph, bindings))?;
         for operand in graph.op(id).operands() {
-            if last_use[operand.index()] == Some(id) {
-                values[operand.index()] = None;
+            if last_use[slots.of(operand)] == Some(id) {
+                values.values[slots.of(operand)] = None;
             }
         }
-        values[id.index()] = Some(value);
+        values.values[slots.of(id)] = Some(value);
     }
     Ok(roots
         .iter()
-        .map(|r| values[r.index()].clone().unwrap_or(Value::Scalar(f64::NAN)))
+        .map(|r| values.get(*r).cloned().unwrap_or(Value::Scalar(f64::NAN)))
         .collect())
+}
+
+/// Where the nodes of one evaluation (`order`, sorted) keep their values: at their id
+/// when they fill most of the ids below the top one, else at their position in
+/// `order` (a binary search), so a small subgraph of a large graph (a REPL session's)
+/// does not cost the size of the graph.
+struct Slots<'a> {
+    order: &'a [NodeId],
+    dense: bool,
+}
+
+impl<'a> Slots<'a> {
+    fn new(order: &'a [NodeId]) -> Slots<'a> {
+        let top = order.last().map_or(0, |n| n.index() + 1);
+        Slots {
+            order,
+            dense: top <= 4 * order.len() + 1024,
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self.dense {
+            true => self.order.last().map_or(0, |n| n.index() + 1),
+            false => self.order.len(),
+        }
+    }
+
+    /// The slot of a node of the order.
+    fn of(&self, id: NodeId) -> usize {
+        match self.dense {
+            true => id.index(),
+            false => self.order.binary_search(&id).unwrap_or(0),
+        }
+    }
+}
+
+/// The values computed so far in one evaluation.
+pub(super) struct Values<'a> {
+    slots: &'a Slots<'a>,
+    values: Vec<Option<Value>>,
+}
+
+impl Values<'_> {
+    /// The value of a node evaluated (and not yet dropped).
+    pub(super) fn get(&self, id: NodeId) -> Option<&Value> {
+        self.values.get(self.slots.of(id)).and_then(Option::as_ref)
+    }
 }
 
 /// Evaluates one node to a scalar (a rows value is an error for the caller to avoid).

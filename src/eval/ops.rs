@@ -8,13 +8,9 @@ pub(super) fn eval_node(
     graph: &Graph,
     bindings: &Bindings,
     id: NodeId,
-    values: &[Option<Value>],
+    values: &super::Values,
 ) -> Result<Value, DomainError> {
-    let get = |n: NodeId| {
-        values[n.index()]
-            .as_ref()
-            .unwrap_or(&Value::Scalar(f64::NAN))
-    };
+    let get = |n: NodeId| values.get(n).unwrap_or(&Value::Scalar(f64::NAN));
     let value = match graph.op(id) {
         Op::Const(c) => Value::Scalar(c.value()),
         Op::Pi => Value::Scalar(std::f64::consts::PI),
@@ -88,7 +84,7 @@ fn check(
     graph: &Graph,
     id: NodeId,
     value: &Value,
-    values: &[Option<Value>],
+    values: &super::Values,
 ) -> Result<(), DomainError> {
     let (row, _) = match value {
         Value::Scalar(x) if x.is_finite() => return Ok(()),
@@ -98,11 +94,7 @@ fn check(
             Some(i) => (Some(i), v[i]),
         },
     };
-    let at = |n: NodeId| {
-        values[n.index()]
-            .as_ref()
-            .map_or(f64::NAN, |v| v.at(row.unwrap_or(0)))
-    };
+    let at = |n: NodeId| values.get(n).map_or(f64::NAN, |v| v.at(row.unwrap_or(0)));
     let (kind, name, operand) = match graph.op(id) {
         Op::Unary(f @ (Func::Ln | Func::Log2 | Func::Log10), a) if at(a) <= 0.0 => {
             (DomainKind::LogNonPositive, f.name(), at(a))

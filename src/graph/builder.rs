@@ -275,10 +275,33 @@ impl Graph {
     }
 
     /// The nodes `roots` depend on (themselves included), in increasing id order.
+    ///
+    /// A walk with a visited set costs the size of the subgraph, not of the id range
+    /// below the roots (a REPL session asks for small subgraphs of a large graph at
+    /// every line); once the subgraph passes an eighth of that range, one sweep down
+    /// the ids with a dense mark table is cheaper, and takes over.
     pub fn reachable(&self, roots: &[NodeId]) -> Vec<NodeId> {
         let Some(top) = roots.iter().max() else {
             return Vec::new();
         };
+        let budget = top.index() / 8;
+        let mut seen: HashSet<NodeId, foldhash::fast::RandomState> = HashSet::default();
+        let mut stack: Vec<NodeId> = roots.to_vec();
+        while let Some(id) = stack.pop() {
+            if seen.insert(id) {
+                if seen.len() > budget {
+                    return self.reachable_dense(roots, *top);
+                }
+                stack.extend(self.op(id).operands());
+            }
+        }
+        let mut order: Vec<NodeId> = seen.into_iter().collect();
+        order.sort_unstable();
+        order
+    }
+
+    /// [`Graph::reachable`] by one sweep down the ids from `top`.
+    fn reachable_dense(&self, roots: &[NodeId], top: NodeId) -> Vec<NodeId> {
         let mut marked = vec![false; top.index() + 1];
         for r in roots {
             marked[r.index()] = true;

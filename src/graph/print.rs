@@ -12,7 +12,7 @@
 
 use super::builder::Graph;
 use super::node::{BinOp, Func, NodeId, Op};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fmt;
 
 /// Prints one node as an expression, inline (shared sub-expressions repeated).
@@ -282,12 +282,14 @@ fn is_trivial(graph: &Graph, id: NodeId) -> bool {
     }
 }
 
-/// `t1`, `t2`, ... without the names of the graph's variables.
-fn temp_names(graph: &Graph) -> impl Iterator<Item = String> {
-    let taken: HashSet<String> = graph.vars().map(|(_, v)| v.name.clone()).collect();
+/// `t1`, `t2`, ... without the names of the graph's variables, looked up one by one
+/// (collecting every name first cost all the graph's variables at each print, and a
+/// REPL session prints at every line). Function parameters are not looked up: they
+/// never appear in a printed expression, calls being inlined.
+fn temp_names(graph: &Graph) -> impl Iterator<Item = String> + '_ {
     (1u64..)
         .map(|k| format!("t{k}"))
-        .filter(move |name| !taken.contains(name))
+        .filter(move |name| graph.find_var(name).is_none())
 }
 
 #[cfg(test)]

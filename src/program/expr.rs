@@ -86,6 +86,10 @@ impl Lowerer<'_> {
         match self.symbols.get(name) {
             Some((Symbol::Value(node), _)) => return Some(*node),
             Some((Symbol::Failed, _)) => return None,
+            Some((Symbol::Pending(missing), _)) => {
+                let missing = missing.clone();
+                return self.use_pending(name, missing, span);
+            }
             Some((Symbol::Function(..), _)) => {
                 return self.fail(ErrorKind::FunctionAsValue { name: name.into() }, span);
             }
@@ -147,6 +151,7 @@ impl Lowerer<'_> {
                 return self.inline(name, &params, body, args, span);
             }
             Some(Symbol::Failed) => return None,
+            Some(Symbol::Pending(missing)) => return self.use_pending(name, missing, span),
             Some(Symbol::Value(_)) => {
                 return self.fail(ErrorKind::NotAFunction { name: name.into() }, callee.span);
             }
@@ -171,6 +176,11 @@ impl Lowerer<'_> {
         if locals.contains_key(name) || matches!(name, "pi" | "e") {
             return self.fail(ErrorKind::NotAFunction { name: name.into() }, callee.span);
         }
+        if self.forward_functions && self.in_definition {
+            // A later input may define it: the definition waits (see `lower_body`).
+            self.pending.get_or_insert((name.to_string(), callee.span));
+            return None;
+        }
         let candidates = self.function_names();
         let suggestion = suggest(name, candidates.iter().map(String::as_str));
         self.fail(
@@ -182,7 +192,21 @@ impl Lowerer<'_> {
         )
     }
 
-    fn function_names(&self) -> Vec<String> {
+    /// A use of `name`, which waits for the function `missing`: inside a definition,
+    /// the definition waits too; anywhere else, an error.
+    fn use_pending(&mut self, name: &str, missing: String, span: Span) -> Option<NodeId> {
+        if self.in_definition {
+            self.pending.get_or_insert((missing, span));
+            return None;
+        }
+        let kind = ErrorKind::NotYetDefined {
+            name: name.to_string(),
+            missing,
+        };
+        self.fail(kind, span)
+    }
+
+    pub(super) fn function_names(&self) -> Vec<String> {
         let user = self
             .symbols
             .iter()
@@ -238,7 +262,7 @@ impl Lowerer<'_> {
         args: &[NodeId],
         span: Span,
     ) -> Option<NodeId> {
-        let key = (name.to_string(), args.to_vec());
+        let key = (body, args.to_vec());
         if let Some(&node) = self.calls.get(&key) {
             return Some(node);
         }

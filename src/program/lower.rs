@@ -4,14 +4,16 @@
 //! no expression nests the Rust stack. A user function is lowered once, with its
 //! parameters as private free variables, and each call substitutes the arguments.
 
+use super::symbols::Symbols;
 use super::{DataColumn, LoadOptions, Param, Program};
 use crate::error::{Error, ErrorKind};
 use crate::eval::{Bindings, Value, evaluate_one, is_constant};
 use crate::graph::{BinOp, GraphFull, NodeId, Op, VarId, VarKind};
 use crate::syntax::{
-    Ast, ExprId, ExprKind, Ident, Number, ParamInit, Sources, Span, StmtKind, format_f64,
+    Ast, ExprId, ExprKind, Ident, Number, ParamInit, Sources, Span, Stmt, StmtKind, format_f64,
 };
 use rand::SeedableRng;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -24,6 +26,49 @@ pub(super) enum Symbol {
     Function(Vec<VarId>, NodeId),
     /// A definition not lowered because of an error (already reported).
     Failed,
+    /// A REPL definition that calls a function not defined yet (the name): it is
+    /// lowered again once that function is defined, and is an error where it is used.
+    Pending(String),
+}
+
+/// One statement to lower, with the parsed source it comes from. A file is one item
+/// per statement; a REPL input adds its statements and those it makes stale.
+#[derive(Debug, Clone)]
+pub struct Item<'a> {
+    /// The parsed source.
+    pub ast: &'a Ast,
+    /// Its text.
+    pub text: &'a str,
+    /// The statement (a `param` statement may keep only some of its declarations).
+    pub stmt: Cow<'a, Stmt>,
+}
+
+/// Inlined calls by (function body, argument nodes). A body node stands for one
+/// function: its parameters are private variables, fresh for each function lowered.
+pub(super) type Calls = HashMap<(NodeId, Vec<NodeId>), NodeId, foldhash::fast::RandomState>;
+
+/// What lowering keeps from one input to the next (a REPL session lowers input by
+/// input into one program).
+#[derive(Debug, Clone)]
+pub(super) struct State {
+    pub(super) program: Program,
+    pub(super) symbols: Symbols,
+    pub(super) rows: Option<(usize, String, Span)>,
+    pub(super) calls: Calls,
+    pub(super) rng: rand_chacha::ChaCha8Rng,
+}
+
+impl State {
+    /// The state before any statement, random initial values drawn from `seed`.
+    pub(super) fn new(seed: u64) -> State {
+        State {
+            program: Program::default(),
+            symbols: Symbols::default(),
+            rows: None,
+            calls: Calls::default(),
+            rng: rand_chacha::ChaCha8Rng::seed_from_u64(seed),
+        }
+    }
 }
 
 /// Built-in functions of two arguments.
@@ -36,15 +81,26 @@ pub(super) const BINARY_BUILTINS: [(&str, BinOp); 3] = [
 /// The state of lowering one source; its methods are split over `lower.rs` (data,
 /// params), `statements.rs` (definitions, checks, minimize) and `expr.rs`.
 pub(super) struct Lowerer<'a> {
+    /// The statements to lower.
+    items: &'a [Item<'a>],
+    /// The source of the statement being lowered.
     pub(super) ast: &'a Ast,
     pub(super) text: &'a str,
     pub(super) program: Program,
-    pub(super) symbols: HashMap<String, (Symbol, Span), foldhash::fast::RandomState>,
+    pub(super) symbols: Symbols,
     pub(super) rows: Option<(usize, String, Span)>,
     pub(super) free_names: bool,
+    /// Whether a definition may call a function not defined yet (the REPL).
+    pub(super) forward_functions: bool,
+    /// The function not defined yet that the definition being lowered needs, and
+    /// where it is called.
+    pub(super) pending: Option<(String, Span)>,
+    /// Whether a definition's body is being lowered (not a statement's expression).
+    pub(super) in_definition: bool,
     pub(super) errors: Vec<Error>,
-    /// Inlined calls by (function, argument nodes): a repeated call is one lookup.
-    pub(super) calls: HashMap<(String, Vec<NodeId>), NodeId, foldhash::fast::RandomState>,
+    /// Inlined calls: a repeated call is one lookup.
+    pub(super) calls: Calls,
+    rng: rand_chacha::ChaCha8Rng,
     /// The statement being lowered (``the definition `f3` ``), for limit errors.
     pub(super) statement: String,
     /// Whether the graph filled up (reported once; later statements fail quietly).
@@ -59,36 +115,71 @@ pub(super) fn lower_program(
     options: &LoadOptions,
     errors: &mut Vec<Error>,
 ) -> Program {
+    let items: Vec<Item> = ast
+        .statements
+        .iter()
+        .map(|stmt| Item {
+            ast,
+            text,
+            stmt: Cow::Borrowed(stmt),
+        })
+        .collect();
+    let mut state = State::new(options.seed);
+    state.program.graph.reserve(ast.exprs.len());
+    for name in &ast.broken_names {
+        let span = Span::default();
+        state.symbols.insert(name.clone(), (Symbol::Failed, span));
+    }
+    let mut program = lower_items(state, &items, sources, base, options, errors).program;
+    // Definitions were lowered in dependency order; report them in source order.
+    program.definitions.sort_by_key(|d| d.span.start);
+    program
+}
+
+/// Lowers `items` on top of `state` (what earlier inputs declared) and returns the new
+/// state; the errors are appended to `errors`.
+pub(super) fn lower_items(
+    state: State,
+    items: &[Item],
+    sources: &mut Sources,
+    base: &Path,
+    options: &LoadOptions,
+    errors: &mut Vec<Error>,
+) -> State {
+    let Some(first) = items.first() else {
+        return state;
+    };
     let mut lowerer = Lowerer {
-        ast,
-        text,
-        program: Program::default(),
-        symbols: HashMap::default(),
-        rows: None,
+        items,
+        ast: first.ast,
+        text: first.text,
+        program: state.program,
+        symbols: state.symbols,
+        rows: state.rows,
         free_names: options.free_names,
+        forward_functions: options.forward_functions,
+        pending: None,
+        in_definition: false,
         errors: Vec::new(),
-        calls: HashMap::default(),
+        calls: state.calls,
+        rng: state.rng,
         statement: String::new(),
         graph_full: false,
     };
-    lowerer.program.graph.reserve(ast.exprs.len());
-    for name in &ast.broken_names {
-        let ident = Ident {
-            name: name.clone(),
-            span: Span::default(),
-        };
-        lowerer.declare(&ident, Symbol::Failed);
-    }
     lowerer.declare_data(sources, base);
-    lowerer.declare_params(options.seed);
+    lowerer.declare_params();
     lowerer.lower_definitions();
     lowerer.lower_statements(options.allow_expressions);
     lowerer.program.rows = lowerer.rows.as_ref().map(|r| r.0);
     lowerer.check_limits();
-    // Definitions were lowered in dependency order; report them in source order.
-    lowerer.program.definitions.sort_by_key(|d| d.span.start);
     errors.append(&mut lowerer.errors);
-    lowerer.program
+    State {
+        program: lowerer.program,
+        symbols: lowerer.symbols,
+        rows: lowerer.rows,
+        calls: lowerer.calls,
+        rng: lowerer.rng,
+    }
 }
 
 /// The most params a program may declare (a descent moves them all every epoch).
@@ -97,7 +188,18 @@ pub const MAX_PARAMS: usize = 100_000;
 pub const MAX_ROWS: usize = 10_000_000;
 pub use crate::graph::MAX_NODES;
 
-impl Lowerer<'_> {
+impl<'a> Lowerer<'a> {
+    /// The statements to lower, each made current (its source) as it is visited.
+    pub(super) fn items(&self) -> &'a [Item<'a>] {
+        self.items
+    }
+
+    /// Makes `item`'s source the one spans and slices refer to.
+    pub(super) fn enter(&mut self, item: &Item<'a>) {
+        self.ast = item.ast;
+        self.text = item.text;
+    }
+
     /// The stated limits on params, rows and graph nodes: beyond them the time and
     /// memory of every later stage would grow past what a person waits for.
     fn check_limits(&mut self) {
@@ -193,8 +295,9 @@ impl Lowerer<'_> {
     // ---- data and params ----
 
     fn declare_data(&mut self, sources: &mut Sources, base: &Path) {
-        for stmt in &self.ast.statements {
-            match &stmt.kind {
+        for item in self.items() {
+            self.enter(item);
+            match &item.stmt.kind {
                 StmtKind::DataInline { name, values } => {
                     self.statement = format!("the data `{}`", name.name);
                     let Some(numbers) = self.constant_vector(*values, &name.name) else {
@@ -321,11 +424,10 @@ impl Lowerer<'_> {
         }
     }
 
-    fn declare_params(&mut self, seed: u64) {
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-        let ast = self.ast;
-        for stmt in &ast.statements {
-            let StmtKind::Param(decls) = &stmt.kind else {
+    fn declare_params(&mut self) {
+        for item in self.items() {
+            self.enter(item);
+            let StmtKind::Param(decls) = &item.stmt.kind else {
                 continue;
             };
             for decl in decls {
@@ -333,7 +435,7 @@ impl Lowerer<'_> {
                 let what = format!("the initial value of the param `{}`", decl.name.name);
                 let value = match &decl.init {
                     ParamInit::Value(e) => self.constant_number(*e, &what),
-                    ParamInit::Random { dist, args } => self.draw(dist, args, &what, &mut rng),
+                    ParamInit::Random { dist, args } => self.draw(dist, args, &what),
                 };
                 let node = self.program.graph.var_node(
                     &decl.name.name,
@@ -360,13 +462,7 @@ impl Lowerer<'_> {
     }
 
     /// A seeded draw from `normal(mean, sd)` or `uniform(low, high)`.
-    fn draw(
-        &mut self,
-        dist: &Ident,
-        args: &[ExprId],
-        what: &str,
-        rng: &mut rand_chacha::ChaCha8Rng,
-    ) -> Option<Number> {
+    fn draw(&mut self, dist: &Ident, args: &[ExprId], what: &str) -> Option<Number> {
         use rand_distr::Distribution;
         if !matches!(dist.name.as_str(), "normal" | "uniform") {
             self.error(
@@ -395,12 +491,12 @@ impl Lowerer<'_> {
         };
         let value = if dist.name == "normal" {
             match rand_distr::Normal::new(a, b) {
-                Ok(d) if b > 0.0 => d.sample(rng),
+                Ok(d) if b > 0.0 => d.sample(&mut self.rng),
                 _ => return self.fail(invalid("normal(mean, sd) needs sd > 0"), dist.span),
             }
         } else {
             match rand_distr::Uniform::new(a, b) {
-                Ok(d) => d.sample(rng),
+                Ok(d) => d.sample(&mut self.rng),
                 Err(_) => {
                     return self.fail(invalid("uniform(low, high) needs low < high"), dist.span);
                 }

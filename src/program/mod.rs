@@ -6,12 +6,15 @@
 
 mod data;
 mod expr;
+mod incremental;
 mod lower;
 mod names;
 mod statements;
+mod symbols;
 
 pub use data::{MAX_FILE_BYTES, read_source};
-pub use lower::{MAX_NODES, MAX_PARAMS, MAX_ROWS};
+pub use incremental::{Forget, Incremental, Undo};
+pub use lower::{Item, MAX_NODES, MAX_PARAMS, MAX_ROWS};
 pub use names::suggest;
 
 use crate::error::{Error, ErrorKind, Errors};
@@ -30,6 +33,9 @@ pub struct LoadOptions {
     pub free_names: bool,
     /// Allow bare expressions as statements (the REPL).
     pub allow_expressions: bool,
+    /// Let a definition call a function that is not defined yet (the REPL, where a
+    /// later input may define it): the definition waits for it instead of failing.
+    pub forward_functions: bool,
 }
 
 /// A trainable param.

@@ -1,33 +1,39 @@
 //! Lowering definitions (in dependency order), checks and minimize statements.
 
+use super::lower::Item;
 use super::lower::{Lowerer, Symbol};
 use super::names::order;
 use super::{Check, Definition, Minimize, OptionValue};
 use crate::error::{Error, ErrorKind};
-use crate::graph::{Op, Shape, VarId};
+use crate::graph::{NodeId, Op, Shape, VarId};
 use crate::syntax::{ExprId, ExprKind, Ident, Method, StmtKind};
 use std::collections::HashMap;
 
-/// A definition statement: name, function parameters, body.
+/// A function's parameters by name.
+type Locals = HashMap<String, NodeId>;
+
+/// A definition statement: name, function parameters, body, and where it is.
 struct Def<'a> {
     name: &'a Ident,
     params: Option<&'a Vec<Ident>>,
     body: ExprId,
+    item: &'a Item<'a>,
 }
 
-impl Lowerer<'_> {
+impl<'a> Lowerer<'a> {
     /// Lowers every definition, each after the definitions it uses; reports cycles.
     pub(super) fn lower_definitions(&mut self) {
-        let ast = self.ast;
         let mut defs: Vec<Def> = Vec::new();
-        for stmt in &ast.statements {
-            if let StmtKind::Define { name, params, body } = &stmt.kind
+        for item in self.items() {
+            self.enter(item);
+            if let StmtKind::Define { name, params, body } = &item.stmt.kind
                 && self.declare(name, Symbol::Failed)
             {
                 defs.push(Def {
                     name,
                     params: params.as_ref(),
                     body: *body,
+                    item,
                 });
             }
         }
@@ -36,7 +42,7 @@ impl Lowerer<'_> {
             .enumerate()
             .map(|(i, d)| (d.name.name.as_str(), i))
             .collect();
-        let uses: Vec<Vec<usize>> = defs.iter().map(|d| self.uses(d, &index)).collect();
+        let uses: Vec<Vec<usize>> = defs.iter().map(|d| uses(d, &index)).collect();
         let (order, cycles) = order(&uses);
         for cycle in cycles {
             let names: Vec<String> = cycle.iter().map(|&i| defs[i].name.name.clone()).collect();
@@ -57,27 +63,8 @@ impl Lowerer<'_> {
         }
     }
 
-    /// The definitions a definition refers to (by name, minus its own parameters).
-    fn uses(&self, def: &Def, index: &HashMap<&str, usize>) -> Vec<usize> {
-        let own = |n: &str| def.params.is_some_and(|ps| ps.iter().any(|p| p.name == n));
-        let mut found = Vec::new();
-        for id in self.ast.subtree(def.body) {
-            let name = match &self.ast.expr(id).kind {
-                ExprKind::Name(n) => n.as_str(),
-                ExprKind::Call { callee, .. } => callee.name.as_str(),
-                ExprKind::Derivative { wrt, .. } => wrt.name.as_str(),
-                _ => continue,
-            };
-            if let Some(&i) = index.get(name).filter(|_| !own(name))
-                && !found.contains(&i)
-            {
-                found.push(i);
-            }
-        }
-        found
-    }
-
-    fn lower_definition(&mut self, def: &Def) {
+    fn lower_definition(&mut self, def: &Def<'a>) {
+        self.enter(def.item);
         let kind = if def.params.is_some() {
             "function"
         } else {
@@ -85,8 +72,8 @@ impl Lowerer<'_> {
         };
         self.statement = format!("the {kind} `{}`", def.name.name);
         let symbol = match def.params {
-            None => match self.lower_expr(def.body, &HashMap::new()) {
-                Some(node) => {
+            None => match self.lower_body(def, &HashMap::new()) {
+                Ok(node) => {
                     self.program.definitions.push(Definition {
                         name: def.name.name.clone(),
                         node,
@@ -94,43 +81,80 @@ impl Lowerer<'_> {
                     });
                     Symbol::Value(node)
                 }
-                None => Symbol::Failed,
+                Err(symbol) => symbol,
             },
-            Some(params) => {
-                let mut locals = HashMap::new();
-                let mut vars = Vec::new();
-                for (i, p) in params.iter().enumerate() {
-                    if let Some(first) = params[..i].iter().find(|q| q.name == p.name) {
-                        let kind = ErrorKind::Duplicate {
-                            name: p.name.clone(),
-                        };
-                        let error = Error::new(kind, Some(p.span))
-                            .with_label(first.span, "first defined here");
-                        self.errors.push(error);
-                        return;
-                    }
-                    let node = self.program.graph.local_var_node(&p.name, Some(p.span));
-                    let Op::Var(var) = self.program.graph.op(node) else {
-                        continue;
-                    };
-                    locals.insert(p.name.clone(), node);
-                    vars.push(var);
-                }
-                match self.lower_expr(def.body, &locals) {
-                    Some(body) => Symbol::Function(vars, body),
-                    None => Symbol::Failed,
-                }
-            }
+            Some(params) => match self.function_params(params) {
+                Some((vars, locals)) => match self.lower_body(def, &locals) {
+                    Ok(body) => Symbol::Function(vars, body),
+                    Err(symbol) => symbol,
+                },
+                None => return,
+            },
         };
-        if let Some(entry) = self.symbols.get_mut(&def.name.name) {
-            entry.0 = symbol;
+        self.symbols.set_symbol(&def.name.name, symbol);
+    }
+
+    /// A function's parameters as private variables, and their nodes by name; `None`
+    /// (reported) if a name is repeated.
+    fn function_params(&mut self, params: &[Ident]) -> Option<(Vec<VarId>, Locals)> {
+        let mut locals = HashMap::new();
+        let mut vars = Vec::new();
+        for (i, p) in params.iter().enumerate() {
+            if let Some(first) = params[..i].iter().find(|q| q.name == p.name) {
+                let kind = ErrorKind::Duplicate {
+                    name: p.name.clone(),
+                };
+                let error =
+                    Error::new(kind, Some(p.span)).with_label(first.span, "first defined here");
+                self.errors.push(error);
+                return None;
+            }
+            let node = self.program.graph.local_var_node(&p.name, Some(p.span));
+            let Op::Var(var) = self.program.graph.op(node) else {
+                continue;
+            };
+            locals.insert(p.name.clone(), node);
+            vars.push(var);
         }
+        Some((vars, locals))
+    }
+
+    /// A definition's body as a node, or the symbol the name gets instead: pending
+    /// when it calls a function not defined yet (with a warning), else failed.
+    fn lower_body(&mut self, def: &Def<'a>, locals: &Locals) -> Result<NodeId, Symbol> {
+        self.in_definition = true;
+        let errors_before = self.errors.len();
+        let node = self.lower_expr(def.body, locals);
+        self.in_definition = false;
+        let pending = self.pending.take();
+        match (node, pending) {
+            (Some(node), _) => Ok(node),
+            (None, Some((missing, span))) if self.errors.len() == errors_before => {
+                self.warn_pending(&def.name.name, &missing, span);
+                Err(Symbol::Pending(missing))
+            }
+            (None, _) => Err(Symbol::Failed),
+        }
+    }
+
+    /// Warns that `name` waits for the function `missing` (called at `span`).
+    fn warn_pending(&mut self, name: &str, missing: &str, span: crate::syntax::Span) {
+        let candidates = self.function_names();
+        let hint = match super::names::suggest(missing, candidates.iter().map(String::as_str)) {
+            Some(s) => format!(" (did you mean `{s}`?)"),
+            None => String::new(),
+        };
+        let message =
+            format!("`{name}` waits for the function `{missing}`, which is not defined yet{hint}");
+        let warning = Error::new(ErrorKind::Usage(message), Some(span));
+        self.program.warnings.push(warning);
     }
 
     /// Lowers checks, minimize statements and bare expressions, in source order.
     pub(super) fn lower_statements(&mut self, allow_expressions: bool) {
-        let ast = self.ast;
-        for stmt in &ast.statements {
+        for item in self.items() {
+            self.enter(item);
+            let stmt = &*item.stmt;
             match &stmt.kind {
                 StmtKind::Check {
                     derivative,
@@ -303,6 +327,27 @@ impl Lowerer<'_> {
         }
         ok.then_some(options)
     }
+}
+
+/// The definitions a definition refers to (by name, minus its own parameters).
+fn uses(def: &Def, index: &HashMap<&str, usize>) -> Vec<usize> {
+    let own = |n: &str| def.params.is_some_and(|ps| ps.iter().any(|p| p.name == n));
+    let ast = def.item.ast;
+    let mut found = Vec::new();
+    for id in ast.subtree(def.body) {
+        let name = match &ast.expr(id).kind {
+            ExprKind::Name(n) => n.as_str(),
+            ExprKind::Call { callee, .. } => callee.name.as_str(),
+            ExprKind::Derivative { wrt, .. } => wrt.name.as_str(),
+            _ => continue,
+        };
+        if let Some(&i) = index.get(name).filter(|_| !own(name))
+            && !found.contains(&i)
+        {
+            found.push(i);
+        }
+    }
+    found
 }
 
 /// `text` cut to `limit` characters, with `...` where it was cut.

@@ -1,14 +1,14 @@
 //! The `:` commands of the REPL (SPEC 7): parsing them, and the work of each that
 //! needs no terminal (the CLI prints the typed results).
 
-use super::entries::{self, EntryKind, Layout};
-use super::{Descent, Failure, Repl, descent_of, evaluate_node, free_names};
+use super::entries::{self, EntryKind, Line};
+use super::{Descent, Failure, Repl, descent_of, evaluate_node, free_names, typed_options};
+use super::{one_failure, usage_failure};
 use crate::check::{CheckReport, Options as CheckOptions, TaylorReport, check_statement, taylor};
 use crate::error::{Error, ErrorKind};
 use crate::eval::Value;
-use crate::graph::{NodeId, Printed, Shape, VarId, print_shared};
-use crate::program::{Program, read_source, suggest};
-use crate::syntax::{Ast, Sources};
+use crate::graph::{Graph, NodeId, Printed, Shape, VarId, print_shared};
+use crate::program::{LoadOptions, Program, read_source, suggest};
 use std::path::{Path, PathBuf};
 
 /// Every command: its name, its arguments and what it does (for `:help` and completion).
@@ -192,20 +192,23 @@ impl Repl {
     /// the file, and leave the session as it was.
     pub fn load(&mut self, path: &Path) -> Result<Vars, Failure> {
         let shown = path.display().to_string();
-        let source = read_source(&mut self.sources, path, &shown, None)
-            .map_err(|e| self.failure(vec![e]))?;
-        let ast = self.parse(source)?;
+        let source = read_source(&mut self.sources, path, &shown, None).map_err(one_failure)?;
+        let line = self.parse(source)?;
         let mut loaded = Repl {
             sources: std::mem::take(&mut self.sources),
             inputs: self.inputs,
-            ..Repl::new()
+            ..Repl::with_seed(self.seed)
         };
         loaded.set_base(path);
-        loaded.entries = entries::entries_of(&ast, loaded.sources.text(source));
-        let result = loaded.lower(&loaded.entries, &[]);
-        match result {
-            Ok((program, layout, sources)) => {
-                loaded.remember(program, layout, sources);
+        let new = entries::entries_of(&line);
+        let options = LoadOptions {
+            free_names: true,
+            allow_expressions: true,
+            ..LoadOptions::default()
+        };
+        match loaded.lower_new(&new, &options) {
+            Ok((_, stale)) => {
+                loaded.entries.commit(&stale.replaced, new);
                 *self = loaded;
                 Ok(self.vars())
             }
@@ -218,20 +221,19 @@ impl Repl {
 
     /// `:vars`: the session's params, data, definitions and checks.
     pub fn vars(&self) -> Vars {
-        let rows = self.program.rows.unwrap_or(0);
+        let program = self.program();
+        let rows = program.rows.unwrap_or(0);
         let texts = |kinds: &[EntryKind]| -> Vec<String> {
             let entries = self.entries.iter().filter(|e| kinds.contains(&e.kind));
-            entries.map(|e| one_line(&e.text)).collect()
+            entries.map(|e| one_line(e.text())).collect()
         };
         Vars {
-            params: self
-                .program
+            params: program
                 .params
                 .iter()
                 .map(|p| (p.name.clone(), p.value))
                 .collect(),
-            data: self
-                .program
+            data: program
                 .data
                 .iter()
                 .map(|d| (d.name.clone(), rows))
@@ -244,10 +246,11 @@ impl Repl {
     /// `:grad [NAME]`: the simplified gradient of an objective by the params it
     /// depends on, and its value.
     pub fn gradient(&mut self, name: Option<&str>) -> Result<Gradient, Failure> {
-        let (name, node, wrt) = self.objective(name).map_err(|e| self.program_failure(e))?;
-        let derivatives = crate::simplify::simplified_gradient(&mut self.program.graph, node, &wrt)
+        let (name, node, wrt) = self.objective(name).map_err(one_failure)?;
+        let graph = &mut self.session.program_mut().graph;
+        let derivatives = crate::simplify::simplified_gradient(graph, node, &wrt)
             .map_err(|full| self.graph_full(full, format!("the gradient of `{name}`"), node))?;
-        let graph = &mut self.program.graph;
+        let graph = &mut self.session.program_mut().graph;
         let printed = print_shared(graph, &derivatives);
         let mut values = vec![self.value(node)?];
         for &d in &derivatives {
@@ -264,11 +267,12 @@ impl Repl {
 
     /// `:hess [NAME]`: the symbolic Hessian of an objective, simplified, and its value.
     pub fn hessian(&mut self, name: Option<&str>) -> Result<Hessian, Failure> {
-        let (name, node, wrt) = self.objective(name).map_err(|e| self.program_failure(e))?;
-        let from = NodeId(self.program.graph.len() as u32);
-        let matrix = crate::ad::hessian(&mut self.program.graph, node, &wrt)
+        let (name, node, wrt) = self.objective(name).map_err(one_failure)?;
+        let graph = &mut self.session.program_mut().graph;
+        let from = NodeId(graph.len() as u32);
+        let matrix = crate::ad::hessian(graph, node, &wrt)
             .map_err(|full| self.graph_full(full, format!("the Hessian of `{name}`"), node))?;
-        let graph = &mut self.program.graph;
+        let graph = &mut self.session.program_mut().graph;
         let upper: Vec<NodeId> = (0..wrt.len())
             .flat_map(|i| (i..wrt.len()).map(move |j| (i, j)))
             .map(|(i, j)| matrix[i][j])
@@ -295,14 +299,11 @@ impl Repl {
     pub fn check_all(&mut self) -> Result<(Vec<CheckReport>, Vec<TaylorReport>), Failure> {
         let options = CheckOptions::default();
         let mut checks = Vec::new();
-        for index in 0..self.program.checks.len() {
-            let mut report = check_statement(&mut self.program, index, &options)
-                .map_err(|e| self.program_failure(e))?;
-            report.span = self.layout.span(report.span);
-            checks.push(report);
+        let program = self.session.program_mut();
+        for index in 0..program.checks.len() {
+            checks.push(check_statement(program, index, &options).map_err(one_failure)?);
         }
-        let has_objective =
-            !self.program.minimizes.is_empty() || self.program.definition("loss").is_some();
+        let has_objective = !program.minimizes.is_empty() || program.definition("loss").is_some();
         let tests = if has_objective {
             vec![self.taylor(None)?]
         } else {
@@ -311,16 +312,16 @@ impl Repl {
         if checks.is_empty() && tests.is_empty() {
             let message =
                 "nothing to check: the session has no `check`, no `minimize` and no `loss`";
-            return Err(self.program_failure(usage(message)));
+            return Err(usage_failure(message));
         }
         Ok((checks, tests))
     }
 
     /// `:taylor [NAME]`: the Taylor test of an objective at the current params.
     pub fn taylor(&mut self, name: Option<&str>) -> Result<TaylorReport, Failure> {
-        let (name, node, wrt) = self.objective(name).map_err(|e| self.program_failure(e))?;
+        let (name, node, wrt) = self.objective(name).map_err(one_failure)?;
         let options = CheckOptions::default();
-        taylor(&mut self.program, &name, node, &wrt, &options).map_err(|e| self.program_failure(e))
+        taylor(self.session.program_mut(), &name, node, &wrt, &options).map_err(one_failure)
     }
 
     /// `:minimize [NAME] [by method(options)]`: the descent to run, read as the
@@ -336,70 +337,77 @@ impl Repl {
         } else {
             format!("minimize {rest}")
         };
-        let (program, _, sources, _) = self.lower_with(&statement)?;
-        let written = program.minimizes.last().cloned();
         let by_given = rest.contains(" by ") || rest.starts_with("by ");
-        let stored = program
-            .minimizes
-            .iter()
-            .find(|m| written.as_ref().is_some_and(|w| w.name == m.name));
-        let chosen = if by_given {
-            written.as_ref()
-        } else {
-            stored.or(written.as_ref())
-        };
-        let Some(m) = chosen else {
-            return Err(Failure {
-                errors: vec![usage("nothing to minimize")],
-                sources,
-            });
-        };
-        Ok(descent_of(&program, m, &sources))
+        self.with_input(&statement, |program, line| {
+            let from_line = |m: &&crate::program::Minimize| m.span.source == line.source;
+            let written = program.minimizes.iter().find(from_line);
+            let stored = program
+                .minimizes
+                .iter()
+                .find(|m| written.is_some_and(|w| w.name == m.name));
+            let chosen = if by_given {
+                written
+            } else {
+                stored.or(written)
+            };
+            match chosen {
+                Some(m) => Ok(descent_of(program, m)),
+                None => Err(usage_failure("nothing to minimize")),
+            }
+        })
     }
 
     /// `:latex EXPR`: the expression in LaTeX, derivatives simplified.
     pub fn latex(&mut self, expr: &str) -> Result<String, Failure> {
-        let (graph, node) = self.expression(expr)?;
-        let printed = crate::graph::latex_shared(&graph, &[node]);
-        if printed.temps.is_empty() {
-            return Ok(printed.results.concat());
-        }
-        Ok(crate::graph::latex_aligned(&printed, &[]))
+        self.expression(expr, |graph, node| {
+            let printed = crate::graph::latex_shared(graph, &[node]);
+            if printed.temps.is_empty() {
+                return printed.results.concat();
+            }
+            crate::graph::latex_aligned(&printed, &[])
+        })
     }
 
     /// `:dot EXPR`: the expression's computation graph as Graphviz DOT.
     pub fn dot(&mut self, expr: &str) -> Result<String, Failure> {
-        let (graph, node) = self.expression(expr)?;
-        Ok(crate::graph::dot(
-            &graph,
-            &[(expr.trim().to_string(), node)],
-            None,
-        ))
+        let name = expr.trim().to_string();
+        self.expression(expr, |graph, node| {
+            crate::graph::dot(graph, &[(name, node)], None)
+        })
     }
 
-    /// The session's program with one more input, which is not kept.
-    fn lower_with(&mut self, text: &str) -> Result<(Program, Layout, Sources, Ast), Failure> {
+    /// `f` of the session's program with one more input, which is then taken back.
+    fn with_input<T>(
+        &mut self,
+        text: &str,
+        f: impl FnOnce(&mut Program, &Line) -> Result<T, Failure>,
+    ) -> Result<T, Failure> {
         let source = self.add_input(text);
-        let ast = self.parse(source)?;
-        let mut all = self.entries.clone();
-        all.extend(entries::entries_of(&ast, text));
-        let (program, layout, sources) = self.lower(&all, &[])?;
-        Ok((program, layout, sources, ast))
+        let line = self.parse(source)?;
+        let new = entries::entries_of(&line);
+        let (undo, _) = self.lower_new(&new, &typed_options())?;
+        let result = f(self.session.program_mut(), &line);
+        self.session.undo(undo);
+        result
     }
 
-    /// One expression lowered with the session, simplified.
-    fn expression(&mut self, expr: &str) -> Result<(crate::graph::Graph, NodeId), Failure> {
-        let (mut program, _, sources, ast) = self.lower_with(expr)?;
-        let is_one_expression = ast.statements.len() == 1 && program.expressions.len() == 1;
-        let Some(&(node, _)) = program.expressions.first().filter(|_| is_one_expression) else {
-            let error = usage("give one expression, such as `d(sin(x)^2)/d(x)`");
-            return Err(Failure {
-                errors: vec![error],
-                sources,
-            });
-        };
-        let node = crate::simplify::simplify(&mut program.graph, &[node])[0];
-        Ok((program.graph, node))
+    /// One expression lowered with the session and simplified, shown by `show`.
+    fn expression<T>(
+        &mut self,
+        expr: &str,
+        show: impl FnOnce(&Graph, NodeId) -> T,
+    ) -> Result<T, Failure> {
+        self.with_input(expr, |program, line| {
+            let is_one_expression =
+                line.ast.statements.len() == 1 && program.expressions.len() == 1;
+            let Some(&(node, _)) = program.expressions.first().filter(|_| is_one_expression) else {
+                return Err(usage_failure(
+                    "give one expression, such as `d(sin(x)^2)/d(x)`",
+                ));
+            };
+            let node = crate::simplify::simplify(&mut program.graph, &[node])[0];
+            Ok(show(&program.graph, node))
+        })
     }
 
     /// The objective `name`, else the first `minimize`'s, else `loss`; with the params
@@ -413,7 +421,7 @@ impl Repl {
                 "name the objective, e.g. `:grad loss` (the session has no `loss`)",
             ));
         };
-        let program = &self.program;
+        let program = self.program();
         let Some(definition) = program.definition(&name) else {
             let names = program.definitions.iter().map(|d| d.name.as_str());
             let suggestion = suggest(&name, names);
@@ -442,34 +450,28 @@ impl Repl {
 
     /// The objective of the first `minimize`, else `loss` if defined.
     fn default_objective(&self) -> Option<String> {
-        let first = self.program.minimizes.first().map(|m| m.name.clone());
-        first.or_else(|| self.program.definition("loss").map(|d| d.name.clone()))
+        let program = self.program();
+        let first = program.minimizes.first().map(|m| m.name.clone());
+        first.or_else(|| program.definition("loss").map(|d| d.name.clone()))
     }
 
     fn value(&self, node: NodeId) -> Result<Value, Failure> {
-        evaluate_node(&self.program, node).map_err(|e| self.program_failure(e))
+        evaluate_node(self.program(), node).map_err(one_failure)
     }
 
     fn graph_full(&self, full: crate::graph::GraphFull, what: String, node: NodeId) -> Failure {
-        let span = self.program.graph.node(node).span;
-        self.program_failure(Error::graph_full(full, what, span))
-    }
-
-    fn program_failure(&self, error: Error) -> Failure {
-        Failure {
-            errors: vec![self.layout.error(error)],
-            sources: self.program_sources.clone(),
-        }
+        let span = self.program().graph.node(node).span;
+        one_failure(Error::graph_full(full, what, span))
     }
 
     fn var_names(&self, vars: &[VarId]) -> Vec<String> {
         vars.iter()
-            .map(|&v| self.program.graph.var(v).name.clone())
+            .map(|&v| self.program().graph.var(v).name.clone())
             .collect()
     }
 
     fn param_values(&self) -> Vec<(String, f64)> {
-        self.program
+        self.program()
             .params
             .iter()
             .map(|p| (p.name.clone(), p.value))

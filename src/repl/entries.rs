@@ -1,15 +1,27 @@
-//! The session's program as a list of entries, one per declared name or statement, and
-//! the layout that maps the program text lowered back to the lines the person typed.
+//! The session's statements as entries, one per declared name or statement, and which
+//! entries use which names, so that an input re-lowers only what it makes stale.
 //!
-//! A typed line is split into entries: `param w = 1, b = 2` gives one entry per param
-//! (`param w = 1`, `param b = 2`), `data x, y from "f.csv"` one per column, and every
-//! other statement one entry. An entry is text built from pieces of the line it came
-//! from plus a little glue (`param `), and remembers where each piece came from, so an
-//! error found in the lowered program points into the line typed, not into the
-//! session's text.
+//! A typed line is split into entries: `param w = 1, b = 2` gives one entry per param,
+//! `data x, y from "f.csv"` one per column, and every other statement one entry. Each
+//! entry keeps its line's parsed source, so it can be lowered again on its own, with
+//! spans that point into the line typed.
 
-use crate::error::Error;
-use crate::syntax::{Ast, ExprId, ParamInit, SourceId, Span, Stmt, StmtKind};
+use crate::program::Item;
+use crate::syntax::{Ast, ExprId, ExprKind, ParamInit, SourceId, Stmt, StmtKind};
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::rc::Rc;
+
+/// One input (a typed line or a loaded file), parsed.
+#[derive(Debug)]
+pub(crate) struct Line {
+    /// Its source, named `<repl:N>` or after the file.
+    pub(crate) source: SourceId,
+    /// Its text.
+    pub(crate) text: String,
+    /// Its statements.
+    pub(crate) ast: Ast,
+}
 
 /// What an entry is; a new entry that declares a name replaces the older one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,186 +42,232 @@ pub(crate) enum EntryKind {
     Expression,
 }
 
-/// One statement of the session's program, with the places its text came from.
+/// One statement of the session, with the line it came from.
 #[derive(Debug, Clone)]
 pub(crate) struct Entry {
-    /// The statement's text as it is lowered.
-    pub(crate) text: String,
-    /// The names it declares (one, except for none of checks and expressions).
+    line: Rc<Line>,
+    /// The statement (a `param` or `data ... from` statement keeps one name).
+    stmt: Stmt,
+    /// The name it declares (none for checks, minimizes and expressions).
     pub(crate) name: Option<String>,
     /// What it is.
     pub(crate) kind: EntryKind,
-    /// Where the text came from, piece by piece (offsets within `text`).
-    pieces: Vec<Piece>,
-}
-
-/// A run of an entry's text: copied from `origin`, or glue (`None`).
-#[derive(Debug, Clone, Copy)]
-struct Piece {
-    at: usize,
-    len: usize,
-    origin: Option<Span>,
+    /// The names its expressions use (a function's own parameters left out).
+    mentions: Vec<String>,
 }
 
 impl Entry {
-    fn new(kind: EntryKind, name: Option<String>) -> Entry {
-        Entry {
-            text: String::new(),
-            name,
-            kind,
-            pieces: Vec::new(),
+    /// The statement as it is lowered.
+    pub(crate) fn item(&self) -> Item<'_> {
+        Item {
+            ast: &self.line.ast,
+            text: &self.line.text,
+            stmt: Cow::Borrowed(&self.stmt),
         }
     }
 
-    fn glue(mut self, text: &str) -> Entry {
-        self.pieces.push(Piece {
-            at: self.text.len(),
-            len: text.len(),
-            origin: None,
-        });
-        self.text.push_str(text);
-        self
-    }
-
-    fn copy(mut self, source_text: &str, span: Span) -> Entry {
-        let copied = source_text.get(span.range()).unwrap_or("");
-        self.pieces.push(Piece {
-            at: self.text.len(),
-            len: copied.len(),
-            origin: Some(span),
-        });
-        self.text.push_str(copied);
-        self
+    /// The statement's text as written.
+    pub(crate) fn text(&self) -> &str {
+        self.line.text.get(self.stmt.span.range()).unwrap_or("")
     }
 }
 
-/// Splits the statements of a parsed source into entries (see the module docs).
-pub(crate) fn entries_of(ast: &Ast, text: &str) -> Vec<Entry> {
+/// Splits the statements of a parsed input into entries (see the module docs).
+pub(crate) fn entries_of(line: &Rc<Line>) -> Vec<Entry> {
     let mut entries = Vec::new();
-    for stmt in &ast.statements {
+    for stmt in &line.ast.statements {
+        let entry = |stmt: Stmt, kind, name: Option<&str>| Entry {
+            mentions: mentions(&line.ast, &stmt),
+            line: Rc::clone(line),
+            stmt,
+            name: name.map(str::to_string),
+            kind,
+        };
         match &stmt.kind {
             StmtKind::Param(decls) => {
                 for decl in decls {
-                    let end = param_end(ast, text, &decl.init, decl.name.span.end as usize);
-                    let span = Span::new(stmt.span.source, decl.name.span.start as usize, end);
-                    let entry = Entry::new(EntryKind::Param, Some(decl.name.name.clone()));
-                    entries.push(entry.glue("param ").copy(text, span));
+                    let one = Stmt {
+                        kind: StmtKind::Param(vec![decl.clone()]),
+                        span: stmt.span,
+                    };
+                    entries.push(entry(one, EntryKind::Param, Some(&decl.name.name)));
                 }
             }
             StmtKind::DataFile {
-                names, path_span, ..
+                names,
+                path,
+                path_span,
             } => {
                 for name in names {
-                    let entry = Entry::new(EntryKind::Data, Some(name.name.clone()));
-                    let entry = entry.glue("data ").copy(text, name.span).glue(" from ");
-                    entries.push(entry.copy(text, *path_span));
+                    let kind = StmtKind::DataFile {
+                        names: vec![name.clone()],
+                        path: path.clone(),
+                        path_span: *path_span,
+                    };
+                    let one = Stmt {
+                        kind,
+                        span: stmt.span,
+                    };
+                    entries.push(entry(one, EntryKind::Data, Some(&name.name)));
                 }
             }
-            _ => entries.push(whole_statement(stmt, text)),
+            _ => {
+                let (kind, name) = kind_of(stmt);
+                entries.push(entry(stmt.clone(), kind, name));
+            }
         }
     }
     entries
 }
 
-fn whole_statement(stmt: &Stmt, text: &str) -> Entry {
-    let (kind, name) = match &stmt.kind {
-        StmtKind::DataInline { name, .. } => (EntryKind::Data, Some(name.name.clone())),
+fn kind_of(stmt: &Stmt) -> (EntryKind, Option<&str>) {
+    match &stmt.kind {
+        StmtKind::DataInline { name, .. } => (EntryKind::Data, Some(&name.name)),
         StmtKind::Define {
             name, params: None, ..
-        } => (EntryKind::Definition, Some(name.name.clone())),
-        StmtKind::Define { name, .. } => (EntryKind::Function, Some(name.name.clone())),
+        } => (EntryKind::Definition, Some(&name.name)),
+        StmtKind::Define { name, .. } => (EntryKind::Function, Some(&name.name)),
         StmtKind::Check { .. } => (EntryKind::Check, None),
         StmtKind::Minimize { .. } => (EntryKind::Minimize, None),
         StmtKind::Param(_) | StmtKind::DataFile { .. } | StmtKind::Expr(_) => {
             (EntryKind::Expression, None)
         }
-    };
-    Entry::new(kind, name).copy(text, stmt.span)
+    }
 }
 
-/// Where the declaration of one param ends: after its value, or after the closing
-/// parenthesis of its distribution.
-fn param_end(ast: &Ast, text: &str, init: &ParamInit, name_end: usize) -> usize {
-    let expr_end = |e: &ExprId| ast.expr(*e).span.end as usize;
-    match init {
-        ParamInit::Value(value) => expr_end(value),
-        ParamInit::Random { dist, args } => {
-            let after = args.last().map_or(dist.span.end as usize, expr_end);
-            let rest = text.get(after..).unwrap_or("");
-            match rest.find(')') {
-                Some(i) => after + i + 1,
-                None => after.max(name_end),
+/// The names a statement's expressions use, each once.
+fn mentions(ast: &Ast, stmt: &Stmt) -> Vec<String> {
+    let mut roots: Vec<ExprId> = Vec::new();
+    let mut own: Vec<&str> = Vec::new();
+    let mut found: Vec<String> = Vec::new();
+    match &stmt.kind {
+        StmtKind::Param(decls) => {
+            for decl in decls {
+                match &decl.init {
+                    ParamInit::Value(e) => roots.push(*e),
+                    ParamInit::Random { args, .. } => roots.extend(args),
+                }
             }
         }
-    }
-}
-
-/// The session's entries joined into one program text, with the map back to the
-/// lines they came from.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Layout {
-    /// The source the joined text was added as.
-    pub(crate) combined: SourceId,
-    /// Every piece, with its offset in the joined text, in order.
-    pieces: Vec<Piece>,
-}
-
-/// Joins entries, one a line; returns the text and its layout (for `combined`).
-pub(crate) fn join<'a>(
-    entries: impl IntoIterator<Item = &'a Entry>,
-    combined: SourceId,
-) -> (String, Layout) {
-    let mut text = String::new();
-    let mut pieces = Vec::new();
-    for entry in entries {
-        let start = text.len();
-        pieces.extend(entry.pieces.iter().map(|p| Piece {
-            at: start + p.at,
-            ..*p
-        }));
-        text.push_str(&entry.text);
-        text.push('\n');
-    }
-    (text, Layout { combined, pieces })
-}
-
-impl Layout {
-    /// The same span in the line it came from (spans in other sources are kept).
-    pub(crate) fn span(&self, span: Span) -> Span {
-        if span.source != self.combined {
-            return span;
+        StmtKind::DataInline { values, .. } => roots.push(*values),
+        StmtKind::DataFile { .. } => {}
+        StmtKind::Define { params, body, .. } => {
+            roots.push(*body);
+            own.extend(params.iter().flatten().map(|p| p.name.as_str()));
         }
-        let Some(start) = self.offset(span.start as usize) else {
-            return span;
+        StmtKind::Check {
+            derivative,
+            expected,
+        } => roots.extend([*derivative, *expected]),
+        StmtKind::Minimize {
+            objective,
+            wrt,
+            method,
+        } => {
+            roots.push(*objective);
+            found.extend(wrt.iter().map(|w| w.name.clone()));
+            roots.extend(
+                method
+                    .iter()
+                    .flat_map(|m| m.options.iter().map(|o| o.value)),
+            );
+        }
+        StmtKind::Expr(e) => roots.push(*e),
+    }
+    for id in roots.into_iter().flat_map(|r| ast.subtree(r)) {
+        let name = match &ast.expr(id).kind {
+            ExprKind::Name(n) => n,
+            ExprKind::Call { callee, .. } => &callee.name,
+            ExprKind::Derivative { wrt, .. } => &wrt.name,
+            _ => continue,
         };
-        let end = self
-            .offset(span.end.max(span.start.saturating_add(1)) as usize - 1)
-            .filter(|end| end.0 == start.0 && end.1 >= start.1)
-            .map_or(start.1 + 1, |end| end.1 + 1);
-        Span::new(start.0, start.1, end)
+        if !own.contains(&name.as_str()) && !found.contains(name) {
+            found.push(name.clone());
+        }
+    }
+    found
+}
+
+/// The session's entries in the order they were typed, and who uses which name.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Entries {
+    /// Every entry kept, `None` where one was replaced.
+    slots: Vec<Option<Entry>>,
+    /// The slot of the entry declaring each name.
+    by_name: HashMap<String, usize>,
+    /// The slots of the entries that use each name (possibly replaced ones, pruned
+    /// when next visited).
+    users: HashMap<String, Vec<usize>>,
+}
+
+/// The entries a new input makes stale.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Stale {
+    /// Those that declare a name the input declares again.
+    pub(crate) replaced: Vec<usize>,
+    /// Those that use, directly or through other entries, a name the input declares:
+    /// they are lowered again with it.
+    pub(crate) affected: Vec<usize>,
+}
+
+impl Entries {
+    /// The entries kept, in the order typed.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Entry> {
+        self.slots.iter().flatten()
     }
 
-    /// The error with every span mapped back to the line it came from.
-    pub(crate) fn error(&self, mut error: Error) -> Error {
-        error.span = error.span.map(|s| self.span(s));
-        for (span, _) in &mut error.labels {
-            *span = self.span(*span);
-        }
-        error
+    /// The entry in `slot`, if it is kept.
+    pub(crate) fn get(&self, slot: usize) -> Option<&Entry> {
+        self.slots.get(slot).and_then(Option::as_ref)
     }
 
-    /// The origin (source, byte offset) of a byte of the joined text; glue maps to the
-    /// start of the next copied piece (or the end of the one before).
-    fn offset(&self, offset: usize) -> Option<(SourceId, usize)> {
-        let index = self.pieces.partition_point(|p| p.at + p.len <= offset);
-        let piece = self.pieces.get(index)?;
-        if let Some(origin) = piece.origin {
-            let within = offset.saturating_sub(piece.at).min(piece.len);
-            return Some((origin.source, origin.start as usize + within));
+    /// What `declared` (the names of a new input) makes stale, by a walk from each
+    /// name to its users, and theirs.
+    pub(crate) fn stale(&mut self, declared: &[&str]) -> Stale {
+        let replaced: Vec<usize> = declared
+            .iter()
+            .filter_map(|n| self.by_name.get(*n).copied())
+            .collect();
+        let mut seen: HashSet<usize> = replaced.iter().copied().collect();
+        let mut affected = Vec::new();
+        let mut queue: VecDeque<String> = declared.iter().map(|n| n.to_string()).collect();
+        while let Some(name) = queue.pop_front() {
+            let Some(users) = self.users.get_mut(&name) else {
+                continue;
+            };
+            let slots = &self.slots;
+            users.retain(|&i| slots.get(i).is_some_and(Option::is_some));
+            for &i in users.iter() {
+                if seen.insert(i) {
+                    affected.push(i);
+                    let entry = self.slots.get(i).and_then(Option::as_ref);
+                    queue.extend(entry.and_then(|e| e.name.clone()));
+                }
+            }
         }
-        let next = self.pieces[index..].iter().find_map(|p| p.origin);
-        let before = self.pieces[..index].iter().rev().find_map(|p| p.origin);
-        next.map(|o| (o.source, o.start as usize))
-            .or(before.map(|o| (o.source, o.end as usize)))
+        affected.sort_unstable();
+        Stale { replaced, affected }
+    }
+
+    /// Drops the `replaced` entries and keeps `new` (bare expressions are not kept).
+    pub(crate) fn commit(&mut self, replaced: &[usize], new: Vec<Entry>) {
+        for &slot in replaced {
+            if let Some(entry) = self.slots.get_mut(slot).and_then(Option::take)
+                && let Some(name) = &entry.name
+                && self.by_name.get(name) == Some(&slot)
+            {
+                self.by_name.remove(name);
+            }
+        }
+        for entry in new.into_iter().filter(|e| e.kind != EntryKind::Expression) {
+            let slot = self.slots.len();
+            for name in &entry.mentions {
+                self.users.entry(name.clone()).or_default().push(slot);
+            }
+            if let Some(name) = &entry.name {
+                self.by_name.insert(name.clone(), slot);
+            }
+            self.slots.push(Some(entry));
+        }
     }
 }

@@ -3,21 +3,29 @@
 //!
 //! # The session model
 //!
-//! The session keeps the text of every accepted statement (params, data, definitions,
-//! functions, checks) as a list of entries, and **re-lowers the whole program each time
-//! a line is entered**, with the new line appended: lowering a small program takes well
-//! under a millisecond, and one [`Program`] is then always the truth. If the new line
-//! has any error, it is reported and the session stays as it was.
+//! The session keeps every accepted statement (params, data, definitions, functions,
+//! checks, minimizes) as an entry, with the names it uses, and one [`Program`] lowered
+//! **input by input** ([`Incremental`]): an input lowers only its own statements into
+//! the session's graph, plus the earlier entries that use a name it declares, so a
+//! session of N lines costs time linear in N (`benches/repl_lines.py`). If the input
+//! has any error, it is reported and the session stays as it was (the lowering is
+//! undone).
 //!
 //! - **Redefining a name replaces the earlier definition** (`param w = 1`, then
-//!   `w = 2*b`, leaves one `w`), as people expect at a prompt; within one line, two
-//!   definitions of a name are still an error, as in a file.
+//!   `w = 2*b`, leaves one `w`), as people expect at a prompt, and **every entry that
+//!   uses the name, directly or through others, is lowered again** and sees the new
+//!   definition; within one line, two definitions of a name are still an error, as in
+//!   a file.
 //! - Every typed line is its own source, named `<repl:N>` (N counts the inputs), and
-//!   errors point into it, whichever line it was, as in a file.
+//!   errors point into it (or into the earlier line that it makes invalid).
 //! - Unknown names in a bare expression are free names: `d(sin(x)^2)/d(x)` prints its
 //!   simplified symbolic form, and its value too where every name has one.
+//! - A definition may call a function defined later (`f(x) = g(x)` before `g`), as
+//!   in a file: it waits, with a warning, and is an error only where it is evaluated
+//!   while the function is still undefined. A `:load`ed file has file rules.
 //! - Param values persist: after `:minimize`, the params hold the values the descent
-//!   ended at ([`Repl::set_values`]) until they are redefined or the session is reset.
+//!   ended at ([`Repl::set_values`]) until they are redefined (or lowered again, when
+//!   their initial value uses a redefined name) or the session is reset.
 //! - CSV paths are relative to the directory of the file last `:load`ed, else to the
 //!   working directory.
 
@@ -33,19 +41,19 @@ use crate::descent::{Settings, Task};
 use crate::error::{Error, ErrorKind};
 use crate::eval::{Value, evaluate};
 use crate::graph::{NodeId, Op, Printed, VarKind, print_shared};
-use crate::program::{LoadOptions, Program};
+use crate::program::{Forget, Incremental, Item, LoadOptions, Program, Undo};
 use crate::syntax::{Ast, ExprKind, SourceId, Sources, StmtKind};
-use entries::{Entry, EntryKind, Layout};
+use entries::{Entries, Entry, Line, Stale};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
-/// Errors of one input, with the sources to render them against.
+/// Errors of one input; they point into [`Repl::sources`].
 #[derive(Debug, Clone)]
 pub struct Failure {
-    /// The errors, each pointing into the line typed (or the file loaded).
+    /// The errors, each pointing into the line typed (or the file loaded), or into an
+    /// earlier line that the input made invalid.
     pub errors: Vec<Error>,
-    /// Every source the errors may point into.
-    pub sources: Sources,
 }
 
 /// What one accepted input produced, in the order of its statements.
@@ -63,13 +71,15 @@ pub enum Reply {
     },
     /// A `check` statement, kept in the session and run at once.
     Check(CheckReport),
-    /// A `minimize` statement: a descent ready to run (it is not kept).
+    /// A `minimize` statement: a descent ready to run (it is kept, for `:minimize`).
     Minimize(Box<Descent>),
-    /// A warning about the line (a definition shadowing `e`).
+    /// A warning about the line (a definition shadowing `e`, a function not defined
+    /// yet).
     Warning(Error),
 }
 
-/// A descent ready to run on a copy of the session's program.
+/// A descent ready to run on a copy of the session's program (its spans point into
+/// [`Repl::sources`]).
 #[derive(Debug, Clone)]
 pub struct Descent {
     /// The program to run it on.
@@ -78,8 +88,6 @@ pub struct Descent {
     pub task: Task,
     /// The method and its options.
     pub settings: Settings,
-    /// The sources its spans point into.
-    pub sources: Sources,
 }
 
 /// One REPL session (see the module docs).
@@ -87,20 +95,16 @@ pub struct Descent {
 pub struct Repl {
     /// Every typed line and loaded file.
     sources: Sources,
+    /// The session's program, lowered input by input.
+    session: Incremental,
     /// The accepted statements.
-    entries: Vec<Entry>,
-    /// The current value of every param, by name.
-    values: HashMap<String, f64>,
+    entries: Entries,
     /// Where CSV paths are relative to.
     base: PathBuf,
-    /// The session's program, lowered.
-    program: Program,
-    /// Maps the program's spans back to the lines typed.
-    layout: Layout,
-    /// The sources the program was lowered from.
-    program_sources: Sources,
     /// How many inputs were numbered so far.
     inputs: usize,
+    /// The seed of random initial values (`--seed`).
+    seed: u64,
 }
 
 impl Default for Repl {
@@ -109,18 +113,31 @@ impl Default for Repl {
     }
 }
 
+/// How the session lowers a typed input.
+fn typed_options() -> LoadOptions {
+    LoadOptions {
+        free_names: true,
+        allow_expressions: true,
+        forward_functions: true,
+        ..LoadOptions::default()
+    }
+}
+
 impl Repl {
     /// An empty session.
     pub fn new() -> Repl {
+        Repl::with_seed(0)
+    }
+
+    /// An empty session whose random initial values are drawn from `seed`.
+    pub fn with_seed(seed: u64) -> Repl {
         Repl {
             sources: Sources::new(),
-            entries: Vec::new(),
-            values: HashMap::new(),
+            session: Incremental::new(seed),
+            entries: Entries::default(),
             base: PathBuf::from("."),
-            program: Program::default(),
-            layout: Layout::default(),
-            program_sources: Sources::new(),
             inputs: 0,
+            seed,
         }
     }
 
@@ -128,34 +145,62 @@ impl Repl {
     /// statements are kept, expressions evaluated. On any error nothing is kept.
     pub fn enter(&mut self, text: &str) -> Result<Vec<Reply>, Failure> {
         let source = self.add_input(text);
-        let ast = self.parse(source)?;
-        let new = entries::entries_of(&ast, text);
-        let (kept, replaced) = self.keep_with(&new);
-        let (program, layout, sources) = self.lower(&kept, &replaced)?;
-        let replies = self.replies(&ast, source, program, &layout, &sources)?;
-        self.entries = kept
-            .into_iter()
-            .filter(|e| e.kind != EntryKind::Expression)
-            .collect();
-        Ok(replies)
+        let line = self.parse(source)?;
+        let new = entries::entries_of(&line);
+        let (undo, stale) = self.lower_new(&new, &typed_options())?;
+        match self.replies(&line) {
+            Ok(replies) => {
+                self.entries.commit(&stale.replaced, new);
+                Ok(replies)
+            }
+            Err(failure) => {
+                self.session.undo(undo);
+                Err(failure)
+            }
+        }
+    }
+
+    /// Reports that a line could not be read because it is not UTF-8: the line gets
+    /// its number `<repl:N>` like any input (its text as `lossy`, invalid bytes shown
+    /// as U+FFFD), and the error points at its first invalid byte, `valid_up_to`.
+    /// `continued` says it continued an unfinished input, which is dropped with it.
+    pub fn unreadable(&mut self, lossy: &str, valid_up_to: usize, continued: bool) -> Failure {
+        let source = self.add_input(lossy);
+        let end = lossy
+            .get(valid_up_to..)
+            .and_then(|rest| rest.chars().next())
+            .map_or(valid_up_to, |c| valid_up_to + c.len_utf8());
+        let span = crate::syntax::Span::new(source, valid_up_to, end);
+        let message = match continued {
+            false => "invalid UTF-8: the line is not text, and was skipped".to_string(),
+            true => "invalid UTF-8: the line is not text; it was skipped, with the unfinished \
+                     input it continued"
+                .to_string(),
+        };
+        one_failure(Error::new(ErrorKind::Usage(message), Some(span)))
     }
 
     /// The session's program (params at their current values).
     pub fn program(&self) -> &Program {
-        &self.program
+        self.session.program()
     }
 
-    /// The sources the session's program points into, to render its errors.
-    pub fn program_sources(&self) -> &Sources {
-        &self.program_sources
+    /// Every source the session's errors, checks and descents point into.
+    pub fn sources(&self) -> &Sources {
+        &self.sources
+    }
+
+    /// The sources, to lend them to a printer without copying (swap them back after).
+    pub fn sources_mut(&mut self) -> &mut Sources {
+        &mut self.sources
     }
 
     /// Sets params to new values (after a descent); unknown names are ignored.
     pub fn set_values(&mut self, values: &[(String, f64)]) {
-        for (name, value) in values {
-            if let Some(p) = self.program.params.iter_mut().find(|p| p.name == *name) {
-                p.value = *value;
-                self.values.insert(name.clone(), *value);
+        let by_name: HashMap<&str, f64> = values.iter().map(|(n, v)| (n.as_str(), *v)).collect();
+        for p in &mut self.session.program_mut().params {
+            if let Some(&value) = by_name.get(p.name.as_str()) {
+                p.value = value;
             }
         }
     }
@@ -165,7 +210,7 @@ impl Repl {
         *self = Repl {
             sources: std::mem::take(&mut self.sources),
             inputs: self.inputs,
-            ..Repl::new()
+            ..Repl::with_seed(self.seed)
         };
     }
 
@@ -181,127 +226,69 @@ impl Repl {
     }
 
     /// Parses a source of the session on its own (syntax errors point into it).
-    fn parse(&self, source: SourceId) -> Result<Ast, Failure> {
-        let (ast, errors) = crate::syntax::parse(source, self.sources.text(source));
+    fn parse(&self, source: SourceId) -> Result<Rc<Line>, Failure> {
+        let text = self.sources.text(source).to_string();
+        let (ast, errors) = crate::syntax::parse(source, &text);
         if errors.is_empty() {
-            return Ok(ast);
+            return Ok(Rc::new(Line { source, text, ast }));
         }
-        Err(self.failure(errors.into_iter().map(Error::from).collect()))
+        Err(failure(errors.into_iter().map(Error::from).collect()))
     }
 
-    fn failure(&self, errors: Vec<Error>) -> Failure {
-        Failure {
-            errors,
-            sources: self.sources.clone(),
-        }
-    }
-
-    /// The entries with `new` appended, less those whose names `new` declares again;
-    /// and the names so replaced.
-    fn keep_with(&self, new: &[Entry]) -> (Vec<Entry>, Vec<String>) {
-        let declared: Vec<&String> = new.iter().filter_map(|e| e.name.as_ref()).collect();
-        let mut kept: Vec<Entry> = Vec::with_capacity(self.entries.len() + new.len());
-        let mut replaced = Vec::new();
-        for entry in &self.entries {
-            match &entry.name {
-                Some(name) if declared.contains(&name) => replaced.push(name.clone()),
-                _ => kept.push(entry.clone()),
-            }
-        }
-        kept.extend(new.iter().cloned());
-        (kept, replaced)
-    }
-
-    /// Lowers `entries` as one program; params keep their session values, except the
-    /// `replaced` ones, which start afresh.
-    fn lower(
-        &self,
-        entries: &[Entry],
-        replaced: &[String],
-    ) -> Result<(Program, Layout, Sources), Failure> {
-        let mut sources = self.sources.clone();
-        let combined = SourceId(sources.iter().count() as u32);
-        let (text, layout) = entries::join(entries, combined);
-        sources.add("<session>", text);
-        let options = LoadOptions {
-            free_names: true,
-            allow_expressions: true,
-            ..LoadOptions::default()
-        };
-        match Program::from_source(&mut sources, combined, &self.base, &options) {
-            Ok(mut program) => {
-                for p in &mut program.params {
-                    if let Some(v) = self
-                        .values
-                        .get(&p.name)
-                        .filter(|_| !replaced.contains(&p.name))
-                    {
-                        p.value = *v;
-                    }
-                }
-                Ok((program, layout, sources))
-            }
-            Err(errors) => {
-                let errors = errors.0.into_iter().map(|e| layout.error(e)).collect();
-                Err(Failure { errors, sources })
-            }
-        }
-    }
-
-    /// Evaluates the new line's expressions and checks, prepares its descents, and on
-    /// success makes `program` the session's.
-    fn replies(
+    /// Lowers the entries of a new input into the session, with the entries it makes
+    /// stale: those it replaces are forgotten, those that use a name it declares are
+    /// lowered again (so they see the new definition).
+    fn lower_new(
         &mut self,
-        ast: &Ast,
-        line: SourceId,
-        mut program: Program,
-        layout: &Layout,
-        sources: &Sources,
-    ) -> Result<Vec<Reply>, Failure> {
-        let fail = |errors: Vec<Error>| Failure {
-            errors: errors.into_iter().map(|e| layout.error(e)).collect(),
-            sources: sources.clone(),
+        new: &[Entry],
+        options: &LoadOptions,
+    ) -> Result<(Undo, Stale), Failure> {
+        let declared: Vec<&str> = new.iter().filter_map(|e| e.name.as_deref()).collect();
+        let stale = self.entries.stale(&declared);
+        let mut forget = Forget {
+            names: declared.iter().map(|n| n.to_string()).collect(),
+            statements: Vec::new(),
         };
-        let new_checks = count(ast, |k| matches!(k, StmtKind::Check { .. }));
-        let new_minimizes = count(ast, |k| matches!(k, StmtKind::Minimize { .. }));
+        let mut items: Vec<Item> = new.iter().map(Entry::item).collect();
+        for entry in stale.affected.iter().filter_map(|&i| self.entries.get(i)) {
+            match &entry.name {
+                Some(name) => forget.names.push(name.clone()),
+                None => forget.statements.push(entry.item().stmt.span),
+            }
+            items.push(entry.item());
+        }
+        let lowered = self
+            .session
+            .lower(&forget, &items, &mut self.sources, &self.base, options);
+        drop(items);
+        lowered.map(|undo| (undo, stale)).map_err(failure)
+    }
+
+    /// Evaluates the new input's expressions and checks, and prepares its descents.
+    fn replies(&mut self, line: &Line) -> Result<Vec<Reply>, Failure> {
+        let program = self.session.program_mut();
         let mut replies: Vec<Reply> = Vec::new();
         for (i, &(node, _)) in program.expressions.clone().iter().enumerate() {
-            let derivative = has_derivative(ast, i);
-            replies.push(show(&mut program, node, derivative).map_err(|e| fail(vec![e]))?);
+            let derivative = has_derivative(&line.ast, i);
+            replies.push(show(program, node, derivative).map_err(one_failure)?);
         }
-        let first_check = program.checks.len() - new_checks;
-        for index in first_check..program.checks.len() {
-            let options = CheckOptions::default();
-            let mut report =
-                check_statement(&mut program, index, &options).map_err(|e| fail(vec![e]))?;
-            report.span = layout.span(report.span);
-            replies.push(Reply::Check(report));
-        }
-        let first_minimize = program.minimizes.len() - new_minimizes;
-        for m in program.minimizes.split_off(first_minimize) {
-            let descent = descent_of(&program, &m, sources);
-            replies.push(Reply::Minimize(Box::new(descent)));
-        }
-        for w in &program.warnings {
-            let w = layout.error(w.clone());
-            if w.span.is_some_and(|s| s.source == line) {
-                replies.push(Reply::Warning(w));
+        let from_line = |span: crate::syntax::Span| span.source == line.source;
+        for index in 0..program.checks.len() {
+            if from_line(program.checks[index].span) {
+                let options = CheckOptions::default();
+                let report = check_statement(program, index, &options).map_err(one_failure)?;
+                replies.push(Reply::Check(report));
             }
         }
-        self.remember(program, layout.clone(), sources.clone());
+        for m in program.minimizes.iter().filter(|m| from_line(m.span)) {
+            replies.push(Reply::Minimize(Box::new(descent_of(program, m))));
+        }
+        for w in &program.warnings {
+            if w.span.is_some_and(from_line) {
+                replies.push(Reply::Warning(w.clone()));
+            }
+        }
         Ok(replies)
-    }
-
-    /// Makes `program` the session's program and records its param values.
-    fn remember(&mut self, program: Program, layout: Layout, sources: Sources) {
-        self.values = program
-            .params
-            .iter()
-            .map(|p| (p.name.clone(), p.value))
-            .collect();
-        self.program = program;
-        self.layout = layout;
-        self.program_sources = sources;
     }
 
     /// The base directory for CSV paths.
@@ -313,8 +300,22 @@ impl Repl {
     }
 }
 
+fn failure(errors: Vec<Error>) -> Failure {
+    Failure { errors }
+}
+
+fn one_failure(error: Error) -> Failure {
+    Failure {
+        errors: vec![error],
+    }
+}
+
+fn usage_failure(message: &str) -> Failure {
+    one_failure(Error::new(ErrorKind::Usage(message.to_string()), None))
+}
+
 /// A `minimize` statement of `program` as a descent to run.
-fn descent_of(program: &Program, m: &crate::program::Minimize, sources: &Sources) -> Descent {
+fn descent_of(program: &Program, m: &crate::program::Minimize) -> Descent {
     let task = Task {
         name: m.name.clone(),
         objective: m.objective,
@@ -325,13 +326,7 @@ fn descent_of(program: &Program, m: &crate::program::Minimize, sources: &Sources
         program: program.clone(),
         task,
         settings: m.settings.clone(),
-        sources: sources.clone(),
     }
-}
-
-/// How many statements of the line are of a kind.
-fn count(ast: &Ast, kind: impl Fn(&StmtKind) -> bool) -> usize {
-    ast.statements.iter().filter(|s| kind(&s.kind)).count()
 }
 
 /// Whether the line's `index`-th bare expression contains a derivative `d(...)/d(...)`.
