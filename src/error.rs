@@ -112,10 +112,7 @@ impl Error {
                 suggestion: Some(s),
                 ..
             } => Some(format!("did you mean `{s}`?")),
-            UnknownMethod { .. } => Some(format!(
-                "the methods are {}",
-                crate::descent::METHODS.join(", ")
-            )),
+            UnknownMethod { known, .. } => Some(format!("the methods are {known}")),
             TooManyForNewton { .. } => {
                 Some("use a first-order method: `armijo`, `adam` or `gd` with `rate = auto`".into())
             }
@@ -374,6 +371,8 @@ pub enum ErrorKind {
         name: String,
         /// The nearest method, if one is close.
         suggestion: Option<String>,
+        /// The methods there are, to list when none is close.
+        known: String,
     },
     /// A method option that the method does not take (`gd(beta = 0.9)`), or a typo.
     #[error("`{method}` has no option `{option}` (its options: {known})")]

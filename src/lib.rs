@@ -35,7 +35,9 @@
 //!   suggestions), orders definitions (cycles are named), loads data (inline and CSV),
 //!   draws seeded random initial values, inlines functions on the graph (a body lowered
 //!   once, substituted once per distinct argument nodes, memoised), and lowers
-//!   every statement into one graph. All errors of a file are collected.
+//!   every statement into one graph, and reads each `by method(...)` into descent
+//!   [`Settings`](program::settings::Settings) (`program/settings.rs`). All errors of a
+//!   file are collected. It never imports `tape` or `descent`.
 //! - [`ad`]: reverse mode ([`gradient`](ad::gradient), [`hessian`](ad::hessian),
 //!   [`hessian_vector`](ad::hessian_vector)) and forward mode ([`tangent`](ad::tangent))
 //!   over one table of local derivative rules (`ad/rules.rs`, one arm per operator).
@@ -144,8 +146,8 @@
 //! in `simplify/rules.rs` and an example in `tests/simplify.rs`. A new command:
 //! a file in `src/cli/` with its clap arguments, thin over the library. A new descent
 //! method: a [`descent::Method`] variant with its options and defaults in
-//! `descent/settings.rs`, its update in `descent/methods.rs`, and a reference loop in
-//! `tests/descent.rs`. A new diagnosis of a wrong hand derivative: `check/diagnose.rs`
+//! `program/settings.rs` (what a `minimize` statement means; `descent` re-exports
+//! it), its update in `descent/methods.rs`, and a reference loop in `tests/descent.rs`. A new diagnosis of a wrong hand derivative: `check/diagnose.rs`
 //! and a wrong derivation in `tests/checks.rs`.
 //!
 //! # A tour

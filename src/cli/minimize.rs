@@ -125,6 +125,7 @@ impl DescentFlags {
                 let kind = ErrorKind::UnknownMethod {
                     name: name.clone(),
                     suggestion,
+                    known: crate::descent::METHODS.join(", "),
                 };
                 return Err(Error::new(kind, None));
             };

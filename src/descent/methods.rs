@@ -3,8 +3,8 @@
 
 use super::objective::Objective;
 use super::search::{MAX_SHRINKS, backtrack, dot, first_rate, trial_point};
-use super::settings::Method;
 use crate::eval::DomainError;
+use crate::program::settings::Method;
 
 /// A method with its state: one [`Stepper::step`] per mini-batch or epoch.
 pub struct Stepper {

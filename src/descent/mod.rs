@@ -6,23 +6,29 @@
 //! symbolic Hessian for Newton, and Hessian-vector products (never forming H) for
 //! `rate = auto` and for the rate suggested when a run diverges.
 //!
-//! - `settings.rs`: [`Method`], [`Rate`], [`Settings`], read from `by method(...)`.
+//! - [`Method`], [`Rate`], [`Settings`]: what `by method(...)` says, read by the
+//!   program (`program/settings.rs`: the statement's meaning), re-exported here.
 //! - `objective.rs`: the compiled tapes behind [`Objective`].
 //! - `methods.rs`: one update function per method ([`Stepper`]).
 //! - `curvature.rs`: λmax and λmin by power iteration; [`judge`] tells a minimum
 //!   from a saddle or a plateau where a run stops.
 //! - `search.rs`: the backtracking line search and the cap on a step's length.
+//! - [`line_search`]: Moré and Thuente's strong-Wolfe line search (MINPACK-2's `dcsrch`,
+//!   reproducing the tables of their paper), the search of the coming `lbfgs` (SPEC 11).
 //! - `run.rs`: [`minimize`], the loop; [`Report`] says why it stopped.
 //! - `history.rs`: [`History`] (an [`Observer`]) and its CSV.
 
 mod curvature;
 mod history;
+pub mod line_search;
 mod methods;
 mod objective;
 mod run;
 mod search;
-mod settings;
 
+pub use crate::program::settings::{
+    COMMON_OPTIONS, METHODS, Method, Rate, Settings, read_settings,
+};
 pub use curvature::{Curvature, Stationary, curvature, judge, lambda_max};
 pub use history::{History, Row, csv_header};
 pub use methods::{Stepper, cholesky_solve, newton_direction};
@@ -31,4 +37,3 @@ pub use run::{
     Cause, Divergence, MAX_NEWTON_PARAMS, Observer, Record, Report, Stop, Task, Warning, minimize,
 };
 pub use search::{MAX_SHRINKS, NEWTON_C, step_cap};
-pub use settings::{COMMON_OPTIONS, METHODS, Method, Rate, Settings, read_settings};

@@ -3,11 +3,11 @@
 use super::curvature::{Curvature, Stationary, curvature, judge, lambda_max};
 use super::methods::Stepper;
 use super::objective::{Objective, derivative_nodes};
-use super::settings::{Method, Rate, Settings};
 use crate::error::{Error, ErrorKind};
 use crate::eval::DomainError;
 use crate::graph::{NodeId, VarId};
 use crate::program::Program;
+use crate::program::settings::{Method, Rate, Settings};
 use crate::syntax::Span;
 use rand::SeedableRng;
 use rand::seq::SliceRandom;

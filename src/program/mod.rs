@@ -9,6 +9,7 @@ mod expr;
 mod incremental;
 mod lower;
 mod names;
+pub mod settings;
 mod statements;
 mod symbols;
 
@@ -115,7 +116,7 @@ pub struct Minimize {
     /// The method's options, in the order written.
     pub options: Vec<(Ident, OptionValue)>,
     /// The method and options, read and checked.
-    pub settings: crate::descent::Settings,
+    pub settings: settings::Settings,
     /// The statement.
     pub span: Span,
 }

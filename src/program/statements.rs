@@ -285,7 +285,7 @@ impl<'a> Lowerer<'a> {
             }
         }
         let options = self.method_options(method)?;
-        let settings = crate::descent::read_settings(method.map(|m| &m.name), &options)
+        let settings = super::settings::read_settings(method.map(|m| &m.name), &options)
             .map_err(|mut errors| self.errors.append(&mut errors))
             .ok();
         let node = node?;

@@ -1,8 +1,11 @@
 //! What a `minimize` statement asks for: the method, its options, and how they are
 //! read from `by method(option = value, ...)` and overridden by command-line flags.
+//!
+//! This is the meaning of the statement's syntax, so it lives with the program that
+//! reads the statement; `descent` runs what it says (and re-exports these types).
 
+use super::OptionValue;
 use crate::error::{Error, ErrorKind};
-use crate::program::OptionValue;
 use crate::syntax::{Ident, Span};
 
 /// An update rule of SPEC 5, with its own options.
@@ -177,11 +180,12 @@ pub fn read_settings(
     let chosen = match method {
         None => Method::Gd,
         Some(m) => Method::named(&m.name).unwrap_or_else(|| {
-            let suggestion = crate::program::suggest(&m.name, METHODS);
+            let suggestion = super::names::suggest(&m.name, METHODS);
             errors.push(Error::new(
                 ErrorKind::UnknownMethod {
                     name: m.name.clone(),
                     suggestion,
+                    known: METHODS.join(", "),
                 },
                 Some(m.span),
             ));
@@ -258,7 +262,7 @@ impl Settings {
                     .iter()
                     .chain(self.method.option_names())
                     .copied();
-                let suggestion = crate::program::suggest(option, known.clone());
+                let suggestion = super::names::suggest(option, known.clone());
                 let known: Vec<&str> = known.collect();
                 return Err(Error::new(
                     ErrorKind::UnknownOption {
