@@ -180,6 +180,7 @@ pub mod cli;
 pub mod descent;
 pub mod error;
 pub mod eval;
+pub mod export;
 pub mod files;
 pub mod graph;
 pub mod numbers;
