@@ -153,13 +153,22 @@ fn phase_code(c: &C, phase: &Phase) -> String {
     for s in &phase.sums {
         out.push_str(&format!("    nabla_sum acc{} = {{0.0, 0.0}};\n", s.local));
     }
-    out.push_str("    for (long i = 0; i < n_rows; i++) {\n");
+    out.push_str("    for (long start = 0; start < n_rows; start += 256) {\n");
+    out.push_str("        const long end = n_rows - start > 256 ? start + 256 : n_rows;\n");
+    for s in &phase.sums {
+        out.push_str(&format!("        double sum{} = 0.0;\n", s.local));
+    }
+    out.push_str("        for (long i = start; i < end; i++) {\n");
     for l in &phase.rows {
-        out.push_str(&local("        ", l));
+        out.push_str(&local("            ", l));
     }
     for s in &phase.sums {
         let value = write(&s.value, c);
-        out.push_str(&format!("        nabla_add(&acc{}, {value});\n", s.local));
+        out.push_str(&format!("            sum{} += {value};\n", s.local));
+    }
+    out.push_str("        }\n");
+    for s in &phase.sums {
+        out.push_str(&format!("        nabla_add(&acc{0}, sum{0});\n", s.local));
     }
     out.push_str("    }\n");
     for s in &phase.sums {
@@ -196,7 +205,9 @@ fn helpers(plan: &Plan) -> String {
 }
 
 const NEUMAIER: &str = "
-/* A sum over the rows with Neumaier's compensation: comp keeps what rounding lost. */
+/* A sum over the rows, as the tape adds them: each chunk of 256 rows summed in row
+ * order, the chunk sums added with Neumaier's compensation (comp keeps what rounding
+ * lost), so the error does not grow with the row count. */
 typedef struct {
     double sum;
     double comp;

@@ -5,11 +5,14 @@
 //! The code is generated from the simplified graph ([`crate::simplify::with_gradient`])
 //! through a [`Plan`](plan::Plan) that cuts it as the tape does: scalars that read no
 //! row are computed once, per-row terms inside one loop over the rows (vectorised over
-//! whole columns in NumPy), `sum`/`mean` accumulated with compensation (Neumaier in C
-//! and Rust; in NumPy each 256-row chunk by NumPy's pairwise sum and the chunk sums
-//! exactly by `math.fsum`). Shared sub-expressions are locals, constants print with
+//! whole columns in NumPy), `sum`/`mean` accumulated as the tape does: each chunk of
+//! 256 rows summed plainly, the chunk sums added with Neumaier's compensation (in NumPy
+//! each 4096-row chunk by NumPy's pairwise sum, the chunk sums exactly by `math.fsum`), so the
+//! error does not grow with the row count and the inner loop stays as cheap as a plain
+//! one. Shared sub-expressions are locals, constants print with
 //! round-trip precision, `sigmoid` and `softplus` use the stable forms of
-//! `numbers/float.rs`, `x^2` is `x*x`. Every operator of [`Func`](crate::graph::Func)
+//! `numbers/float.rs` (in NumPy, `sigmoid` is `1/(1 + e^-x)` in place, whose overflow
+//! gives the right limit 0, in place in one new array), `x^2` is `x*x`. Every operator of [`Func`](crate::graph::Func)
 //! and [`BinOp`](crate::graph::BinOp) is written in every target.
 //!
 //! Inputs are scalar params and per-row scalar data columns: `params[k]` in the order

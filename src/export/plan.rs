@@ -362,30 +362,37 @@ impl Planner<'_> {
     /// The phases: scalar locals of each level, the loop of its per-row locals and sums.
     fn phases(&mut self) -> Vec<Phase> {
         let top = self.level.values().copied().max().unwrap_or(0);
-        let mut phases = vec![Phase::default(); top + 1];
-        for p in 0..=top {
-            for id in self.scalar_locals(p) {
-                let local = self.number_of(id);
-                let value = self.written(id);
-                phases[p].scalars.push(Local { local, value });
-            }
-            let sums = self.sums_of(p + 1);
-            for id in self.row_locals(&sums) {
-                let local = self.number_of(id);
-                let value = self.written(id);
-                phases[p].rows.push(Local { local, value });
-            }
-            for id in sums {
-                let (mean, a) = match self.graph.op(id) {
-                    Op::Unary(f, a) => (f == Func::Mean, a),
-                    _ => continue,
-                };
-                let local = self.number_of(id);
-                let value = self.expr(a);
-                phases[p].sums.push(Sum { local, value, mean });
-            }
+        let mut phases = Vec::with_capacity(top + 1);
+        for level in 0..=top {
+            phases.push(self.phase(level));
         }
         phases
+    }
+
+    /// One phase: its scalar locals, then the row locals and sums of its loop.
+    fn phase(&mut self, level: usize) -> Phase {
+        let mut phase = Phase::default();
+        for id in self.scalar_locals(level) {
+            let local = self.number_of(id);
+            let value = self.written(id);
+            phase.scalars.push(Local { local, value });
+        }
+        let sums = self.sums_of(level + 1);
+        for id in self.row_locals(&sums) {
+            let local = self.number_of(id);
+            let value = self.written(id);
+            phase.rows.push(Local { local, value });
+        }
+        for id in sums {
+            let Op::Unary(f, a) = self.graph.op(id) else {
+                continue;
+            };
+            let local = self.number_of(id);
+            let value = self.expr(a);
+            let mean = f == Func::Mean;
+            phase.sums.push(Sum { local, value, mean });
+        }
+        phase
     }
 
     /// The scalar locals of `level` other than reductions, in id order.

@@ -172,11 +172,11 @@ fn helpers(plan: &Plan) -> String {
 const SUM: &str = "
 
 def _sum(v, n_rows):
-    \"\"\"The sum of the rows of v: NumPy's pairwise sum of each 256-row chunk, and the
+    \"\"\"The sum of the rows of v: NumPy's pairwise sum of each 4096-row chunk, and the
     chunk sums added exactly (math.fsum), so the error does not grow with n_rows.\"\"\"
     v = np.broadcast_to(v, (n_rows,))
-    cut = n_rows - n_rows % 256
-    parts = np.add.reduce(v[:cut].reshape(-1, 256), axis=1).tolist()
+    cut = n_rows - n_rows % 4096
+    parts = np.add.reduce(v[:cut].reshape(-1, 4096), axis=1).tolist()
     parts.append(float(np.add.reduce(v[cut:])))
     return math.fsum(parts)
 ";
@@ -184,9 +184,15 @@ def _sum(v, n_rows):
 const SIGMOID: &str = "
 
 def _sigmoid(x):
-    \"\"\"1 / (1 + e^-x), stable: e^-|x| never overflows.\"\"\"
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0.0, 1.0, e) / (1.0 + e)
+    \"\"\"1 / (1 + e^-x), in place in one new array (NumPy's allocations cost more than
+    the arithmetic). Stable: where e^-x overflows (x < -709) it is inf and the result
+    is 0, the right limit (the tape keeps a subnormal there); never inf/inf or NaN.\"\"\"
+    e = np.array(x, dtype=np.float64)
+    np.negative(e, out=e)
+    with np.errstate(over=\"ignore\"):
+        np.exp(e, out=e)
+    e += 1.0
+    return np.reciprocal(e, out=e)
 ";
 
 const SOFTPLUS: &str = "

@@ -203,13 +203,22 @@ fn phase_code(rust: &Rust, phase: &Phase) -> String {
             s.local
         ));
     }
-    out.push_str("    for i in 0..n_rows {\n");
+    out.push_str("    for start in (0..n_rows).step_by(256) {\n");
+    out.push_str("        let end = n_rows.min(start + 256);\n");
+    for s in &phase.sums {
+        out.push_str(&format!("        let mut sum{} = 0.0;\n", s.local));
+    }
+    out.push_str("        for i in start..end {\n");
     for l in &phase.rows {
-        out.push_str(&local("        ", l));
+        out.push_str(&local("            ", l));
     }
     for s in &phase.sums {
         let value = write(&s.value, rust);
-        out.push_str(&format!("        acc{} += {value};\n", s.local));
+        out.push_str(&format!("            sum{} += {value};\n", s.local));
+    }
+    out.push_str("        }\n");
+    for s in &phase.sums {
+        out.push_str(&format!("        acc{0} += sum{0};\n", s.local));
     }
     out.push_str("    }\n");
     for s in &phase.sums {
@@ -242,7 +251,9 @@ fn helpers(plan: &Plan) -> String {
 }
 
 const NEUMAIER: &str = "
-/// A sum over the rows with Neumaier's compensation: `comp` keeps what rounding lost.
+/// A sum over the rows, as the tape adds them: each chunk of 256 rows summed in row
+/// order, the chunk sums added with Neumaier's compensation (`comp` keeps what
+/// rounding lost), so the error does not grow with the row count.
 #[derive(Default)]
 struct Neumaier {
     sum: f64,
