@@ -176,12 +176,19 @@ fn main() {
     let (x, y) = make_data(n, 42);
     write_f64s(&dir.join("x.f64"), &x);
     write_f64s(&dir.join("y.f64"), &y);
-    let (c_seconds, c_values) = time_c(&dir, n, reps);
-    let mut hand = (0.0, 0.0, 0.0);
-    let rust_seconds = median_seconds(reps, || {
-        hand = black_box(loss_grad(black_box(&x), black_box(&y), -2.0, -2.0));
-    });
-    println!("sigmoid neuron, loss and gradient, N = {n}, median of {reps} calls");
+    // Three rounds, C then Rust: the machine may be busy, so each side keeps its best
+    // median.
+    let (mut c_seconds, mut rust_seconds) = (f64::INFINITY, f64::INFINITY);
+    let (mut c_values, mut hand) = (Vec::new(), (0.0, 0.0, 0.0));
+    for _ in 0..3 {
+        let (seconds, values) = time_c(&dir, n, reps);
+        (c_seconds, c_values) = (c_seconds.min(seconds), values);
+        let seconds = median_seconds(reps, || {
+            hand = black_box(loss_grad(black_box(&x), black_box(&y), -2.0, -2.0));
+        });
+        rust_seconds = rust_seconds.min(seconds);
+    }
+    println!("sigmoid neuron, loss and gradient, N = {n}, best of 3 medians of {reps} calls");
     println!(
         "  exported C (cc -std=c99 -O2)    {:>10.3} ms",
         c_seconds * 1e3

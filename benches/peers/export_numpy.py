@@ -22,14 +22,18 @@ def hand(params, x, y):
     return 0.5 * np.sum(d * d), np.array([np.sum(g * x), np.sum(g)])
 
 
-def median(reps, call):
-    call()
-    times = []
-    for _ in range(reps):
-        start = time.perf_counter()
+def medians(reps, calls):
+    """The median seconds of each call, the calls interleaved so that a busy machine
+    slows them alike."""
+    times = [[] for _ in calls]
+    for call in calls:
         call()
-        times.append(time.perf_counter() - start)
-    return sorted(times)[reps // 2]
+    for _ in range(reps):
+        for call, spent in zip(calls, times):
+            start = time.perf_counter()
+            call()
+            spent.append(time.perf_counter() - start)
+    return [sorted(spent)[reps // 2] for spent in times]
 
 
 def main():
@@ -39,8 +43,9 @@ def main():
     spec.loader.exec_module(module)
     x, y = np.fromfile(xs, dtype="<f8"), np.fromfile(ys, dtype="<f8")
     params, grad = np.array([-2.0, -2.0]), np.zeros(2)
-    exported = median(reps, lambda: module.loss_grad(params, [x, y], x.size, grad))
-    written = median(reps, lambda: hand(params, x, y))
+    exported, written = medians(
+        reps, [lambda: module.loss_grad(params, [x, y], x.size, grad), lambda: hand(params, x, y)]
+    )
     loss = module.loss_grad(params, [x, y], x.size, grad)
     hand_loss, hand_grad = hand(params, x, y)
     print(f"  exported NumPy                  {exported * 1e3:>10.3f} ms")
