@@ -607,3 +607,41 @@ proptest! {
         compare_file(&file, &format!("prop-{case}"), true).map_err(|e| TestCaseError::fail(format!("{text}\n{e}")))?;
     }
 }
+
+/// The README's worked example: its `main.c` compiles against the exported sigmoid
+/// neuron and prints what the README shows.
+#[test]
+fn the_readme_example_runs_as_shown() {
+    let readme = std::fs::read_to_string(manifest_dir().join("README.md")).unwrap();
+    let start = readme
+        .find("```c\n/* main.c */")
+        .expect("the README's main.c")
+        + 5;
+    let main_c = &readme[start..start + readme[start..].find("```").unwrap()];
+    let shown = readme
+        .lines()
+        .find(|l| l.starts_with("w = 1.79"))
+        .expect("the README shows the output");
+    let dir = scratch("readme");
+    std::fs::write(dir.join("main.c"), main_c).unwrap();
+    let out = dir.join("sigmoid.c");
+    let (code, _, stderr) = nabla(&[
+        "export",
+        "examples/sigmoid.nabla",
+        "--to",
+        "c",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let exe = dir.join("neuron");
+    let status = Command::new("cc")
+        .args(["-std=c99", "-O2", "-Wall", "-Werror", "-o"])
+        .arg(&exe)
+        .args([dir.join("main.c"), out])
+        .arg("-lm")
+        .status()
+        .expect("cc runs");
+    assert!(status.success());
+    assert_eq!(run(&mut Command::new(&exe), "").trim(), shown);
+}
