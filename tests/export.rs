@@ -645,3 +645,24 @@ fn the_readme_example_runs_as_shown() {
     assert!(status.success());
     assert_eq!(run(&mut Command::new(&exe), "").trim(), shown);
 }
+
+/// Names that are keywords, generated names or not ASCII in some target are replaced,
+/// and the code still compiles and agrees; a constant objective part and every kind of
+/// reduction (a mean, a sum of a scalar, a nested sum) come through too.
+#[test]
+fn awkward_names_and_reductions_export_everywhere() {
+    let dir = scratch("awkward");
+    let file = dir.join("awkward.nabla");
+    let text = "data end = [0.5, 1.5, 2.5]\ndata W = [1, -1, 2]\n\
+                param double = 0.5, fn = -0.25, θ = 1.5, acc4 = 0.1\n\
+                r = double*end + fn*W - θ\n\
+                loss = mean(r^2) + sum(acc4^2) + sum(r*mean(r)) + 1e300*1e-300 + max(θ, 1)\n";
+    std::fs::write(&file, text).unwrap();
+    for hessian in [false, true] {
+        let compared = compare_file(&file, "awkward", hessian).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(compared, POINTS);
+    }
+    let (_, c, _) = nabla(&["export", file.to_str().unwrap(), "--to", "c"]);
+    assert!(c.contains("const double param_0 = params[0];"), "{c}");
+    assert!(c.contains("const double *data_0 = data[0];"), "{c}");
+}

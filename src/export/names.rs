@@ -39,18 +39,21 @@ pub fn ident(name: &str, fallback: String, reserved: &[&str]) -> String {
     }
 }
 
-/// Names the generator makes up itself: `t12`, `param_3`, `data_0`, `nabla_...`.
+/// Names the generator makes up itself: `t12`, `acc3`, `sum3`, `param_3`, `data_0`,
+/// `nabla_...`.
 fn is_generated(name: &str) -> bool {
     let numbered = |prefix: &str| {
         name.strip_prefix(prefix)
             .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit()))
     };
-    numbered("t") || numbered("param_") || numbered("data_") || name.starts_with("nabla")
+    let prefixes = ["t", "acc", "sum", "param_", "data_"];
+    prefixes.into_iter().any(numbered) || name.starts_with("nabla")
 }
 
 /// Names every target uses for itself.
 const COMMON_RESERVED: &[&str] = &[
-    "i", "n_rows", "rows", "params", "data", "grad", "hess", "sum", "mean", "exp", "log",
+    "i", "n_rows", "rows", "params", "data", "grad", "hess", "sum", "mean", "exp", "log", "start",
+    "end",
 ];
 
 /// A finite f64 as a literal that reads back to the same bits in C, Rust and Python:
