@@ -16,7 +16,8 @@
 //!                                                      ├──tape──▶ numbers (compiled, chunked, f64 or decimal)
 //!                                                      │            ├──check──▶ hand derivatives, Taylor test
 //!                                                      │            └──descent──▶ fitted params, history ──plot──▶ SVG/PNG
-//!                                                      └──print──▶ text, LaTeX, DOT
+//!                                                      ├──print──▶ text, LaTeX, DOT
+//!                                                      └──export──▶ C, Rust, NumPy source
 //! ```
 //!
 //! - [`syntax`]: [`Sources`](syntax::Sources) and [`Span`](syntax::Span)s, the logos
@@ -87,6 +88,12 @@
 //!   atomically): the [`LossCurve`](plot::LossCurve) on a log axis and, for two params,
 //!   the [`Landscape`](plot::Landscape) as log-spaced contour bands and isolines with
 //!   the descent path over them; the font is embedded, so PNG text needs no system fonts.
+//! - [`export`]: [`export`](export::export) writes an objective with its simplified
+//!   gradient (and Hessian) as one C99, Rust or NumPy file: a target-neutral
+//!   [`Plan`](export::plan::Plan) cut into the tape's phases (scalars once, per-row
+//!   locals in one loop, sums accumulated as the tape does), shared terms as locals,
+//!   then one printer per target (`export/c.rs`, `rust.rs`, `python.rs`) over the shared
+//!   expression printer and identifiers of `export/names.rs`. `cli/export.rs` is thin.
 //! - [`files`]: output files (histories, plots) written atomically (temp file + rename),
 //!   devices in place; `cli/outputs.rs` checks every output path before a run and
 //!   streams the history.
@@ -132,9 +139,12 @@
 //! 4. Its printed form in `graph/print.rs` and `graph/latex.rs` if it is not a plain
 //!    call, and its DOT label in `graph/dot.rs`; its sign facts, if any, in
 //!    `simplify/sign.rs` (what `a/a => 1` may rely on).
-//! 5. The REPL completes [`graph::Func::NAMED`] by itself; a binary built-in or keyword
+//! 5. Its spelling in each export target: `call`/`call2` of `export/c.rs`,
+//!    `export/rust.rs` and `export/python.rs` (with a helper function there if the
+//!    language has none), and a name in the export proptest of `tests/export.rs`.
+//! 6. The REPL completes [`graph::Func::NAMED`] by itself; a binary built-in or keyword
 //!    also goes in `BUILTINS` of `repl/complete.rs`.
-//! 6. Tests: a row in `tests/derivatives.rs` (symbolic snapshot and finite-difference
+//! 7. Tests: a row in `tests/derivatives.rs` (symbolic snapshot and finite-difference
 //!    checks of the first and second derivative), a case in
 //!    `tests/tape.rs::every_builtin_matches_the_oracle`, and its Decimal accuracy in
 //!    `numbers/decimal.rs`.
@@ -191,6 +201,7 @@ pub mod cli;
 pub mod descent;
 pub mod error;
 pub mod eval;
+pub mod export;
 pub mod files;
 pub mod graph;
 pub mod numbers;

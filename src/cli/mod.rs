@@ -7,6 +7,7 @@
 
 mod check;
 mod eval;
+mod export;
 mod grad;
 mod graph;
 mod minimize;
@@ -77,6 +78,14 @@ enum Command {
     ///   nabla graph examples/sigmoid.nabla --grad
     #[command(verbatim_doc_comment)]
     Graph(graph::GraphArgs),
+    /// The objective and its gradient (and Hessian) as C, Rust or Python (NumPy) code.
+    ///
+    /// Examples:
+    ///   nabla export examples/sigmoid.nabla --to c -o sigmoid.c
+    ///   nabla export examples/sigmoid.nabla --to rust --hessian
+    ///   nabla export examples/xor.nabla --of loss --to python -o xor.py
+    #[command(verbatim_doc_comment)]
+    Export(export::ExportArgs),
     /// Gradient descent on the objective, the file's options overridden by flags.
     ///
     /// Examples:
@@ -236,6 +245,7 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write, color:
         Command::Diff(args) => grad::run_diff(&mut session, &args),
         Command::Check(args) => check::run(&mut session, &args),
         Command::Graph(args) => graph::run(&mut session, &args),
+        Command::Export(args) => export::run(&mut session, &args),
         Command::Minimize(args) => minimize::run(&mut session, &args),
         Command::Run(args) => run::run(&mut session, &args),
         Command::Repl(args) => repl::run(&mut session, &args),

@@ -183,7 +183,11 @@ impl Observer for Outputs {
 
 /// The resolved output `path` of `flag`, refused when it cannot be written or is one
 /// of the `inputs`.
-fn target(flag: &str, path: Option<&Path>, inputs: &[PathBuf]) -> Result<Option<Target>, Error> {
+pub(super) fn target(
+    flag: &str,
+    path: Option<&Path>,
+    inputs: &[PathBuf],
+) -> Result<Option<Target>, Error> {
     let Some(path) = path else {
         return Ok(None);
     };
@@ -198,7 +202,7 @@ fn target(flag: &str, path: Option<&Path>, inputs: &[PathBuf]) -> Result<Option<
     Ok(Some(target))
 }
 
-fn io_error(path: &Path, e: &std::io::Error) -> Error {
+pub(super) fn io_error(path: &Path, e: &std::io::Error) -> Error {
     write_error(path, &e.to_string())
 }
 

@@ -1,0 +1,320 @@
+//! Export: an objective and its verified gradient (and Hessian) as one self-contained
+//! source file in C99, Rust or Python with NumPy, for a caller that passes the params
+//! and the data as arrays.
+//!
+//! The code is generated from the simplified graph ([`crate::simplify::with_gradient`])
+//! through a [`Plan`](plan::Plan) that cuts it as the tape does: scalars that read no
+//! row are computed once, per-row terms inside one loop over the rows (vectorised over
+//! whole columns in NumPy), `sum`/`mean` accumulated as the tape does: each chunk of
+//! 256 rows summed plainly, the chunk sums added with Neumaier's compensation (in NumPy
+//! each 4096-row chunk by NumPy's pairwise sum, the chunk sums exactly by `math.fsum`), so the
+//! error does not grow with the row count and the inner loop stays as cheap as a plain
+//! one. Shared sub-expressions are locals, constants print with
+//! round-trip precision, `sigmoid` and `softplus` use the stable forms of
+//! `numbers/float.rs` (in NumPy, `sigmoid` is `1/(1 + e^-x)` in place, whose overflow
+//! gives the right limit 0, in place in one new array), `x^2` is `x*x`. Every operator of [`Func`](crate::graph::Func)
+//! and [`BinOp`](crate::graph::BinOp) is written in every target.
+//!
+//! Inputs are scalar params and per-row scalar data columns: `params[k]` in the order
+//! of the program's `param` statements, `data[k]` (one array of `n_rows` values each)
+//! in the order of its `data` statements, only the columns the objective reads. The
+//! outputs are the objective (returned), `grad[k]` by the params differentiated by,
+//! and with the Hessian `hess[j*n + k]`, row-major. The file's header comment says all
+//! of this for the file at hand. (Params with shapes will map to row-major blocks of
+//! the same arrays; [`Signature`] is where their offsets will go.)
+//!
+//! ```
+//! use nabla::export::{Language, Objective, Options, export};
+//! use nabla::program::{LoadOptions, Program};
+//! use nabla::syntax::Sources;
+//! use std::path::Path;
+//!
+//! let mut sources = Sources::new();
+//! let text = "data x = [1, 2]\nparam w = 0.5\nloss = sum((w*x - 1)^2)\n";
+//! let id = sources.add("line.nabla", text);
+//! let mut program = Program::from_source(&mut sources, id, Path::new("."), &LoadOptions::default())
+//!     .expect("a valid program");
+//! let loss = program.definition("loss").expect("defined").node;
+//! let wrt = vec![program.params[0].var];
+//! let objective = Objective { name: "loss".into(), node: loss, wrt };
+//! let options = Options { language: Language::C, hessian: false, source: "line.nabla".into() };
+//! let code = export(&mut program, &objective, &options).expect("exportable");
+//! assert!(code.contains("double loss_grad(const double *params"));
+//! ```
+
+mod c;
+pub mod names;
+pub mod plan;
+mod python;
+mod rust;
+
+use crate::graph::{GraphFull, NodeId, VarId};
+use crate::program::Program;
+use crate::syntax::Span;
+
+/// The language of the generated file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Language {
+    /// C99, only `<math.h>`.
+    C,
+    /// Rust, only `std`: a module with one `pub fn`.
+    Rust,
+    /// Python 3 with NumPy, vectorised over the rows.
+    Python,
+}
+
+impl Language {
+    /// The usual file extension (`c`, `rs`, `py`).
+    pub fn extension(self) -> &'static str {
+        match self {
+            Language::C => "c",
+            Language::Rust => "rs",
+            Language::Python => "py",
+        }
+    }
+}
+
+/// What to export: a scalar objective and the params to differentiate it by.
+#[derive(Debug, Clone)]
+pub struct Objective {
+    /// Its name in the program.
+    pub name: String,
+    /// Its node.
+    pub node: NodeId,
+    /// The params of the gradient, in its order.
+    pub wrt: Vec<VarId>,
+}
+
+/// How to export.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The target language.
+    pub language: Language,
+    /// Also the Hessian by the same params.
+    pub hessian: bool,
+    /// The source file's name, as the header comment shows it.
+    pub source: String,
+}
+
+/// Why an objective cannot be exported. Each names its usual cause.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ExportError {
+    /// A vector literal (`[1, 2, 3]`) inside an expression: the exported code reads
+    /// rows only from the data arrays.
+    #[error("a vector literal inside an expression cannot be exported; declare it with `data`")]
+    VectorLiteral {
+        /// The literal.
+        span: Option<Span>,
+    },
+    /// A name without a value (only in expressions with free names, as `nabla diff`).
+    #[error("`{name}` is a free name; only params and data can be inputs")]
+    FreeName {
+        /// The name.
+        name: String,
+    },
+    /// A variable that is neither a param nor a data column of the program.
+    #[error("`{name}` is neither a param nor a data column of the program")]
+    NotAnInput {
+        /// The name.
+        name: String,
+    },
+    /// A constant that is not a finite f64 (it cannot be written as a literal).
+    #[error("a constant here is not a finite number")]
+    NotFinite {
+        /// The constant.
+        span: Option<Span>,
+    },
+    /// The derivatives did not fit the graph.
+    #[error("the derivatives need more nodes than the graph holds")]
+    GraphFull(GraphFull),
+}
+
+impl ExportError {
+    /// Where in the source the error is, if it has a place.
+    pub fn span(&self) -> Option<Span> {
+        match self {
+            ExportError::VectorLiteral { span } | ExportError::NotFinite { span } => *span,
+            _ => None,
+        }
+    }
+}
+
+/// The inputs and outputs of the generated function, by name: what the header comment
+/// documents and the targets name their identifiers after.
+#[derive(Debug, Clone)]
+pub struct Signature {
+    /// The source file.
+    pub source: String,
+    /// The objective's name.
+    pub objective: String,
+    /// The function's name: `<objective>_grad` (`_grad_hess` with the Hessian), or
+    /// `objective_grad` when the objective's name is not a plain identifier.
+    pub function: String,
+    /// Every param, in the order of the params array.
+    pub params: Vec<String>,
+    /// The params of the gradient, by their place in `params`.
+    pub wrt: Vec<usize>,
+    /// The data columns read, in the order of the data array.
+    pub data: Vec<String>,
+    /// Whether the Hessian is written.
+    pub hessian: bool,
+}
+
+/// The source file computing `objective` and its gradient (and Hessian).
+pub fn export(
+    program: &mut Program,
+    objective: &Objective,
+    options: &Options,
+) -> Result<String, ExportError> {
+    let (signature, plan) = prepare(program, objective, options)?;
+    Ok(render(options.language, &signature, &plan))
+}
+
+/// The source file of a prepared export in `language`.
+pub fn render(language: Language, signature: &Signature, plan: &plan::Plan) -> String {
+    match language {
+        Language::C => c::render(signature, plan),
+        Language::Rust => rust::render(signature, plan),
+        Language::Python => python::render(signature, plan),
+    }
+}
+
+/// The signature and plan of an export, before any target writes it.
+pub fn prepare(
+    program: &mut Program,
+    objective: &Objective,
+    options: &Options,
+) -> Result<(Signature, plan::Plan), ExportError> {
+    let graph = &mut program.graph;
+    let outputs = crate::simplify::with_gradient(graph, objective.node, &objective.wrt)
+        .map_err(ExportError::GraphFull)?;
+    let (loss, gradient) = (outputs[0], &outputs[1..]);
+    let hessian = if options.hessian {
+        hessian(graph, &outputs, &objective.wrt).map_err(ExportError::GraphFull)?
+    } else {
+        Vec::new()
+    };
+    let params: Vec<VarId> = program.params.iter().map(|p| p.var).collect();
+    let read: std::collections::HashSet<VarId> = graph
+        .reachable(&outputs)
+        .into_iter()
+        .filter_map(|n| match graph.op(n) {
+            crate::graph::Op::Var(v) => Some(v),
+            _ => None,
+        })
+        .collect();
+    let data: Vec<VarId> = program
+        .data
+        .iter()
+        .map(|d| d.var)
+        .filter(|v| read.contains(v))
+        .collect();
+    let request = plan::Request {
+        loss,
+        gradient,
+        hessian: &hessian,
+        params: &params,
+        data: &data,
+    };
+    let plan = plan::plan(graph, &request)?;
+    let name_of = |v: &VarId| graph.var(*v).name.clone();
+    let signature = Signature {
+        source: options.source.clone(),
+        objective: objective.name.clone(),
+        function: function_name(&objective.name, options.hessian),
+        params: params.iter().map(name_of).collect(),
+        wrt: objective
+            .wrt
+            .iter()
+            .filter_map(|w| params.iter().position(|p| p == w))
+            .collect(),
+        data: data.iter().map(name_of).collect(),
+        hessian: options.hessian,
+    };
+    Ok((signature, plan))
+}
+
+/// The Hessian's nodes, row-major: each gradient component differentiated again,
+/// simplified beside the objective and its gradient (which stay as they are).
+fn hessian(
+    graph: &mut crate::graph::Graph,
+    outputs: &[NodeId],
+    wrt: &[VarId],
+) -> Result<Vec<NodeId>, GraphFull> {
+    let mut raw = Vec::with_capacity(wrt.len() * wrt.len());
+    for &component in &outputs[1..] {
+        raw.extend(crate::ad::gradient(graph, component, wrt)?);
+    }
+    let simplified = crate::simplify::simplify_beside(graph, &raw, outputs);
+    graph.ensure_room()?;
+    Ok(simplified)
+}
+
+fn function_name(objective: &str, hessian: bool) -> String {
+    let base = names::ident(objective, "objective".to_string(), &[]);
+    if hessian {
+        format!("{base}_grad_hess")
+    } else {
+        format!("{base}_grad")
+    }
+}
+
+impl Signature {
+    /// `d(loss)/d(w)` for gradient component `k`.
+    pub fn gradient_label(&self, k: usize) -> String {
+        let param = self.wrt.get(k).map_or("?", |&p| self.params[p].as_str());
+        format!("d({})/d({param})", self.objective)
+    }
+
+    /// The lines of the header comment that every target shares (without comment marks).
+    pub fn header_lines(&self, call: &str) -> Vec<String> {
+        let mut lines = vec![
+            format!(
+                "Generated by nabla {} from {}: do not edit.",
+                env!("CARGO_PKG_VERSION"),
+                self.source
+            ),
+            format!(
+                "The objective `{}` and its gradient{}, verified symbolic derivatives.",
+                self.objective,
+                if self.hessian { " and Hessian" } else { "" }
+            ),
+            String::new(),
+            call.to_string(),
+            String::new(),
+        ];
+        lines.push(format!("params: {} values", self.params.len()));
+        lines.extend(list(&self.params, "params"));
+        lines.push(format!(
+            "data: {} columns of n_rows values each",
+            self.data.len()
+        ));
+        lines.extend(list(&self.data, "data"));
+        lines
+            .push("n_rows: the row count (the data's length; 1 when there is no data)".to_string());
+        lines.push(format!("grad: {} values (written)", self.wrt.len()));
+        let labels: Vec<String> = (0..self.wrt.len())
+            .map(|k| self.gradient_label(k))
+            .collect();
+        lines.extend(list(&labels, "grad"));
+        if self.hessian {
+            let n = self.wrt.len();
+            lines.push(format!(
+                "hess: {} values (written): hess[j*{n} + k] = d2({})/d(p_j)d(p_k),",
+                n * n,
+                self.objective
+            ));
+            lines.push("      p_j the param of grad[j] (row-major)".to_string());
+        }
+        lines.push(format!("returns: {}", self.objective));
+        lines
+    }
+}
+
+fn list(names: &[String], array: &str) -> Vec<String> {
+    names
+        .iter()
+        .enumerate()
+        .map(|(k, n)| format!("  {array}[{k}] = {n}"))
+        .collect()
+}
