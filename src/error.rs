@@ -236,6 +236,18 @@ pub enum ErrorKind {
         /// The param or data column it uses, if any.
         uses: Option<String>,
     },
+    /// Operands whose item shapes do not fit (SPEC 10): `[3] + [4]`, `dot` of
+    /// mismatched axes, `softmax` of a matrix. The labels point at each operand.
+    #[error("{0}")]
+    Shape(crate::graph::ShapeError),
+    /// A vector or matrix where one number is needed.
+    #[error("{what} must be a scalar, but this has shape {item}")]
+    NotScalarItem {
+        /// What needed a scalar.
+        what: String,
+        /// The shape it has.
+        item: crate::graph::Item,
+    },
     /// A vector where a single number is needed.
     #[error("{what} must be a scalar, but this is a vector of {rows} rows")]
     NotScalar {

@@ -126,10 +126,7 @@ pub(super) fn bind_at(program: &Program, at: &[String]) -> Result<Bindings, Erro
 }
 
 fn print_values(session: &mut Session, named: &[(String, NodeId)], values: &[Value], single: bool) {
-    let to_json = |v: &Value| match v {
-        Value::Scalar(x) => json!(x),
-        Value::Rows(r) => json!(r),
-    };
+    let to_json = super::render::value_json;
     if session.json {
         let document = if single {
             json!({ "value": values.first().map(to_json).unwrap_or(Json::Null) })

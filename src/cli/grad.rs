@@ -288,11 +288,7 @@ fn usage(message: &str) -> Error {
 }
 
 fn value_json(value: Option<&Value>) -> Json {
-    match value {
-        Some(Value::Scalar(x)) => json!(x),
-        Some(Value::Rows(v)) => json!(v),
-        None => Json::Null,
-    }
+    value.map_or(Json::Null, super::render::value_json)
 }
 
 fn value_text(value: Option<&Value>) -> String {

@@ -182,3 +182,41 @@ pub fn errors_json(sources: &Sources, errors: &[Error]) -> Json {
     let all: Vec<Json> = errors.iter().map(|e| error_json(sources, e)).collect();
     json!({ "error": all.first().cloned().unwrap_or(Json::Null), "errors": all })
 }
+
+/// A value as JSON (SPEC 6, 10): a number, an array of rows, a vector as an array and
+/// a matrix as an array of rows; a per-row vector or matrix is an array over the data
+/// rows of those.
+pub fn value_json(value: &crate::eval::Value) -> Json {
+    use crate::eval::Value;
+    use crate::graph::Item;
+    let item_json = |item: Item, numbers: Vec<f64>| match item {
+        Item::Matrix(_, k) => json!(
+            numbers
+                .chunks(k.max(1) as usize)
+                .map(<[f64]>::to_vec)
+                .collect::<Vec<_>>()
+        ),
+        _ => json!(numbers),
+    };
+    match value {
+        Value::Scalar(x) => json!(x),
+        Value::Rows(rows) => json!(rows),
+        Value::Shaped(item, parts) => match value.numbers() {
+            Some(numbers) => item_json(*item, numbers),
+            None => {
+                let rows = parts.iter().map(|p| p.to_rows(1).len()).max().unwrap_or(1);
+                let rows = parts
+                    .iter()
+                    .find_map(|p| match p {
+                        Value::Rows(v) => Some(v.len()),
+                        _ => None,
+                    })
+                    .unwrap_or(rows);
+                let per_row: Vec<Json> = (0..rows)
+                    .map(|r| item_json(*item, parts.iter().map(|p| p.at(r)).collect()))
+                    .collect();
+                json!(per_row)
+            }
+        },
+    }
+}

@@ -121,10 +121,7 @@ fn command_json(session: &mut Session, repl: &mut Repl, command: Command) -> Res
 }
 
 fn value_json(value: &Value) -> Json {
-    match value {
-        Value::Scalar(x) => json!(x),
-        Value::Rows(rows) => json!(rows),
-    }
+    super::render::value_json(value)
 }
 
 /// `{"expr", "where"}`: an expression printed, with its temporaries.

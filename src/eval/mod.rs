@@ -9,7 +9,8 @@ mod ops;
 
 pub use crate::numbers::float::{binary as binary_f64, power as power_f64, unary as unary_f64};
 
-use crate::graph::{Graph, NodeId, VarId, VarKind};
+use crate::graph::components::{components, is_shaped};
+use crate::graph::{Graph, Item, NodeId, VarId, VarKind};
 use crate::syntax::{Span, format_f64};
 use std::fmt;
 
@@ -20,6 +21,9 @@ pub enum Value {
     Scalar(f64),
     /// One number per row.
     Rows(Vec<f64>),
+    /// A value of an item shape (SPEC 10): its components, row-major, each a scalar
+    /// or one number per row.
+    Shaped(Item, Vec<Value>),
 }
 
 impl Value {
@@ -27,24 +31,61 @@ impl Value {
     pub fn scalar(&self) -> Option<f64> {
         match self {
             Value::Scalar(x) => Some(*x),
-            Value::Rows(_) => None,
+            _ => None,
         }
     }
 
-    /// The value at `row` (a scalar is the same in every row).
+    /// The value at `row` (a scalar is the same in every row; NaN for a shaped value).
     pub fn at(&self, row: usize) -> f64 {
         match self {
             Value::Scalar(x) => *x,
             Value::Rows(v) => v.get(row).copied().unwrap_or(f64::NAN),
+            Value::Shaped(..) => f64::NAN,
         }
     }
 
-    /// The value as `n` rows, broadcasting a scalar.
+    /// The value as `n` rows, broadcasting a scalar (NaN for a shaped value).
     pub fn to_rows(&self, n: usize) -> Vec<f64> {
         match self {
             Value::Scalar(x) => vec![*x; n],
             Value::Rows(v) => v.clone(),
+            Value::Shaped(..) => vec![f64::NAN; n],
         }
+    }
+
+    /// The components of the value (one for a scalar or rows value).
+    pub fn components(&self) -> Vec<&Value> {
+        match self {
+            Value::Shaped(_, parts) => parts.iter().collect(),
+            other => vec![other],
+        }
+    }
+
+    /// The item shape of the value.
+    pub fn item(&self) -> Item {
+        match self {
+            Value::Shaped(item, _) => *item,
+            _ => Item::Scalar,
+        }
+    }
+
+    /// The rowless components as numbers, `None` if any varies over rows.
+    pub fn numbers(&self) -> Option<Vec<f64>> {
+        self.components().into_iter().map(Value::scalar).collect()
+    }
+}
+
+/// Writes components of `item` with braces: `{1, 2}`, `{{1, 2}, {3, 4}}`.
+fn braces(item: Item, parts: &[String]) -> String {
+    match item {
+        Item::Matrix(_, k) => {
+            let rows: Vec<String> = parts
+                .chunks(k.max(1) as usize)
+                .map(|row| format!("{{{}}}", row.join(", ")))
+                .collect();
+            format!("{{{}}}", rows.join(", "))
+        }
+        _ => format!("{{{}}}", parts.join(", ")),
     }
 }
 
@@ -56,6 +97,24 @@ impl fmt::Display for Value {
             Value::Rows(v) => {
                 let items: Vec<String> = v.iter().map(|x| format_f64(*x)).collect();
                 write!(f, "[{}]", items.join(", "))
+            }
+            Value::Shaped(item, parts) => {
+                let rows = parts.iter().find_map(|p| match p {
+                    Value::Rows(v) => Some(v.len()),
+                    _ => None,
+                });
+                let Some(rows) = rows else {
+                    let numbers: Vec<String> = parts.iter().map(|p| p.at(0)).map(format_f64).collect();
+                    return f.write_str(&braces(*item, &numbers));
+                };
+                // One item per row, as inline data is written: `[{1, 2}, {3, 4}]`.
+                let per_row: Vec<String> = (0..rows)
+                    .map(|r| {
+                        let numbers: Vec<String> = parts.iter().map(|p| format_f64(p.at(r))).collect();
+                        braces(*item, &numbers)
+                    })
+                    .collect();
+                write!(f, "[{}]", per_row.join(", "))
             }
         }
     }
@@ -179,6 +238,9 @@ pub fn evaluate(
     bindings: &Bindings,
     roots: &[NodeId],
 ) -> Result<Vec<Value>, DomainError> {
+    if is_shaped(graph, roots) {
+        return evaluate_components(graph, bindings, roots);
+    }
     let order = graph.reachable(roots);
     let slots = Slots::new(&order);
     // A value is dropped after its last use, so a long chain keeps only a few alive.
@@ -209,6 +271,41 @@ pub fn evaluate(
         .iter()
         .map(|r| values.get(*r).cloned().unwrap_or(Value::Scalar(f64::NAN)))
         .collect())
+}
+
+/// [`evaluate`] of shaped nodes: on their graph written out by components, the
+/// components put back together as [`Value::Shaped`].
+fn evaluate_components(
+    graph: &Graph,
+    bindings: &Bindings,
+    roots: &[NodeId],
+) -> Result<Vec<Value>, DomainError> {
+    let Ok(written) = components(graph, roots) else {
+        return Ok(vec![Value::Scalar(f64::NAN); roots.len()]);
+    };
+    let mut inner = Bindings::new(bindings.rows());
+    for (var, parts) in &written.vars {
+        let Some(value) = bindings.get(*var) else {
+            continue;
+        };
+        for (&part, component) in parts.iter().zip(value.components()) {
+            inner.set(part, component.clone());
+        }
+    }
+    let flat: Vec<NodeId> = written.roots.iter().flatten().copied().collect();
+    let mut values = evaluate(&written.graph, &inner, &flat)?.into_iter();
+    let result = roots
+        .iter()
+        .zip(&written.roots)
+        .map(|(&root, parts)| {
+            let parts: Vec<Value> = values.by_ref().take(parts.len()).collect();
+            match graph.item(root) {
+                Item::Scalar => parts.into_iter().next().unwrap_or(Value::Scalar(f64::NAN)),
+                item => Value::Shaped(item, parts),
+            }
+        })
+        .collect();
+    Ok(result)
 }
 
 /// Where the nodes of one evaluation (`order`, sorted) keep their values: at their id

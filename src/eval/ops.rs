@@ -36,6 +36,11 @@ pub(super) fn eval_node(
         },
         Op::Unary(func, a) => map1(get(a), |x| unary(func, x)),
         Op::Binary(op, a, b) => map2(get(a), get(b), |x, y| binary(op, x, y)),
+        // Shaped nodes are evaluated on their graph written out by components
+        // (`super::evaluate_components`), never here.
+        Op::Fill(..) | Op::Tensor(_) | Op::Index(..) | Op::Item(..) | Op::Product(..) => {
+            Value::Scalar(f64::NAN)
+        }
     };
     check(graph, id, &value, values)?;
     Ok(value)
@@ -58,6 +63,7 @@ pub(crate) fn sum(value: &Value, rows: usize) -> f64 {
             }
             total + compensation
         }
+        Value::Shaped(..) => f64::NAN,
     }
 }
 
@@ -65,6 +71,7 @@ fn map1(a: &Value, f: impl Fn(f64) -> f64) -> Value {
     match a {
         Value::Scalar(x) => Value::Scalar(f(*x)),
         Value::Rows(v) => Value::Rows(v.iter().map(|&x| f(x)).collect()),
+        Value::Shaped(..) => Value::Scalar(f64::NAN),
     }
 }
 
@@ -76,6 +83,7 @@ fn map2(a: &Value, b: &Value, f: impl Fn(f64, f64) -> f64) -> Value {
         (Value::Rows(v), Value::Rows(w)) => {
             Value::Rows(v.iter().zip(w).map(|(&x, &y)| f(x, y)).collect())
         }
+        _ => Value::Scalar(f64::NAN),
     }
 }
 
@@ -93,6 +101,7 @@ fn check(
             None => return Ok(()),
             Some(i) => (Some(i), v[i]),
         },
+        Value::Shaped(..) => return Ok(()),
     };
     let at = |n: NodeId| values.get(n).map_or(f64::NAN, |v| v.at(row.unwrap_or(0)));
     let (kind, name, operand) = match graph.op(id) {

@@ -473,6 +473,10 @@ impl Planner<'_> {
                 Expr::Binary(BinOp::Mul, boxed(a), boxed(a))
             }
             Op::Binary(op, a, b) => Expr::Binary(op, boxed(a), boxed(b)),
+            // Refused by `export` before any plan is made: shapes are not exported yet.
+            Op::Fill(..) | Op::Tensor(_) | Op::Index(..) | Op::Item(..) | Op::Product(..) => {
+                Expr::Number(f64::NAN)
+            }
         }
     }
 }

@@ -22,6 +22,7 @@ pub struct Graph {
     /// a program of 100,000 params must not search them all for each one.
     by_name: HashMap<String, Vec<VarId>>,
     columns: Vec<Vec<Number>>,
+    tensors: Vec<(Item, Vec<Number>)>,
     small_ints: [Option<NodeId>; SMALL_INTS],
     limit: NodeLimit,
 }
@@ -120,9 +121,14 @@ impl Graph {
         self.node(id).op
     }
 
-    /// The shape of a node.
+    /// The shape of a node: rowless or one value per row.
     pub fn shape(&self, id: NodeId) -> Shape {
         self.node(id).shape
+    }
+
+    /// The item shape of a node: scalar, `[K]` or `[M, K]`.
+    pub fn item(&self, id: NodeId) -> Item {
+        self.node(id).item
     }
 
     /// The variable with this id.
@@ -150,6 +156,18 @@ impl Graph {
 
     /// Declares a variable (or returns the existing one of that name and kind) and its node.
     pub fn var_node(&mut self, name: &str, kind: VarKind, span: Option<Span>) -> NodeId {
+        self.shaped_var_node(name, kind, Item::Scalar, span)
+    }
+
+    /// [`Graph::var_node`] of a variable with an item shape (`param w[3]`); an existing
+    /// variable of that name and kind keeps its shape.
+    pub fn shaped_var_node(
+        &mut self,
+        name: &str,
+        kind: VarKind,
+        item: Item,
+        span: Option<Span>,
+    ) -> NodeId {
         let ids = self
             .by_name
             .get(name)
@@ -159,7 +177,7 @@ impl Graph {
         let id = match existing {
             Some(&id) => id,
             None => {
-                let id = self.new_var(name, kind);
+                let id = self.new_var(name, kind, item);
                 self.by_name.entry(name.to_string()).or_default().push(id);
                 id
             }
@@ -171,15 +189,30 @@ impl Graph {
     /// with another of the same name (so a call's substitution cannot capture a free
     /// name that a global definition in the body uses), and its node.
     pub fn local_var_node(&mut self, name: &str, span: Option<Span>) -> NodeId {
-        let id = self.new_var(name, VarKind::Free);
+        let id = self.new_var(name, VarKind::Free, Item::Scalar);
         self.locals.insert(id);
         self.add(Op::Var(id), span)
     }
 
-    fn new_var(&mut self, name: &str, kind: VarKind) -> VarId {
+    /// A function's parameter of an item shape (a call's argument is shaped).
+    pub fn local_shaped_var_node(&mut self, name: &str, item: Item, span: Option<Span>) -> NodeId {
+        let id = self.new_var(name, VarKind::Free, item);
+        self.locals.insert(id);
+        self.add(Op::Var(id), span)
+    }
+
+    /// A new scalar variable even where one of that name and kind exists (the
+    /// components of a shaped variable in [`super::components`]).
+    pub(crate) fn fresh_var_node(&mut self, name: &str, kind: VarKind, span: Option<Span>) -> NodeId {
+        let id = self.new_var(name, kind, Item::Scalar);
+        self.add(Op::Var(id), span)
+    }
+
+    fn new_var(&mut self, name: &str, kind: VarKind, item: Item) -> VarId {
         self.vars.push(Var {
             name: name.to_string(),
             kind,
+            item,
         });
         VarId(self.vars.len() as u32 - 1)
     }
@@ -194,6 +227,28 @@ impl Graph {
         self.columns.push(values);
         let id = ColumnId(self.columns.len() as u32 - 1);
         self.add(Op::Column(id), span)
+    }
+
+    /// The shape and components (row-major) of a constant item literal.
+    pub fn tensor(&self, id: TensorId) -> (Item, &[Number]) {
+        let (item, values) = &self.tensors[id.0 as usize];
+        (*item, values)
+    }
+
+    /// Adds a constant item literal (`values` row-major, `item.size()` of them) and
+    /// returns its node; a scalar item is a plain constant.
+    pub fn tensor_node(&mut self, item: Item, values: Vec<Number>, span: Option<Span>) -> NodeId {
+        if let ([value], Item::Scalar) = (values.as_slice(), item) {
+            return self.add(Op::Const(Constant(*value)), span);
+        }
+        self.tensors.push((item, values));
+        let id = TensorId(self.tensors.len() as u32 - 1);
+        self.add(Op::Tensor(id), span)
+    }
+
+    /// The constant `value` in every component of `item` (`zeros`, `ones`).
+    pub fn fill(&mut self, value: i64, item: Item) -> NodeId {
+        self.add(Op::Fill(Constant::int(value), item), None)
     }
 
     /// A constant node.
@@ -231,15 +286,23 @@ impl Graph {
     pub fn add(&mut self, op: Op, span: Option<Span>) -> NodeId {
         let op = match op {
             Op::Const(c) => Op::Const(c.normalized()),
+            Op::Fill(c, Item::Scalar) => Op::Const(c.normalized()),
+            Op::Fill(c, item) => Op::Fill(c.normalized(), item),
             other => other,
         };
+        let item = self.item_of(op);
         let op = match fold::fold(self, op) {
-            fold::Folded::Node(id) => return id,
-            fold::Folded::Op(op) => op,
-            fold::Folded::Scaled(factor, x) => {
+            fold::Folded::Node(id) if self.item(id) == item => return id,
+            fold::Folded::Scaled(factor, x) if self.item(x) == item => {
                 let c = self.add(Op::Const(Constant(Number::from_decimal(factor))), None);
                 return self.add(Op::Binary(BinOp::Mul, c, x), span);
             }
+            // A fold to a constant of a smaller item (`0*w` is 0) fills the item.
+            fold::Folded::Op(Op::Const(c)) if !item.is_scalar() => Op::Fill(c, item),
+            fold::Folded::Op(folded) if self.item_of(folded) == item => folded,
+            // A fold that would change the item shape (`0*w` to a scalar 0 node
+            // through `x+0`) is not made.
+            _ => op,
         };
         if let Some(&id) = self.memo.get(&op) {
             return id;
@@ -253,6 +316,7 @@ impl Graph {
         self.nodes.push(Node {
             op,
             shape,
+            item,
             constant,
             span,
         });
@@ -262,16 +326,28 @@ impl Graph {
 
     fn shape_of(&self, op: Op) -> Shape {
         match op {
-            Op::Const(_) | Op::Pi | Op::Euler => Shape::Scalar,
+            Op::Const(_) | Op::Pi | Op::Euler | Op::Fill(..) | Op::Tensor(_) => Shape::Scalar,
             Op::Column(_) => Shape::Rows,
             Op::Var(v) => match self.var(v).kind {
                 VarKind::Data => Shape::Rows,
                 VarKind::Param | VarKind::Free => Shape::Scalar,
             },
             Op::Unary(f, _) if f.is_reduction() => Shape::Scalar,
-            Op::Unary(_, a) => self.shape(a),
-            Op::Binary(_, a, b) => self.shape(a).max(self.shape(b)),
+            Op::Unary(_, a) | Op::Index(a, _) | Op::Item(_, a) => self.shape(a),
+            Op::Binary(_, a, b) | Op::Product(_, a, b) => self.shape(a).max(self.shape(b)),
         }
+    }
+
+    /// The item shape of what `op` computes, for operands whose shapes fit it
+    /// (lowering checks them first with [`super::shapes::result_item`]; a node made
+    /// by a derivative rule always fits). A misfit gets the larger operand's item.
+    pub fn item_of(&self, op: Op) -> Item {
+        super::shapes::result_item(self, op).unwrap_or_else(|_| {
+            op.operands()
+                .map(|o| self.item(o))
+                .max_by_key(|i| i.size())
+                .unwrap_or_default()
+        })
     }
 
     /// The nodes `roots` depend on (themselves included), in increasing id order.
@@ -365,9 +441,8 @@ impl Graph {
                     Some(&(_, to)) => to,
                     None => continue,
                 },
-                Op::Unary(f, a) if get(a).is_some() => self.add(Op::Unary(f, map(a)), span),
-                Op::Binary(op, a, b) if get(a).is_some() || get(b).is_some() => {
-                    self.add(Op::Binary(op, map(a), map(b)), span)
+                op if op.operands().any(|o| get(o).is_some()) => {
+                    self.add(op.map_operands(map), span)
                 }
                 _ => continue,
             };

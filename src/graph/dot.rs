@@ -99,6 +99,22 @@ fn label(graph: &Graph, id: NodeId) -> String {
         Op::Unary(Func::Neg, _) => "neg".to_string(),
         Op::Unary(func, _) => func.name().to_string(),
         Op::Binary(op, ..) => op.symbol().to_string(),
+        Op::Fill(c, item) => super::print::fill_text(c, item),
+        Op::Tensor(t) => {
+            let (item, values) = graph.tensor(t);
+            let mut texts: Vec<String> = values.iter().take(COLUMN_ITEMS).map(|n| n.to_string()).collect();
+            if values.len() > COLUMN_ITEMS {
+                texts.push("…".to_string());
+                return format!("{{{}}} {item}", texts.join(", "));
+            }
+            super::print::braces(item, &texts)
+        }
+        Op::Index(a, k) => {
+            let index: Vec<String> = graph.item(a).index_of(k as usize).iter().map(usize::to_string).collect();
+            format!("[{}]", index.join(", "))
+        }
+        Op::Item(func, _) => func.name().to_string(),
+        Op::Product(op, ..) => op.name().to_string(),
     }
 }
 
@@ -109,15 +125,17 @@ fn shape(graph: &Graph, id: NodeId) -> &'static str {
             VarKind::Data => "box3d",
             VarKind::Free => "circle",
         },
-        Op::Const(_) | Op::Pi | Op::Euler | Op::Column(_) => "box",
-        Op::Unary(..) | Op::Binary(..) => "ellipse",
+        Op::Const(_) | Op::Pi | Op::Euler | Op::Column(_) | Op::Fill(..) | Op::Tensor(_) => "box",
+        Op::Unary(..) | Op::Binary(..) | Op::Index(..) | Op::Item(..) | Op::Product(..) => {
+            "ellipse"
+        }
     }
 }
 
 /// The edges into `id`, one per operand, numbered where the operand order matters.
 fn edges(graph: &Graph, id: NodeId) -> String {
     match graph.op(id) {
-        Op::Binary(BinOp::Sub | BinOp::Div | BinOp::Pow, a, b) => {
+        Op::Binary(BinOp::Sub | BinOp::Div | BinOp::Pow, a, b) | Op::Product(_, a, b) => {
             format!("  {a} -> {id} [label=\"1\"];\n  {b} -> {id} [label=\"2\"];\n")
         }
         op => op

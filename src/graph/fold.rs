@@ -41,8 +41,12 @@ pub(super) fn fold(graph: &Graph, op: Op) -> Folded {
     Folded::Op(op)
 }
 
+/// The exact value of a constant node, or of a filled one (every component equal).
 fn exact_of(graph: &Graph, id: NodeId) -> Option<Decimal> {
-    graph.op(id).constant().and_then(Constant::exact)
+    match graph.op(id) {
+        Op::Fill(c, _) => c.exact(),
+        op => op.constant().and_then(Constant::exact),
+    }
 }
 
 fn is_value(graph: &Graph, id: NodeId, value: i64) -> bool {

@@ -14,7 +14,7 @@
 //! operator reaches as far right as the reader's eye.
 
 use super::builder::Graph;
-use super::node::{BinOp, Func, NodeId, Op};
+use super::node::{BinOp, Func, Item, ItemFunc, NodeId, Op, ProductOp};
 use super::print::{Frame, Printed, Walk, shared_nodes};
 use std::collections::{HashMap, HashSet};
 
@@ -155,7 +155,15 @@ impl Latex<'_> {
             Op::Const(c) => out.push_str(&latex_number(&c.0.to_string())),
             Op::Pi => out.push_str(r"\pi"),
             Op::Euler => out.push('e'),
-            Op::Var(v) => out.push_str(&latex_name(&self.graph.var(v).name)),
+            Op::Var(v) => {
+                let var = self.graph.var(v);
+                let name = latex_name(&var.name);
+                // Vectors and matrices are bold, as textbooks write them.
+                match var.item.is_scalar() {
+                    true => out.push_str(&name),
+                    false => out.push_str(&format!(r"\mathbf{{{name}}}")),
+                }
+            }
             Op::Column(c) => {
                 let column = self.graph.column(c).iter();
                 let items: Vec<String> = column.map(|n| latex_number(&n.to_string())).collect();
@@ -186,9 +194,72 @@ impl Latex<'_> {
                 stack.extend([Frame::Text("^{"), Frame::Node(b), Frame::Text("}")]);
             }
             Op::Binary(op, a, b) => self.push_infix(op, a, b, stack),
+            Op::Fill(c, _) => match c.value() {
+                0.0 => out.push_str(r"\mathbf{0}"),
+                1.0 => out.push_str(r"\mathbf{1}"),
+                _ => out.push_str(&format!(r"{} \mathbf{{1}}", latex_number(&c.0.to_string()))),
+            },
+            Op::Tensor(t) => {
+                let (item, values) = self.graph.tensor(t);
+                let texts: Vec<String> = values.iter().map(|n| latex_number(&n.to_string())).collect();
+                let body = match item {
+                    Item::Matrix(_, k) => texts
+                        .chunks(k.max(1) as usize)
+                        .map(|row| row.join(" & "))
+                        .collect::<Vec<_>>()
+                        .join(r" \\ "),
+                    _ => texts.join(r" \\ "),
+                };
+                out.push_str(&format!(r"\begin{{pmatrix}} {body} \end{{pmatrix}}"));
+            }
+            Op::Index(a, k) => {
+                self.push_operand(a, self.prec(a) < Prec::Atom, stack);
+                let index = self.graph.item(a).index_of(k as usize);
+                let parts: Vec<String> = index.iter().map(usize::to_string).collect();
+                stack.push(Frame::Owned(format!("_{{{}}}", parts.join(","))));
+            }
+            Op::Item(func, a) => self.push_item_func(func, a, out, stack),
+            Op::Product(op, a, b) => self.push_product(op, a, b, stack),
         }
         // The frames were pushed in reading order; the stack pops them last first.
         stack[start..].reverse();
+    }
+
+    /// `\sum_k a`, `a^\top`, `\lVert a \rVert`, `\operatorname{softmax}(a)`.
+    fn push_item_func(&self, func: ItemFunc, a: NodeId, out: &mut String, stack: &mut Vec<Frame>) {
+        match func {
+            ItemFunc::Total => {
+                out.push_str(r"\mathbf{1}^\top ");
+                self.push_operand(a, self.prec(a) < Prec::Power, stack);
+            }
+            ItemFunc::Transpose => {
+                self.push_operand(a, self.prec(a) < Prec::Atom, stack);
+                stack.push(Frame::Text(r"^\top"));
+            }
+            ItemFunc::Norm => {
+                out.push_str(r"\left\lVert ");
+                stack.extend([Frame::Node(a), Frame::Text(r" \right\rVert")]);
+            }
+            ItemFunc::Softmax | ItemFunc::Logsumexp => {
+                out.push_str(&format!(r"\operatorname{{{}}}{OPEN}", func.name()));
+                stack.extend([Frame::Node(a), Frame::Text(CLOSE)]);
+            }
+        }
+    }
+
+    /// `a^\top b` of two vectors, `A b` of a matrix product, `a b^\top` of `outer`.
+    fn push_product(&self, op: ProductOp, a: NodeId, b: NodeId, stack: &mut Vec<Frame>) {
+        let (ai, bi) = (self.graph.item(a), self.graph.item(b));
+        let both_vectors = matches!((ai, bi), (Item::Vector(_), Item::Vector(_)));
+        let (after_a, after_b) = match op {
+            ProductOp::Dot if both_vectors => (r"^\top ", ""),
+            ProductOp::Dot => (" ", ""),
+            ProductOp::Outer => (" ", r"^\top"),
+        };
+        self.push_operand(a, self.prec(a) < Prec::Power, stack);
+        stack.push(Frame::Text(after_a));
+        self.push_operand(b, self.prec(b) < Prec::Power, stack);
+        stack.push(Frame::Text(after_b));
     }
 
     /// Writes the head of `func(a)` into `out` and pushes the rest in reading order.

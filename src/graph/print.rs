@@ -11,7 +11,7 @@
 //! because it reads better than `a*-b`.
 
 use super::builder::Graph;
-use super::node::{BinOp, Func, NodeId, Op};
+use super::node::{BinOp, Constant, Func, Item, NodeId, Op};
 use std::collections::HashMap;
 use std::fmt;
 
@@ -122,6 +122,7 @@ enum Prec {
 /// One step of the walk: text to write, or a node to write (named if it has a name).
 pub(super) enum Frame {
     Text(&'static str),
+    Owned(String),
     Node(NodeId),
 }
 
@@ -158,6 +159,7 @@ pub(super) trait Walk {
         while let Some(frame) = stack.pop() {
             match frame {
                 Frame::Text(text) => out.push_str(text),
+                Frame::Owned(text) => out.push_str(&text),
                 Frame::Node(id) => match self.names().get(&id) {
                     Some(name) => out.push_str(name),
                     None => self.push_op(id, &mut out, &mut stack),
@@ -210,6 +212,32 @@ impl Printer<'_> {
                 ]);
             }
             Op::Binary(op, a, b) => self.push_infix(op, a, b, stack),
+            Op::Fill(c, item) => out.push_str(&fill_text(c, item)),
+            Op::Tensor(t) => {
+                let (item, values) = self.graph.tensor(t);
+                let texts: Vec<String> = values.iter().map(|n| n.to_string()).collect();
+                out.push_str(&braces(item, &texts));
+            }
+            Op::Index(a, k) => {
+                self.push_operand(a, self.prec(a) < Prec::Atom, stack);
+                let index = self.graph.item(a).index_of(k as usize);
+                let parts: Vec<String> = index.iter().map(usize::to_string).collect();
+                stack.push(Frame::Owned(format!("[{}]", parts.join(", "))));
+            }
+            Op::Item(func, a) => {
+                out.push_str(func.name());
+                stack.extend([Frame::Text("("), Frame::Node(a), Frame::Text(")")]);
+            }
+            Op::Product(op, a, b) => {
+                out.push_str(op.name());
+                stack.extend([
+                    Frame::Text("("),
+                    Frame::Node(a),
+                    Frame::Text(", "),
+                    Frame::Node(b),
+                    Frame::Text(")"),
+                ]);
+            }
         }
         // The frames were pushed in reading order; the stack pops them last first.
         stack[start..].reverse();
@@ -250,8 +278,34 @@ impl Printer<'_> {
             Op::Binary(BinOp::Add | BinOp::Sub, ..) => Prec::Sum,
             Op::Binary(BinOp::Mul | BinOp::Div, ..) => Prec::Product,
             Op::Binary(BinOp::Pow, ..) => Prec::Power,
+            Op::Fill(c, _) if !matches!(c.value(), 0.0 | 1.0) => Prec::Product,
             _ => Prec::Atom,
         }
+    }
+}
+
+/// A filled constant as it parses back: `zeros(3)`, `ones(2, 3)`, `0.5*ones(3)`.
+pub(super) fn fill_text(c: Constant, item: Item) -> String {
+    let dims: Vec<String> = item.dims().iter().map(usize::to_string).collect();
+    let dims = dims.join(", ");
+    match c.value() {
+        0.0 => format!("zeros({dims})"),
+        1.0 => format!("ones({dims})"),
+        _ => format!("{}*ones({dims})", c.0),
+    }
+}
+
+/// Components with braces, row by row for a matrix: `{1, 2}`, `{{1, 2}, {3, 4}}`.
+pub(super) fn braces(item: Item, parts: &[String]) -> String {
+    match item {
+        Item::Matrix(_, k) => {
+            let rows: Vec<String> = parts
+                .chunks(k.max(1) as usize)
+                .map(|row| format!("{{{}}}", row.join(", ")))
+                .collect();
+            format!("{{{}}}", rows.join(", "))
+        }
+        _ => format!("{{{}}}", parts.join(", ")),
     }
 }
 

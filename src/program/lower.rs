@@ -407,6 +407,11 @@ impl<'a> Lowerer<'a> {
         }
         match evaluate_one(graph, &Bindings::new(1), node) {
             Ok(Value::Scalar(x)) => Some(Number::from_f64(x)),
+            Ok(Value::Shaped(item, _)) => {
+                let what = what.to_string();
+                self.error(ErrorKind::NotScalarItem { what, item }, span);
+                None
+            }
             Ok(Value::Rows(v)) => {
                 self.error(
                     ErrorKind::NotScalar {

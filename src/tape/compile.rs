@@ -305,6 +305,15 @@ impl Compiler<'_> {
                 node: id,
             },
             op @ (Op::Pi | Op::Euler) => Instr::Named { dst, op },
+            // Never reached: `Compiled` writes a shaped graph out by components before
+            // compiling it (`graph::components`); NaN keeps a misuse visible.
+            Op::Fill(..) | Op::Tensor(_) | Op::Index(..) | Op::Item(..) | Op::Product(..) => {
+                Instr::Const {
+                    dst,
+                    value: Box::new(crate::syntax::Number::from_f64(f64::NAN)),
+                    node: id,
+                }
+            }
             Op::Var(var) => Instr::Load { dst, var, node: id },
             Op::Unary(f, a) if f.is_reduction() && self.graph.shape(a) == Shape::Rows => {
                 let acc = Accumulator(self.tape.accumulators.len() as u32);
