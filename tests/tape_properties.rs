@@ -87,7 +87,7 @@ fn case(expr: &str, rows: &[(String, String)], w: &str, b: &str) -> Option<Case>
 fn bindings(program: &Program, rows: &[usize]) -> Bindings {
     let mut restricted = Bindings::new(rows.len());
     for p in &program.params {
-        restricted.set(p.var, Value::Scalar(p.value));
+        restricted.set(p.var, Value::Scalar(p.value()));
     }
     for d in &program.data {
         let column: Vec<f64> = rows.iter().map(|&r| d.values[r].value).collect();
@@ -101,6 +101,7 @@ fn magnitude(value: &Value, rows: usize) -> f64 {
     match value {
         Value::Scalar(v) => v.abs() * rows as f64,
         Value::Rows(v) => v.iter().map(|t| t.abs()).sum(),
+        Value::Shaped(_, parts) => parts.iter().map(|p| magnitude(p, rows)).sum(),
     }
 }
 

@@ -6,8 +6,9 @@
 //! mode, used for `d(f)/d(x)` of a vector `f`, whose rows are separate functions.
 
 mod rules;
+mod shaped;
 
-use crate::graph::{BinOp, Func, Graph, GraphFull, NodeId, Op, Shape, VarId};
+use crate::graph::{BinOp, Func, Graph, GraphFull, Item, ItemFunc, NodeId, Op, Shape, VarId};
 use std::collections::HashMap;
 
 /// Test-only fault injection: while set on this thread, the local derivative of `func`
@@ -21,18 +22,24 @@ pub fn inject_fault(fault: Option<(Func, f64)>) {
 }
 
 /// `d(of)/d(var)` as a node: reverse mode for a scalar `of`, forward mode for rows.
+/// Of a scalar `of` by a shaped `var` it has `var`'s shape; a shaped `var` needs a
+/// rowless scalar `of` (the Jacobian of a vector by a vector is not built: lowering
+/// refuses it first).
 ///
 /// Every function here that grows the graph stops with [`GraphFull`] once the graph
 /// passes its node limit ([`Graph::ensure_room`], asked at every step of the walk).
 pub fn derivative(g: &mut Graph, of: NodeId, var: VarId) -> Result<NodeId, GraphFull> {
     match g.shape(of) {
-        Shape::Scalar => Ok(gradient(g, of, &[var])?[0]),
+        Shape::Scalar if g.item(of).is_scalar() => Ok(gradient(g, of, &[var])?[0]),
+        Shape::Scalar => tangent(g, of, var),
         Shape::Rows => tangent(g, of, var),
     }
 }
 
 /// The gradient of the scalar `output` by each of `wrt`, by one backward pass that adds
-/// adjoint nodes to the graph. The derivative by a data column is a vector of rows.
+/// adjoint nodes to the graph. The derivative by a data column is a vector of rows;
+/// by a shaped variable it has the variable's shape (a vector or matrix node, never
+/// its components written out).
 pub fn gradient(g: &mut Graph, output: NodeId, wrt: &[VarId]) -> Result<Vec<NodeId>, GraphFull> {
     let order = g.reachable(&[output]);
     let needed = depends_on_any(g, &order, wrt);
@@ -65,7 +72,8 @@ pub fn gradient(g: &mut Graph, output: NodeId, wrt: &[VarId]) -> Result<Vec<Node
         .map(|&v| {
             let node = g.add(Op::Var(v), None);
             let adjoint = adjoints.get(node.index()).copied().flatten();
-            adjoint.unwrap_or_else(|| g.int(0))
+            let item = g.var(v).item;
+            adjoint.unwrap_or_else(|| g.fill(0, item))
         })
         .collect())
 }
@@ -93,7 +101,13 @@ pub fn hessian_vector(
     let products: Vec<NodeId> = first
         .iter()
         .zip(v)
-        .map(|(&d, &vi)| g.binary(BinOp::Mul, d, vi))
+        .map(|(&d, &vi)| {
+            let product = g.binary(BinOp::Mul, d, vi);
+            match g.item(product).is_scalar() {
+                true => product,
+                false => g.add(Op::Item(ItemFunc::Total, product), None),
+            }
+        })
         .collect();
     let dot = add_all(g, &products);
     gradient(g, dot, vars)
@@ -115,6 +129,13 @@ pub fn tangent(g: &mut Graph, output: NodeId, var: VarId) -> Result<NodeId, Grap
             Op::Unary(func @ (Func::Sum | Func::Mean), a) => {
                 let inner = tangents.get(&a).copied().unwrap_or_else(|| g.int(0));
                 g.unary(func, inner)
+            }
+            op @ (Op::Index(..) | Op::Item(..) | Op::Product(..)) => {
+                let tangent_of = |g: &mut Graph, n: NodeId| {
+                    let t = tangents.get(&n).copied().unwrap_or_else(|| g.int(0));
+                    shaped::broadcast_to(g, t, g.item(n))
+                };
+                shaped::forward(g, id, op, tangent_of)
             }
             _ => {
                 let mut terms = Vec::new();
@@ -142,14 +163,20 @@ fn backward_step(g: &mut Graph, id: NodeId, adjoint: NodeId) -> rules::Partials 
             let rows = g.unary(Func::Sum, one);
             [Some((a, g.binary(BinOp::Div, adjoint, rows))), None]
         }
+        op @ (Op::Index(..) | Op::Item(..) | Op::Product(..)) => shaped::backward(g, id, op, adjoint),
         _ => rules::local_partials(g, id)
             .map(|p| p.map(|(operand, partial)| (operand, product(g, adjoint, partial)))),
     }
 }
 
 /// A contribution flowing from `user` into a scalar operand from a per-row context is
-/// summed over the rows (a scalar used in every row collects every row's share).
+/// summed over the rows (a scalar used in every row collects every row's share); one
+/// into a scalar-item operand broadcast over components (`s*v`) is totalled over them.
 fn into_shape(g: &mut Graph, user: NodeId, operand: NodeId, flow: NodeId) -> NodeId {
+    let flow = match (g.item(operand), g.item(flow)) {
+        (Item::Scalar, item) if !item.is_scalar() => g.add(Op::Item(ItemFunc::Total, flow), None),
+        _ => flow,
+    };
     let per_row =
         g.shape(user) == Shape::Rows || matches!(g.op(user), Op::Unary(Func::Sum | Func::Mean, _));
     if per_row && g.shape(operand) == Shape::Scalar {

@@ -115,9 +115,13 @@ fn not_decimal(program: &Program) -> Error {
     use rust_decimal::prelude::FromPrimitive;
     let misfit = |x: f64| rust_decimal::Decimal::from_f64(x).is_none();
     let shown = crate::syntax::format_f64;
-    let (what, span) = if let Some(p) = program.params.iter().find(|p| misfit(p.value)) {
+    let misfit_param = program
+        .params
+        .iter()
+        .find_map(|p| Some((p, p.values.iter().position(|&x| misfit(x))?)));
+    let (what, span) = if let Some((p, k)) = misfit_param {
         (
-            format!("the param `{}` ({})", p.name, shown(p.value)),
+            format!("the param `{}` ({})", p.component_name(k), shown(p.values[k])),
             Some(p.span),
         )
     } else if let Some((column, row, x)) = program.data.iter().find_map(|c| {

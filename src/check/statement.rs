@@ -82,7 +82,7 @@ pub fn check_statement(
         return Err(Error::new(ErrorKind::Usage(message), None));
     };
     let proved = prove(&mut program.graph, check.derivative, check.expected);
-    let center: Vec<f64> = program.params.iter().map(|p| p.value).collect();
+    let center: Vec<f64> = program.params.iter().flat_map(|p| p.values.iter().copied()).collect();
     let points = points::around(&center, RANDOM_POINTS, options.seed);
     let (samples, skipped) = if options.precise {
         compare::<Decimal>(program, &check, &points)?

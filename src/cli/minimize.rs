@@ -189,7 +189,7 @@ pub(super) fn descend(
         .params
         .iter()
         .filter(|p| !moved.contains(&p.var))
-        .map(|p| (p.name.clone(), p.value))
+        .flat_map(|p| (0..p.values.len()).map(move |k| (p.component_name(k), p.values[k])))
         .collect();
     let wanted = Wanted {
         history: flags.history.clone(),

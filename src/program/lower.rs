@@ -356,6 +356,7 @@ impl<'a> Lowerer<'a> {
             self.program.data.push(DataColumn {
                 name: name.name.clone(),
                 var,
+                item: crate::graph::Item::Scalar,
                 values: numbers,
                 span: name.span,
             });
@@ -458,7 +459,8 @@ impl<'a> Lowerer<'a> {
                     self.program.params.push(Param {
                         name: decl.name.name.clone(),
                         var,
-                        value: value.value,
+                        item: crate::graph::Item::Scalar,
+                        values: vec![value.value],
                         span: decl.name.span,
                     });
                 }

@@ -21,6 +21,7 @@ pub use names::suggest;
 use crate::error::{Error, ErrorKind, Errors};
 use crate::eval::{Bindings, Value};
 use crate::graph::{Graph, NodeId, VarId};
+use crate::graph::Item as ItemShape;
 use crate::syntax::{Ident, Number, SourceId, Sources, Span};
 use std::path::Path;
 
@@ -46,10 +47,24 @@ pub struct Param {
     pub name: String,
     /// Its variable.
     pub var: VarId,
-    /// Its initial value.
-    pub value: f64,
+    /// Its shape: scalar, `[K]` or `[M, K]`.
+    pub item: ItemShape,
+    /// Its initial value: its components, row-major (one for a scalar).
+    pub values: Vec<f64>,
     /// Where it is declared.
     pub span: Span,
+}
+
+impl Param {
+    /// The initial value of a scalar param (the first component of a shaped one).
+    pub fn value(&self) -> f64 {
+        self.values.first().copied().unwrap_or(f64::NAN)
+    }
+
+    /// The name of component `k`: `w` for a scalar, `w[2]`, `W[1,3]`.
+    pub fn component_name(&self, k: usize) -> String {
+        format!("{}{}", self.name, self.item.suffix(k))
+    }
 }
 
 /// A data column.
@@ -59,7 +74,10 @@ pub struct DataColumn {
     pub name: String,
     /// Its variable.
     pub var: VarId,
-    /// Its values, one per row.
+    /// The shape of each row's value: scalar, or `[K]` for `X[a, b, c]`.
+    pub item: ItemShape,
+    /// Its values, one per row; of a shaped column, each component's rows one after
+    /// another (component-major).
     pub values: Vec<Number>,
     /// Where it is declared.
     pub span: Span,
@@ -194,15 +212,30 @@ impl Program {
     pub fn bindings(&self) -> Bindings {
         let mut bindings = Bindings::new(self.rows.unwrap_or(1));
         for p in &self.params {
-            bindings.set(p.var, Value::Scalar(p.value));
+            let value = match p.item {
+                ItemShape::Scalar => Value::Scalar(p.value()),
+                item => Value::Shaped(item, p.values.iter().map(|&x| Value::Scalar(x)).collect()),
+            };
+            bindings.set(p.var, value);
         }
         for d in &self.data {
-            bindings.set(
-                d.var,
-                Value::Rows(d.values.iter().map(|n| n.value).collect()),
-            );
+            let rows = |values: &[Number]| Value::Rows(values.iter().map(|n| n.value).collect());
+            let value = match d.item {
+                ItemShape::Scalar => rows(&d.values),
+                item => {
+                    let length = (d.values.len() / item.size()).max(1);
+                    Value::Shaped(item, d.values.chunks(length).map(rows).collect())
+                }
+            };
+            bindings.set(d.var, value);
         }
         bindings
+    }
+
+    /// The number of components each of `vars` has (its item's size): the length of
+    /// its stretch of a flat vector of values, as the descent moves them.
+    pub fn sizes(&self, vars: &[VarId]) -> Vec<usize> {
+        vars.iter().map(|&v| self.graph.var(v).item.size()).collect()
     }
 
     /// The definition called `name`.
@@ -210,25 +243,44 @@ impl Program {
         self.definitions.iter().find(|d| d.name == name)
     }
 
-    /// The initial values of `vars` (0 for one that is not a param), in one pass
-    /// (asking [`Program::param`] for each of 100,000 params would be quadratic).
+    /// The initial values of `vars`, every component of each one after another (0s
+    /// for one that is not a param), in one pass (asking [`Program::param`] for each
+    /// of 100,000 params would be quadratic).
     pub fn param_values(&self, vars: &[VarId]) -> Vec<f64> {
-        let by_var: std::collections::HashMap<VarId, f64> =
-            self.params.iter().map(|p| (p.var, p.value)).collect();
-        vars.iter()
-            .map(|v| by_var.get(v).copied().unwrap_or(0.0))
-            .collect()
+        let by_var: std::collections::HashMap<VarId, &[f64]> = self
+            .params
+            .iter()
+            .map(|p| (p.var, p.values.as_slice()))
+            .collect();
+        let mut values = Vec::with_capacity(vars.len());
+        for (v, size) in vars.iter().zip(self.sizes(vars)) {
+            match by_var.get(v) {
+                Some(parts) => values.extend_from_slice(parts),
+                None => values.extend(std::iter::repeat_n(0.0, size)),
+            }
+        }
+        values
     }
 
-    /// Every param with a value: the `moved` ones at `values`, the others at their
+    /// Every param's component with a value, named `w` or `w[2]`: the `moved` ones at
+    /// `values` (flat, as [`Program::param_values`] lays them out), the others at their
     /// initial values, in declaration order.
     pub fn params_at(&self, moved: &[VarId], values: &[f64]) -> Vec<(String, f64)> {
-        let at: std::collections::HashMap<VarId, f64> =
-            moved.iter().copied().zip(values.iter().copied()).collect();
-        self.params
-            .iter()
-            .map(|p| (p.name.clone(), at.get(&p.var).copied().unwrap_or(p.value)))
-            .collect()
+        let mut at: std::collections::HashMap<VarId, &[f64]> = std::collections::HashMap::new();
+        let mut rest = values;
+        for (&var, size) in moved.iter().zip(self.sizes(moved)) {
+            let (mine, others) = rest.split_at(size.min(rest.len()));
+            at.insert(var, mine);
+            rest = others;
+        }
+        let mut named = Vec::new();
+        for p in &self.params {
+            let current = at.get(&p.var).copied().unwrap_or(&p.values);
+            for (k, &x) in current.iter().enumerate() {
+                named.push((p.component_name(k), x));
+            }
+        }
+        named
     }
 
     /// The param with this variable.

@@ -231,7 +231,7 @@ impl Repl {
             params: program
                 .params
                 .iter()
-                .map(|p| (p.name.clone(), p.value))
+                .flat_map(|p| (0..p.values.len()).map(move |k| (p.component_name(k), p.values[k])))
                 .collect(),
             data: program
                 .data
@@ -474,7 +474,7 @@ impl Repl {
         self.program()
             .params
             .iter()
-            .map(|p| (p.name.clone(), p.value))
+            .flat_map(|p| (0..p.values.len()).map(move |k| (p.component_name(k), p.values[k])))
             .collect()
     }
 }

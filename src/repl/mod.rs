@@ -199,8 +199,10 @@ impl Repl {
     pub fn set_values(&mut self, values: &[(String, f64)]) {
         let by_name: HashMap<&str, f64> = values.iter().map(|(n, v)| (n.as_str(), *v)).collect();
         for p in &mut self.session.program_mut().params {
-            if let Some(&value) = by_name.get(p.name.as_str()) {
-                p.value = value;
+            for k in 0..p.values.len() {
+                if let Some(&value) = by_name.get(p.component_name(k).as_str()) {
+                    p.values[k] = value;
+                }
             }
         }
     }
