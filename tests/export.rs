@@ -133,7 +133,7 @@ fn points(program: &Program, seed: u64) -> Vec<Vec<f64>> {
     (0..POINTS)
         .map(|_| {
             let p = program.params.iter();
-            p.map(|p| p.value + 0.1 * p.value.abs().max(1.0) * normal())
+            p.map(|p| p.value() + 0.1 * p.value().abs().max(1.0) * normal())
                 .collect()
         })
         .collect()

@@ -47,7 +47,7 @@ fn hessian_at(path: &Path, document: &Json) -> (Vec<f64>, usize) {
     let mut program = Program::load(&mut sources, path, &LoadOptions::default())
         .unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
     for p in &mut program.params {
-        p.value = document["params"][&p.name].as_f64().unwrap_or(f64::NAN);
+        p.values = vec![document["params"][&p.name].as_f64().unwrap_or(f64::NAN)];
     }
     let loss = program.definition("loss").map(|d| d.node);
     let loss = loss.unwrap_or_else(|| panic!("{}: no loss", path.display()));

@@ -113,6 +113,11 @@ fn structure(graph: &nabla::graph::Graph, root: NodeId) -> String {
             Op::Column(c) => format!("{:?}", graph.column(c)),
             Op::Unary(f, a) => format!("({f:?} {})", text[&a]),
             Op::Binary(op, a, b) => format!("({op:?} {} {})", text[&a], text[&b]),
+            Op::Fill(c, item) => format!("(fill {} {item})", c.value()),
+            Op::Tensor(t) => format!("{:?}", graph.tensor(t)),
+            Op::Index(a, k) => format!("(index {} {k})", text[&a]),
+            Op::Item(f, a) => format!("({f:?} {})", text[&a]),
+            Op::Product(op, a, b) => format!("({op:?} {} {})", text[&a], text[&b]),
         };
         text.insert(id, s);
     }

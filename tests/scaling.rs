@@ -57,7 +57,7 @@ fn gradient_matches_central_differences_at_n_5() {
         let bindings = d.program.bindings();
         let values = evaluate(graph, &bindings, &d.gradient).expect("in the domain");
         for (i, (&var, param)) in d.vars.iter().zip(&d.program.params).enumerate() {
-            let p = param.value;
+            let p = param.value();
             let h = 1e-5 * p.abs().max(1.0);
             let at = |value: f64| {
                 let mut moved = bindings.clone();

@@ -130,6 +130,8 @@ fn bounded_at(program: &Program, node: NodeId, point: [f64; 2]) -> Result<Bounde
                 let (b, eb) = operand(b);
                 binary_error(op, [a, ea], [b, eb], r, &mut at_edge)
             }
+            // The generated expressions are scalar.
+            _ => f64::INFINITY,
         };
         error_of.insert(id, if error.is_nan() { f64::INFINITY } else { error });
     }

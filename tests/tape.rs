@@ -283,7 +283,7 @@ fn threads_do_not_change_the_results() {
             .map(|k| match compiled.value(k) {
                 Some(Value::Scalar(v)) => vec![v.to_bits()],
                 Some(Value::Rows(v)) => v.iter().map(|x| x.to_bits()).collect(),
-                None => panic!("output {k}"),
+                Some(Value::Shaped(..)) | None => panic!("output {k}"),
             })
             .collect();
         assert_eq!(values[3].len(), 100_000);

@@ -12,7 +12,7 @@ mod sign;
 
 pub use rules::{RULES, Rule};
 
-use crate::graph::{Graph, GraphFull, NodeId, Op};
+use crate::graph::{Graph, GraphFull, NodeId};
 
 /// How many passes at most (each is linear in the graph; a handful reach the fixed point).
 const MAX_PASSES: usize = 8;
@@ -95,11 +95,7 @@ fn pass(graph: &mut Graph, roots: &[NodeId], kept: &dyn Fn(NodeId) -> bool) -> V
     for id in order.into_iter().filter(|&id| !kept(id)) {
         let node = graph.node(id).clone();
         let map = |n: NodeId| rebuilt[n.index()].unwrap_or(n);
-        let op = match node.op {
-            Op::Unary(f, a) => Op::Unary(f, map(a)),
-            Op::Binary(b, x, y) => Op::Binary(b, map(x), map(y)),
-            leaf => leaf,
-        };
+        let op = node.op.map_operands(map);
         // With its operands unchanged the node is already folded: only the rules remain.
         let mut new = if op == node.op {
             id
@@ -108,7 +104,9 @@ fn pass(graph: &mut Graph, roots: &[NodeId], kept: &dyn Fn(NodeId) -> bool) -> V
         };
         for _ in 0..MAX_REWRITES_PER_NODE {
             match rules::rewrite(graph, new) {
-                Some(next) if next != new => new = next,
+                // A rule never changes a value's item shape (`x - x` of a vector
+                // is not the scalar 0).
+                Some(next) if next != new && graph.item(next) == graph.item(new) => new = next,
                 _ => break,
             }
         }
