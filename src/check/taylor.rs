@@ -173,10 +173,17 @@ fn expansion(
     wrt: &[VarId],
     delta: &[Decimal],
 ) -> Result<Vec<NodeId>, GraphFull> {
-    let delta: Vec<NodeId> = delta
-        .iter()
-        .map(|&d| g.constant(Number::from_decimal(d)))
-        .collect();
+    // δ as one node per param, of its shape (a vector literal for a shaped one).
+    let mut rest = delta;
+    let mut parts = Vec::with_capacity(wrt.len());
+    for &v in wrt {
+        let item = g.var(v).item;
+        let (mine, others) = rest.split_at(item.size().min(rest.len()));
+        rest = others;
+        let numbers = mine.iter().map(|&d| Number::from_decimal(d)).collect();
+        parts.push(g.tensor_node(item, numbers, None));
+    }
+    let delta = parts;
     let gradient = crate::ad::gradient(g, objective, wrt)?;
     let hv = crate::ad::hessian_vector(g, objective, wrt, &delta)?;
     let slope = dot(g, &gradient, &delta);
@@ -189,7 +196,10 @@ fn expansion(
 fn dot(g: &mut Graph, a: &[NodeId], b: &[NodeId]) -> NodeId {
     let mut total = g.int(0);
     for (&x, &y) in a.iter().zip(b) {
-        let product = g.binary(BinOp::Mul, x, y);
+        let mut product = g.binary(BinOp::Mul, x, y);
+        if !g.item(product).is_scalar() {
+            product = g.add(crate::graph::Op::Item(crate::graph::ItemFunc::Total, product), None);
+        }
         total = g.binary(BinOp::Add, total, product);
     }
     total
@@ -199,6 +209,8 @@ fn dot(g: &mut Graph, a: &[NodeId], b: &[NodeId]) -> NodeId {
 struct Run<S> {
     loss: Compiled<S>,
     wrt: Vec<VarId>,
+    /// The components of each of `wrt` (θ, δ and the gradient are flat).
+    sizes: Vec<usize>,
     theta: Vec<S>,
     delta: Vec<S>,
     /// L, ∇L·δ, δᵀHδ at θ.
@@ -223,7 +235,10 @@ impl<S: Scalar> Run<S> {
             Compiled::<S>::of_program(program, &nodes[..1]).ok_or_else(|| not_decimal(program))?;
         full.run(&program.graph)
             .map_err(|e| domain(program, nodes, e, theta))?;
-        let values: Vec<S> = (0..nodes.len()).filter_map(|k| full.scalar(k)).collect();
+        let values: Vec<S> = (0..nodes.len())
+            .filter_map(|k| full.components(k))
+            .flatten()
+            .collect();
         let theta: Option<Vec<S>> = theta.iter().map(|&t| S::from_f64(t)).collect();
         let delta: Option<Vec<S>> = delta
             .iter()
@@ -232,12 +247,13 @@ impl<S: Scalar> Run<S> {
         let (Some(theta), Some(delta)) = (theta, delta) else {
             return Err(not_decimal(program));
         };
-        if values.len() != nodes.len() {
+        if values.len() != 3 + theta.len() {
             return Err(not_decimal(program));
         }
         Ok(Run {
             loss,
             wrt: wrt.to_vec(),
+            sizes: program.sizes(wrt),
             theta,
             delta,
             base: [values[0], values[1], values[2]],
@@ -248,9 +264,15 @@ impl<S: Scalar> Run<S> {
 
     /// L at θ + h·e (e a direction), or `None` outside the domain.
     fn loss_at(&mut self, program: &Program, h: S, e: &[S]) -> Option<S> {
-        for ((&var, &t), &d) in self.wrt.iter().zip(&self.theta).zip(e) {
-            let moved = S::binary(BinOp::Add, t, S::binary(BinOp::Mul, h, d)?)?;
-            self.loss.set_exact(var, moved);
+        let mut moved = Vec::with_capacity(self.theta.len());
+        for (&t, &d) in self.theta.iter().zip(e) {
+            moved.push(S::binary(BinOp::Add, t, S::binary(BinOp::Mul, h, d)?)?);
+        }
+        let mut rest = moved.as_slice();
+        for (&var, &size) in self.wrt.iter().zip(&self.sizes) {
+            let (mine, others) = rest.split_at(size.min(rest.len()));
+            self.loss.set_exact_components(var, mine);
+            rest = others;
         }
         self.loss.run(&program.graph).ok()?;
         self.loss.scalar(0)
@@ -268,7 +290,7 @@ impl<S: Scalar> Run<S> {
         } else {
             Verdict::Fail
         };
-        let names = self.wrt.iter().map(|&v| program.graph.var(v).name.clone());
+        let names = program.component_names(&self.wrt).into_iter();
         TaylorReport {
             of: String::new(),
             ok: verdict != Verdict::Fail,
@@ -399,10 +421,12 @@ impl<S: Scalar> Run<S> {
         } else {
             2e-9
         };
-        let shown = self.wrt.len().min(MAX_DIFFERENCES);
+        let n = self.theta.len();
+        let shown = n.min(MAX_DIFFERENCES);
+        let names = program.component_names(&self.wrt);
         let mut out = Vec::with_capacity(shown);
         for i in 0..shown {
-            let mut unit = vec![S::ZERO; self.wrt.len()];
+            let mut unit = vec![S::ZERO; n];
             let h = relative_step * self.theta[i].to_f64().abs().max(1.0);
             unit[i] = S::from_f64(1.0).unwrap_or(S::ZERO);
             let central = self
@@ -410,7 +434,7 @@ impl<S: Scalar> Run<S> {
                 .map(|(plus, minus)| (plus - minus) / (2.0 * h));
             let kink = self.kink(program, h, &unit);
             out.push(ParamDifference {
-                name: program.graph.var(self.wrt[i]).name.clone(),
+                name: names.get(i).cloned().unwrap_or_default(),
                 derivative: self.gradient[i],
                 central,
                 kink,

@@ -179,11 +179,7 @@ pub(super) fn descend(
     settings: &Settings,
     flags: &DescentFlags,
 ) -> Result<(i32, Json), Vec<Error>> {
-    let names: Vec<String> = task
-        .wrt
-        .iter()
-        .map(|&v| program.graph.var(v).name.clone())
-        .collect();
+    let names = program.component_names(&task.wrt);
     let moved: std::collections::HashSet<_> = task.wrt.iter().collect();
     let fixed = program
         .params

@@ -11,6 +11,8 @@ use crate::tape::Compiled;
 pub struct Objective<'p> {
     program: &'p Program,
     wrt: Vec<VarId>,
+    /// The number of components of each of `wrt`: θ holds them one after another.
+    sizes: Vec<usize>,
     with_gradient: Compiled<f64>,
     loss_only: Compiled<f64>,
     hessian: Option<Compiled<f64>>,
@@ -44,7 +46,10 @@ pub fn derivative_nodes(
 ) -> Result<Nodes, crate::graph::GraphFull> {
     let graph = &mut program.graph;
     let gradient = crate::simplify::simplified_gradient(graph, objective, wrt)?;
-    let hessian = if second_order {
+    // The Hessian by a shaped param is read off Hessian-vector products instead, one
+    // per component, so the graph never holds it component by component.
+    let shaped = wrt.iter().any(|&v| !graph.var(v).item.is_scalar());
+    let hessian = if second_order && !shaped {
         let rows = crate::ad::hessian(graph, objective, wrt)?;
         let from = NodeId(graph.len() as u32);
         let flat: Vec<NodeId> = rows.into_iter().flatten().collect();
@@ -58,7 +63,8 @@ pub fn derivative_nodes(
         .iter()
         .map(|&v| {
             let name = format!("[direction {}]", graph.var(v).name);
-            graph.var_node(&name, VarKind::Free, None)
+            let item = graph.var(v).item;
+            graph.shaped_var_node(&name, VarKind::Free, item, None)
         })
         .collect();
     let directions = direction_nodes
@@ -94,6 +100,7 @@ impl<'p> Objective<'p> {
         Some(Objective {
             program,
             wrt: wrt.to_vec(),
+            sizes: program.sizes(wrt),
             with_gradient: Compiled::of_program(program, &outputs)?,
             loss_only: Compiled::of_program(program, &[objective])?,
             hessian: None,
@@ -103,9 +110,9 @@ impl<'p> Objective<'p> {
         })
     }
 
-    /// The number of params moved.
+    /// The number of components moved (of every param moved).
     pub fn dimension(&self) -> usize {
-        self.wrt.len()
+        self.sizes.iter().sum()
     }
 
     /// The number of data rows (1 without data).
@@ -138,21 +145,19 @@ impl<'p> Objective<'p> {
         gradient: &mut [f64],
     ) -> Result<f64, DomainError> {
         let graph = &self.program.graph;
-        if !set_all(&mut self.with_gradient, &self.wrt, theta) {
+        if !set_all(&mut self.with_gradient, &self.wrt, &self.sizes, theta) {
             gradient.fill(f64::NAN);
             return Ok(f64::NAN);
         }
         let result = self.with_gradient.run(graph);
         result.map_err(|e| self.with_params(e, theta))?;
-        for (k, g) in gradient.iter_mut().enumerate() {
-            *g = self.with_gradient.scalar(k + 1).unwrap_or(f64::NAN);
-        }
+        read_all(&self.with_gradient, 1, &self.sizes, gradient);
         Ok(self.with_gradient.scalar(0).unwrap_or(f64::NAN))
     }
 
     /// L(θ) alone.
     pub fn loss(&mut self, theta: &[f64]) -> Result<f64, DomainError> {
-        if !set_all(&mut self.loss_only, &self.wrt, theta) {
+        if !set_all(&mut self.loss_only, &self.wrt, &self.sizes, theta) {
             return Ok(f64::NAN);
         }
         let result = self.loss_only.run(&self.program.graph);
@@ -160,8 +165,31 @@ impl<'p> Objective<'p> {
         Ok(self.loss_only.scalar(0).unwrap_or(f64::NAN))
     }
 
-    /// The Hessian at θ, row-major n×n (compiled on first use).
+    /// The Hessian at θ, row-major n×n (compiled on first use). By a shaped param,
+    /// column by column from Hessian-vector products with the unit vectors.
     pub fn hessian(&mut self, theta: &[f64]) -> Result<Vec<f64>, DomainError> {
+        let n = self.dimension();
+        if self.pending.hessian.is_empty() && n > 0 {
+            let mut matrix = vec![0.0; n * n];
+            let mut unit = vec![0.0; n];
+            for j in 0..n {
+                unit[j] = 1.0;
+                let column = self.hessian_vector(theta, &unit)?;
+                unit[j] = 0.0;
+                for (i, h) in column.iter().enumerate() {
+                    matrix[i * n + j] = *h;
+                }
+            }
+            // Symmetric up to rounding: take the mean of H and its transpose.
+            for i in 0..n {
+                for j in 0..i {
+                    let mean = 0.5 * (matrix[i * n + j] + matrix[j * n + i]);
+                    matrix[i * n + j] = mean;
+                    matrix[j * n + i] = mean;
+                }
+            }
+            return Ok(matrix);
+        }
         let entries = self.pending.hessian.len();
         if self.hessian.is_none() {
             self.hessian = Compiled::of_program(self.program, &self.pending.hessian);
@@ -172,7 +200,7 @@ impl<'p> Objective<'p> {
         let Some(tape) = self.hessian.as_mut() else {
             return Ok(vec![f64::NAN; entries]);
         };
-        if !set_all(tape, &self.wrt, theta) {
+        if !set_all(tape, &self.wrt, &self.sizes, theta) {
             return Ok(vec![f64::NAN; entries]);
         }
         let result = tape.run(&self.program.graph);
@@ -186,7 +214,7 @@ impl<'p> Objective<'p> {
 
     /// H(θ) v, without forming H (compiled on first use).
     pub fn hessian_vector(&mut self, theta: &[f64], v: &[f64]) -> Result<Vec<f64>, DomainError> {
-        let n = self.wrt.len();
+        let n = self.dimension();
         if self.hessian_vector.is_none() {
             let compiled = Compiled::of_program(self.program, &self.pending.hessian_vector);
             self.hessian_vector = compiled.map(|c| (c, self.pending.directions.clone()));
@@ -196,12 +224,17 @@ impl<'p> Objective<'p> {
         let Some((tape, directions)) = self.hessian_vector.as_mut() else {
             return Ok(vec![f64::NAN; n]);
         };
-        if !(set_all(tape, &self.wrt, theta) && set_all(tape, directions, v)) {
+        let sizes = &self.sizes;
+        if !(set_all(tape, &self.wrt, sizes, theta) && set_all(tape, directions, sizes, v)) {
             return Ok(vec![f64::NAN; n]);
         }
         let result = tape.run(&self.program.graph);
         match result {
-            Ok(()) => Ok((0..n).map(|k| tape.scalar(k).unwrap_or(f64::NAN)).collect()),
+            Ok(()) => {
+                let mut product = vec![f64::NAN; n];
+                read_all(tape, 0, sizes, &mut product);
+                Ok(product)
+            }
             Err(e) => Err(self.with_params(e, theta)),
         }
     }
@@ -216,12 +249,28 @@ impl<'p> Objective<'p> {
 
 /// Sets the variables; `false` when a value is not finite (the descent has diverged,
 /// and the tape must not run at stale values).
-fn set_all(tape: &mut Compiled<f64>, vars: &[VarId], values: &[f64]) -> bool {
-    let mut all = true;
-    for (&var, &value) in vars.iter().zip(values) {
-        all &= tape.set(var, value);
+fn set_all(tape: &mut Compiled<f64>, vars: &[VarId], sizes: &[usize], values: &[f64]) -> bool {
+    let mut all = values.iter().all(|x| x.is_finite());
+    let mut rest = values;
+    for (&var, &size) in vars.iter().zip(sizes) {
+        let (mine, others) = rest.split_at(size.min(rest.len()));
+        all &= tape.set_components(var, mine);
+        rest = others;
     }
     all
+}
+
+/// Reads outputs `first..` (one per var, of `sizes` components each) into `into`.
+fn read_all(tape: &Compiled<f64>, first: usize, sizes: &[usize], into: &mut [f64]) {
+    let mut rest = into;
+    for (k, &size) in sizes.iter().enumerate() {
+        let (mine, others) = std::mem::take(&mut rest).split_at_mut(size.min(rest.len()));
+        match tape.components(first + k) {
+            Some(values) if values.len() == mine.len() => mine.copy_from_slice(&values),
+            _ => mine.fill(f64::NAN),
+        }
+        rest = others;
+    }
 }
 
 fn select(tape: &mut Compiled<f64>, rows: Option<&[usize]>) {

@@ -194,9 +194,10 @@ pub fn minimize(
     observer: &mut dyn Observer,
 ) -> Result<Report, Error> {
     let newton = matches!(settings.method, Method::Newton { .. });
-    if newton && task.wrt.len() > MAX_NEWTON_PARAMS {
+    let components: usize = program.sizes(&task.wrt).iter().sum();
+    if newton && components > MAX_NEWTON_PARAMS {
         let kind = ErrorKind::TooManyForNewton {
-            params: task.wrt.len(),
+            params: components,
             limit: MAX_NEWTON_PARAMS,
         };
         return Err(Error::new(kind, task.span));

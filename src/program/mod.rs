@@ -232,6 +232,17 @@ impl Program {
         bindings
     }
 
+    /// The names of every component of `vars`, one after another: `b`, `w[1]`,
+    /// `w[2]`, `W[1,1]` (the columns of a history, the entries of θ).
+    pub fn component_names(&self, vars: &[VarId]) -> Vec<String> {
+        let mut names = Vec::new();
+        for &v in vars {
+            let var = self.graph.var(v);
+            names.extend((0..var.item.size()).map(|k| format!("{}{}", var.name, var.item.suffix(k))));
+        }
+        names
+    }
+
     /// The number of components each of `vars` has (its item's size): the length of
     /// its stretch of a flat vector of values, as the descent moves them.
     pub fn sizes(&self, vars: &[VarId]) -> Vec<usize> {
