@@ -127,7 +127,8 @@ pub(super) fn diagnose(
 ) -> Diagnosis {
     // Rows first: E right on some rows is the more specific finding (a piecewise
     // derivative such as abs' gives a constant ratio too, by coincidence).
-    if let Some(rows) = wrong_rows(program, check, point, options) {
+    let shaped = !program.graph.item(check.derivative).is_scalar();
+    if let Some(rows) = wrong_rows(program, check, point, options).filter(|_| !shaped) {
         return rows;
     }
     if let Some(ratio) = constant_ratio(samples) {

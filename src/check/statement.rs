@@ -57,6 +57,9 @@ pub struct Counterexample {
     pub expected: f64,
     /// `AD - E`, computed in the arithmetic of the check.
     pub difference: f64,
+    /// Of a vector or matrix derivative: every component that differs there (`w[2]`,
+    /// AD's value, E's value), in order; the values above are its worst component's.
+    pub components: Vec<(String, f64, f64)>,
 }
 
 /// One compared point: AD, E and their difference (for a vector, at its worst row).
@@ -67,6 +70,9 @@ pub(super) struct Sample {
     pub derivative: f64,
     pub expected: f64,
     pub difference: f64,
+    /// What the difference is measured against: max(|AD|, |E|), or of a vector or
+    /// matrix the larger of their largest components (SPEC 10).
+    pub scale: f64,
 }
 
 /// Runs the `index`-th check of `program`. `Err` when the check does not exist, when
@@ -84,15 +90,16 @@ pub fn check_statement(
     let proved = prove(&mut program.graph, check.derivative, check.expected);
     let center: Vec<f64> = program.params.iter().flat_map(|p| p.values.iter().copied()).collect();
     let points = points::around(&center, RANDOM_POINTS, options.seed);
-    let (samples, skipped) = if options.precise {
-        compare::<Decimal>(program, &check, &points)?
+    let (samples, skipped, differing) = if options.precise {
+        compare::<Decimal>(program, &check, &points, options)?
     } else {
-        compare::<f64>(program, &check, &points)?
+        compare::<f64>(program, &check, &points, options)?
     };
     let agreed: Vec<bool> = samples
         .iter()
-        .map(|s| options.agree(s.difference, s.derivative, s.expected))
+        .map(|s| options.agree(s.difference, s.scale, 0.0))
         .collect();
+    let item = program.graph.item(check.derivative);
     let first_wrong = agreed.iter().position(|a| !a).map(|i| samples[i]);
     let counterexample = first_wrong.map(|s| Counterexample {
         index: s.point,
@@ -101,12 +108,21 @@ pub fn check_statement(
         derivative: s.derivative,
         expected: s.expected,
         difference: s.difference,
+        components: differing
+            .iter()
+            .find(|(point, _)| *point == s.point)
+            .map(|(_, parts)| {
+                let name = &program.graph.var(check.wrt).name;
+                let name = |k: usize| format!("{name}{}", item.suffix(k));
+                parts.iter().map(|&(k, a, e)| (name(k), a, e)).collect()
+            })
+            .unwrap_or_default(),
     });
     let diagnosis =
         first_wrong.map(|s| diagnose(program, &check, &samples, &points[s.point], options));
     let max_rel_err = samples
         .iter()
-        .map(|s| relative(s.difference, s.derivative, s.expected))
+        .map(|s| relative(s.difference, s.scale, 0.0))
         .fold(0.0, f64::max);
     Ok(CheckReport {
         of: check.of_text.clone(),
@@ -133,26 +149,42 @@ fn prove(graph: &mut Graph, derivative: NodeId, expected: NodeId) -> bool {
 
 /// AD and E at each point, in `S`; points outside the domain are skipped and counted,
 /// except the current params (point 0), where a domain error is the program's error.
+/// Also, for each point where a vector or matrix derivative differs, the components
+/// that differ (flat index, AD, E).
+type Differing = Vec<(usize, Vec<(usize, f64, f64)>)>;
+
 fn compare<S: Scalar>(
     program: &Program,
     check: &Check,
     points: &[Vec<f64>],
-) -> Result<(Vec<Sample>, usize), Error> {
+    options: &Options,
+) -> Result<(Vec<Sample>, usize, Differing), Error> {
     let outputs = [check.derivative, check.expected];
     let mut compiled =
         Compiled::<S>::of_program(program, &outputs).ok_or_else(|| not_decimal(program))?;
     let mut samples = Vec::with_capacity(points.len());
+    let mut differing = Vec::new();
     let mut skipped = 0;
     for (i, point) in points.iter().enumerate() {
-        let fits = program
-            .params
-            .iter()
-            .zip(point)
-            .all(|(p, &v)| compiled.set(p.var, v));
+        let mut rest = point.as_slice();
+        let mut fits = true;
+        for p in &program.params {
+            let (mine, others) = rest.split_at(p.values.len().min(rest.len()));
+            fits &= compiled.set_components(p.var, mine);
+            rest = others;
+        }
         if !fits && i == 0 {
             return Err(not_decimal(program));
         }
         let sample = match compiled.run(&program.graph) {
+            Ok(()) if fits && !program.graph.item(check.derivative).is_scalar() => {
+                components_sample(&compiled, i, options).map(|(s, parts)| {
+                    if !parts.is_empty() {
+                        differing.push((i, parts));
+                    }
+                    s
+                })
+            }
             Ok(()) if fits => sample(&compiled, i),
             Ok(()) => None,
             Err(e) if i == 0 => return Err(domain(program, &outputs, e, point)),
@@ -163,7 +195,59 @@ fn compare<S: Scalar>(
             None => skipped += 1,
         }
     }
-    Ok((samples, skipped))
+    Ok((samples, skipped, differing))
+}
+
+/// A vector or matrix derivative compared component by component (SPEC 10): each
+/// component against the larger of the two largest components, represented by its
+/// worst component, with the list of components that differ. Per-row values count
+/// every row of a component.
+fn components_sample<S: Scalar>(
+    compiled: &Compiled<S>,
+    point: usize,
+    options: &Options,
+) -> Option<(Sample, Vec<(usize, f64, f64)>)> {
+    let (a, b) = (compiled.value(0)?, compiled.value(1)?);
+    let (a, b) = (a.components(), b.components());
+    let rows = |v: &crate::eval::Value| match v {
+        crate::eval::Value::Rows(r) => r.len(),
+        _ => 1,
+    };
+    let pairs: Vec<(usize, Option<usize>, f64, f64)> = a
+        .iter()
+        .zip(&b)
+        .enumerate()
+        .flat_map(|(k, (x, y))| {
+            let n = rows(x).max(rows(y));
+            let per_row = n > 1 || matches!(x, crate::eval::Value::Rows(_));
+            (0..n).map(move |r| (k, per_row.then_some(r + 1), x.at(r), y.at(r)))
+        })
+        .collect();
+    if pairs.iter().any(|&(_, _, x, y)| !(x.is_finite() && y.is_finite())) {
+        return None;
+    }
+    let largest = |pick: fn(&(usize, Option<usize>, f64, f64)) -> f64| {
+        pairs.iter().map(|p| pick(p).abs()).fold(0.0, f64::max)
+    };
+    let scale = largest(|p| p.2).max(largest(|p| p.3));
+    let worst = pairs
+        .iter()
+        .max_by(|p, q| (p.2 - p.3).abs().total_cmp(&(q.2 - q.3).abs()))?;
+    let mut differing: Vec<(usize, f64, f64)> = Vec::new();
+    for &(k, _, x, y) in &pairs {
+        if !options.agree(x - y, scale, 0.0) && differing.last().is_none_or(|d| d.0 != k) {
+            differing.push((k, x, y));
+        }
+    }
+    let sample = Sample {
+        point,
+        row: worst.1,
+        derivative: worst.2,
+        expected: worst.3,
+        difference: worst.2 - worst.3,
+        scale,
+    };
+    Some((sample, differing))
 }
 
 /// The values of a run: scalars subtracted in `S`; vectors compared row by row (in f64)
@@ -178,6 +262,7 @@ fn sample<S: Scalar>(compiled: &Compiled<S>, point: usize) -> Option<Sample> {
             derivative: a.to_f64(),
             expected: b.to_f64(),
             difference,
+            scale: a.to_f64().abs().max(b.to_f64().abs()),
         };
         return finite(&s).then_some(s);
     }
@@ -195,11 +280,12 @@ fn sample<S: Scalar>(compiled: &Compiled<S>, point: usize) -> Option<Sample> {
             derivative: x,
             expected: y,
             difference: x - y,
+            scale: x.abs().max(y.abs()),
         };
         if !finite(&s) {
             return None;
         }
-        let err = |s: &Sample| relative(s.difference, s.derivative, s.expected);
+        let err = |s: &Sample| relative(s.difference, s.scale, 0.0);
         if worst.is_none_or(|w| err(&s) > err(&w)) {
             worst = Some(s);
         }
@@ -208,12 +294,8 @@ fn sample<S: Scalar>(compiled: &Compiled<S>, point: usize) -> Option<Sample> {
 }
 
 fn named(program: &Program, point: &[f64]) -> Vec<(String, f64)> {
-    program
-        .params
-        .iter()
-        .zip(point)
-        .map(|(p, v)| (p.name.clone(), *v))
-        .collect()
+    let vars: Vec<_> = program.params.iter().map(|p| p.var).collect();
+    program.component_names(&vars).into_iter().zip(point.iter().copied()).collect()
 }
 
 /// Whether a node is a vector of rows.

@@ -186,9 +186,32 @@ pub(super) fn print_check(session: &mut Session, c: &CheckReport) {
         ));
         session.print(&format!("    E = {}", format_f64(x.expected)));
         session.print(&format!("    difference = {}", format_f64(x.difference)));
+        print_components(session, c, &x.components);
     }
     if let Some(d) = &c.diagnosis {
         session.print(&format!("  diagnosis: {d}"));
+    }
+}
+
+/// The most differing components of a vector check listed.
+const SHOWN_COMPONENTS: usize = 10;
+
+/// The components of a vector or matrix derivative that differ, with both values.
+fn print_components(session: &mut Session, c: &CheckReport, parts: &[(String, f64, f64)]) {
+    if parts.is_empty() {
+        return;
+    }
+    session.print(&format!("  {} components differ:", parts.len()));
+    for (name, a, e) in parts.iter().take(SHOWN_COMPONENTS) {
+        session.print(&format!(
+            "    {name}: d({})/d({name}) = {}, E = {}",
+            c.of,
+            format_f64(*a),
+            format_f64(*e)
+        ));
+    }
+    if parts.len() > SHOWN_COMPONENTS {
+        session.print(&format!("    ... and {} more", parts.len() - SHOWN_COMPONENTS));
     }
 }
 
@@ -282,6 +305,7 @@ pub(super) fn check_json(session: &Session, c: &CheckReport) -> Json {
         json!({
             "point": x.index, "params": params, "row": x.row,
             "derivative": x.derivative, "expected": x.expected, "difference": x.difference,
+            "components": x.components.iter().map(|(n, a, e)| json!({"component": n, "derivative": a, "expected": e})).collect::<Vec<_>>(),
         })
     });
     json!({
