@@ -98,6 +98,16 @@ impl Error {
             NotScalar { .. } => {
                 Some("reduce it over the rows with `sum(...)` or `mean(...)`".into())
             }
+            ReduceRowless { .. } => {
+                Some("to add up the components, use `total(...)`".into())
+            }
+            Shape(crate::graph::ShapeError::Mismatch { .. }) => Some(
+                "componentwise operators need equal shapes, or a scalar on one side".into(),
+            ),
+            Shape(crate::graph::ShapeError::Contraction { .. }) => {
+                Some("`dot(a, b)` pairs the last axis of a with the first of b; `transpose(...)` swaps a matrix's axes".into())
+            }
+            Jacobian { .. } => Some("differentiate a scalar: `total(...)` or one component `v[k]`".into()),
             NotConstant { .. } => Some("use numbers, `pi`, `e` and arithmetic on them only".into()),
             Cycle { .. } => Some("a definition may not depend on itself".into()),
             Domain(e) if e.kind == crate::eval::DomainKind::Unbound => {
@@ -240,6 +250,43 @@ pub enum ErrorKind {
     /// mismatched axes, `softmax` of a matrix. The labels point at each operand.
     #[error("{0}")]
     Shape(crate::graph::ShapeError),
+    /// `sum` or `mean` of a rowless vector or matrix: they reduce over the rows only,
+    /// so `sum(w^2)` would be N·w² (SPEC 10).
+    #[error("`{func}` sums over the data rows, but this has no rows (it is a {item} value)")]
+    ReduceRowless {
+        /// `sum` or `mean`.
+        func: &'static str,
+        /// The operand's shape.
+        item: crate::graph::Item,
+    },
+    /// A size of `zeros`/`ones` that is not a positive integer, or too many sizes.
+    #[error("{what} must be positive integers")]
+    BadSize {
+        /// What was sized.
+        what: String,
+    },
+    /// A brace literal whose rows differ in length or mix numbers and rows.
+    #[error("the rows of a matrix literal `{{{{...}}, {{...}}}}` must all have the same length")]
+    RaggedMatrix,
+    /// An index outside a value's shape, or with the wrong number of indices.
+    #[error("index [{index}] is outside a value of shape {item}")]
+    BadIndex {
+        /// The indices as written.
+        index: String,
+        /// The indexed value's shape.
+        item: crate::graph::Item,
+    },
+    /// The derivative of a vector (or per-row value) by a shaped variable: a Jacobian,
+    /// which nabla does not build.
+    #[error("the derivative of a {of}{} value by a {by} variable is a Jacobian, which is not supported", if *rows { " per-row" } else { "" })]
+    Jacobian {
+        /// The differentiated value's item shape.
+        of: crate::graph::Item,
+        /// Whether it varies over the rows.
+        rows: bool,
+        /// The variable's item shape.
+        by: crate::graph::Item,
+    },
     /// A vector or matrix where one number is needed.
     #[error("{what} must be a scalar, but this has shape {item}")]
     NotScalarItem {

@@ -10,6 +10,7 @@ mod incremental;
 mod lower;
 mod names;
 pub mod settings;
+mod shaped;
 mod statements;
 mod symbols;
 
