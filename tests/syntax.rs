@@ -126,15 +126,20 @@ fn diagnose(lines: &[&str]) -> String {
     for text in lines {
         let (_, errors) = parse(SourceId(0), text);
         if errors.is_empty() {
-            out.push(format!("{text}
-  (no error)"));
+            out.push(format!(
+                "{text}
+  (no error)"
+            ));
         }
         for e in errors {
             let at = line_col(text, e.span.start as usize);
             let line = text.lines().nth(at.line - 1).unwrap_or_default();
             let width = text[e.span.range()].chars().count().max(1);
             let carets = format!("{}{}", " ".repeat(at.column - 1), "^".repeat(width));
-            let help = e.help().map(|h| format!("\n  help: {h}")).unwrap_or_default();
+            let help = e
+                .help()
+                .map(|h| format!("\n  help: {h}"))
+                .unwrap_or_default();
             out.push(format!(
                 "error {}:{}: {e}\n  | {line}\n  | {carets}{help}",
                 at.line, at.column

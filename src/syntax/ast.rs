@@ -324,11 +324,7 @@ impl Ast {
                 ExprKind::Index { base, indices } => {
                     format!("(index {} {})", take(base), join_dims(indices, " "))
                 }
-                ExprKind::Derivative {
-                    of,
-                    wrt,
-                    component,
-                } if !component.is_empty() => {
+                ExprKind::Derivative { of, wrt, component } if !component.is_empty() => {
                     let of = take(of);
                     format!("(d {of} {}[{}])", wrt.name, join_dims(component, ","))
                 }

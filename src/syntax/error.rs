@@ -43,11 +43,15 @@ impl SyntaxError {
                 "a dimension has at most {} components",
                 super::ast::MAX_DIM
             )),
-            SyntaxErrorKind::TooManyDims { role, .. } => Some(match role {
-                DimRole::Size => "a param is a scalar `w`, a vector `w[K]` or a matrix `W[M, K]`",
-                DimRole::Index => "index a vector as `v[k]` and a matrix as `A[i, j]`",
-            }
-            .into()),
+            SyntaxErrorKind::TooManyDims { role, .. } => Some(
+                match role {
+                    DimRole::Size => {
+                        "a param is a scalar `w`, a vector `w[K]` or a matrix `W[M, K]`"
+                    }
+                    DimRole::Index => "index a vector as `v[k]` and a matrix as `A[i, j]`",
+                }
+                .into(),
+            ),
             SyntaxErrorKind::EmptyComponents => {
                 Some("write at least one component, e.g. `{1, 2}`".into())
             }
@@ -120,7 +124,10 @@ pub enum SyntaxErrorKind {
         found: String,
     },
     /// A size or index beyond [`MAX_DIM`](super::MAX_DIM), usually a typo (`w[30000000000]`).
-    #[error("the {role} `{literal}` is too large (at most {})", super::ast::MAX_DIM)]
+    #[error(
+        "the {role} `{literal}` is too large (at most {})",
+        super::ast::MAX_DIM
+    )]
     DimTooLarge {
         /// A size or an index.
         role: DimRole,
@@ -176,7 +183,9 @@ impl DimRole {
 
     fn help(self) -> &'static str {
         match self {
-            DimRole::Size => "a size is a whole number from 1, written as a literal: `w[3]`, `W[8, 2]`",
+            DimRole::Size => {
+                "a size is a whole number from 1, written as a literal: `w[3]`, `W[8, 2]`"
+            }
             DimRole::Index => {
                 "indices are whole numbers written as literals, counted from 1: `v[1]` is the first component"
             }

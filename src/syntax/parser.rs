@@ -681,11 +681,7 @@ impl Parser<'_> {
         };
         let close = self.close(Token::RParen, open)?;
         Ok(self.push(
-            ExprKind::Derivative {
-                of,
-                wrt,
-                component,
-            },
+            ExprKind::Derivative { of, wrt, component },
             d.span.to(close.span),
             first,
         ))
