@@ -672,9 +672,11 @@ fn expected_scope(
         Token::Number => "constant.numeric",
         Token::String => "string.quoted.double",
         _ if keywords.contains(word) => "keyword.",
-        Token::Plus | Token::Minus | Token::Star | Token::Slash | Token::Caret => {
+        Token::Plus | Token::Minus | Token::Star | Token::Slash | Token::Caret | Token::At => {
             "keyword.operator.arithmetic"
         }
+        Token::DotDot => "keyword.operator.range",
+        Token::LBrace | Token::RBrace => "punctuation.section.braces",
         Token::Tilde => "keyword.operator.distribution",
         Token::Name if word == "d" && next == Some(Token::LParen) => "keyword.operator.derivative",
         Token::Name if builtins.contains(word) && next == Some(Token::LParen) => {

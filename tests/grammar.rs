@@ -533,6 +533,24 @@ fn programs_the_grammar_forbids_are_errors() {
         ("f = 1e999", "a literal that overflows f64"),
         ("f = 1.2.3", "a malformed number"),
         ("param w\n= 1", "a newline before `=` ends the statement"),
+        ("param w[0] = 1", "a zero size"),
+        ("param w[1.5] = 1", "a fractional size"),
+        ("param w[-1] = 1", "a negative size"),
+        ("param w[n] = 1", "a size that is a name"),
+        ("param w[2, 2, 2] = 1", "three dimensions"),
+        ("param w[] = 1", "an empty shape"),
+        ("param w[1000000000] = 1", "a size beyond 10^8"),
+        ("f = {}", "empty braces"),
+        ("f = {1, 2", "an unclosed brace"),
+        ("f = v[0]", "an index 0"),
+        ("f = v[i]", "an index that is a name"),
+        ("f = A[1, 2, 3]", "three indices"),
+        ("f = d(F)/d(w[0])", "a derivative by component 0"),
+        ("f = a @", "a matrix product without right operand"),
+        ("data X[] from \"a.csv\"", "an empty column list"),
+        ("data X[a..] from \"a.csv\"", "an open header range"),
+        ("data X[a] = [1]", "inline data with a column list"),
+        ("f = a..b", "a range outside a column list"),
     ];
     let mut problems = Vec::new();
     for (text, why) in forbidden {
@@ -589,6 +607,18 @@ fn precedence_is_the_grammars() {
         ("d(d(f)/d(w))/d(w)", "(d (d f w) w)"),
         ("f(a, b,) + [1, 2,]", "(+ (f a b) [1 2])"),
         ("1 +\n  2", "(+ 1 2)"),
+        ("a @ b * c", "(* (@ a b) c)"),
+        ("a + b @ c", "(+ a (@ b c))"),
+        ("a @ b @ c", "(@ (@ a b) c)"),
+        ("-a @ b", "(@ (neg a) b)"),
+        ("v[2]^2", "(^ (index v 2) 2)"),
+        ("-v[1]", "(neg (index v 1))"),
+        ("2^v[1]", "(^ 2 (index v 1))"),
+        ("f(x)[1, 2]", "(index (f x) 1 2)"),
+        ("(a + b)[1]", "(index (+ a b) 1)"),
+        ("{1, {2, 3},}", "{1 {2 3}}"),
+        ("{a,\n b}", "{a b}"),
+        ("d(F)/d(W[1, 2])", "(d F W[1,2])"),
     ];
     let mut problems = Vec::new();
     for (expr, want) in cases {

@@ -53,11 +53,10 @@ impl Lowerer<'_> {
             ),
             ExprKind::Binary(op, a, b) => {
                 let (a, b) = (child(*a)?, child(*b)?);
-                Some(
-                    self.program
-                        .graph
-                        .add(Op::Binary(binary_op(*op), a, b), span),
-                )
+                let Some(op) = binary_op(*op) else {
+                    return self.not_lowered("the matrix product `@`", expr.span);
+                };
+                Some(self.program.graph.add(Op::Binary(op, a, b), span))
             }
             ExprKind::Call { callee, args } => {
                 let args: Option<Vec<NodeId>> = args.iter().map(|a| child(*a)).collect();
@@ -67,7 +66,12 @@ impl Lowerer<'_> {
                 let items: Vec<ExprId> = items.clone();
                 self.vector_literal(&items, expr.span)
             }
-            ExprKind::Derivative { of, wrt } => {
+            ExprKind::Components(_) => self.not_lowered("a vector `{...}`", expr.span),
+            ExprKind::Index { .. } => self.not_lowered("indexing `v[k]`", expr.span),
+            ExprKind::Derivative { component, .. } if !component.is_empty() => {
+                self.not_lowered("a derivative by a component", expr.span)
+            }
+            ExprKind::Derivative { of, wrt, .. } => {
                 let of = child(*of)?;
                 self.derivative(of, wrt, locals)
             }
@@ -277,12 +281,14 @@ impl Lowerer<'_> {
     }
 }
 
-fn binary_op(op: BinaryOp) -> BinOp {
-    match op {
+/// The graph's operator for a binary operator; `None` for `@`, not lowered yet.
+fn binary_op(op: BinaryOp) -> Option<BinOp> {
+    Some(match op {
         BinaryOp::Add => BinOp::Add,
         BinaryOp::Sub => BinOp::Sub,
         BinaryOp::Mul => BinOp::Mul,
         BinaryOp::Div => BinOp::Div,
         BinaryOp::Pow => BinOp::Pow,
-    }
+        BinaryOp::MatMul => return None,
+    })
 }

@@ -305,11 +305,20 @@ impl<'a> Lowerer<'a> {
                     };
                     self.add_column(name, numbers);
                 }
+                StmtKind::DataFile { names, .. } if names.iter().any(|n| n.columns.is_some()) => {
+                    for name in names.iter().filter(|n| n.columns.is_some()) {
+                        self.not_lowered::<()>("a list of CSV columns", name.name.span);
+                    }
+                    for name in names {
+                        self.declare(&name.name, Symbol::Failed);
+                    }
+                }
                 StmtKind::DataFile {
                     names,
                     path,
                     path_span,
                 } => {
+                    let names: Vec<&Ident> = names.iter().map(|n| &n.name).collect();
                     let wanted: Vec<(String, Span)> =
                         names.iter().map(|n| (n.name.clone(), n.span)).collect();
                     let full = normalize(&base.join(path));
@@ -438,6 +447,11 @@ impl<'a> Lowerer<'a> {
             };
             for decl in decls {
                 self.statement = format!("the param `{}`", decl.name.name);
+                if let (Some(first), Some(last)) = (decl.shape.first(), decl.shape.last()) {
+                    self.not_lowered::<()>("a param with a shape", first.span.to(last.span));
+                    self.declare(&decl.name, Symbol::Failed);
+                    continue;
+                }
                 let what = format!("the initial value of the param `{}`", decl.name.name);
                 let value = match &decl.init {
                     ParamInit::Value(e) => self.constant_number(*e, &what),
@@ -515,6 +529,12 @@ impl<'a> Lowerer<'a> {
     pub(super) fn fail<T>(&mut self, kind: ErrorKind, span: Span) -> Option<T> {
         self.error(kind, span);
         None
+    }
+
+    /// Reports a construct of SPEC 10 that parses but is not lowered yet.
+    pub(super) fn not_lowered<T>(&mut self, what: &str, span: Span) -> Option<T> {
+        let what = what.to_string();
+        self.fail(ErrorKind::NotLowered { what }, span)
     }
 }
 

@@ -196,9 +196,13 @@ impl<'a> Lowerer<'a> {
         expected: ExprId,
         span: crate::syntax::Span,
     ) -> Option<Check> {
-        let ExprKind::Derivative { of, wrt } = &self.ast.expr(derivative).kind else {
+        let ExprKind::Derivative { of, wrt, component } = &self.ast.expr(derivative).kind else {
             return None;
         };
+        if !component.is_empty() {
+            let span = self.ast.expr(derivative).span;
+            return self.not_lowered("a check of a derivative by a component", span);
+        }
         let (of, wrt) = (*of, wrt.clone());
         let of_text = self.slice(self.ast.expr(of).span).to_string();
         self.statement = format!("the check of d({of_text})/d({})", wrt.name);

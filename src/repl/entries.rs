@@ -108,7 +108,7 @@ pub(crate) fn entries_of(line: &Rc<Line>) -> Vec<Entry> {
                         kind,
                         span: stmt.span,
                     };
-                    entries.push(entry(one, EntryKind::Data, Some(&name.name)));
+                    entries.push(entry(one, EntryKind::Data, Some(&name.name.name)));
                 }
             }
             _ => {

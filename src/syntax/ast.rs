@@ -35,7 +35,7 @@ pub struct Ident {
     pub span: Span,
 }
 
-/// The binary operators, by precedence: `+ -` < `* /` < `^`.
+/// The binary operators, by precedence: `+ -` < `* / @` < `^`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum BinaryOp {
     /// `a + b`
@@ -46,6 +46,8 @@ pub enum BinaryOp {
     Mul,
     /// `a / b`
     Div,
+    /// `a @ b`: the matrix product (`dot`), with the precedence of `*` (SPEC 10).
+    MatMul,
     /// `a ^ b`
     Pow,
 }
@@ -58,10 +60,27 @@ impl BinaryOp {
             BinaryOp::Sub => "-",
             BinaryOp::Mul => "*",
             BinaryOp::Div => "/",
+            BinaryOp::MatMul => "@",
             BinaryOp::Pow => "^",
         }
     }
 }
+
+/// One dimension of a param's item shape (`3` in `param w[3]`), or one constant index
+/// (`2` in `v[2]`, counted from 1): a positive integer literal with its span.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Dim {
+    /// The size or index, at least 1 and at most [`MAX_DIM`].
+    pub size: usize,
+    /// Where the literal is written.
+    pub span: Span,
+}
+
+/// The largest size of one dimension, and the largest index (10^8).
+pub const MAX_DIM: usize = 100_000_000;
+
+/// The most dimensions an item shape (and so an index) has: a matrix `[M, K]`.
+pub const MAX_DIMS: usize = 2;
 
 /// One expression node.
 #[derive(Debug, Clone, PartialEq)]
@@ -94,12 +113,24 @@ pub enum ExprKind {
     },
     /// `[1, 2, 3]`: a vector of rows.
     Vector(Vec<ExprId>),
-    /// `d(of)/d(wrt)`: a symbolic derivative.
+    /// `{a, b, c}`: an item vector of components; `{{1, 2}, {3, 4}}` is a matrix by
+    /// rows (SPEC 10). Never empty.
+    Components(Vec<ExprId>),
+    /// `v[k]`, `A[i, j]`: a component by constant indices counted from 1.
+    Index {
+        /// The indexed expression.
+        base: ExprId,
+        /// One index per axis (one or two); `size` is the index.
+        indices: Vec<Dim>,
+    },
+    /// `d(of)/d(wrt)`, `d(of)/d(wrt[k])`: a symbolic derivative.
     Derivative {
         /// The expression differentiated.
         of: ExprId,
         /// The name it is differentiated by.
         wrt: Ident,
+        /// The component of `wrt` (`d(F)/d(W[1, 2])`); empty for the whole variable.
+        component: Vec<Dim>,
     },
 }
 
@@ -122,8 +153,34 @@ pub enum ParamInit {
 pub struct ParamDecl {
     /// The param's name.
     pub name: Ident,
+    /// Its item shape: `[3]` in `param w[3] = 0`; empty for a scalar.
+    pub shape: Vec<Dim>,
     /// How it starts.
     pub init: ParamInit,
+}
+
+/// One name of a `data ... from` statement, with the CSV columns it takes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DataName {
+    /// The declared name.
+    pub name: Ident,
+    /// `X[a, b..c, *]`: the header columns that make the per-row vector `X`; `None`
+    /// for a plain name, which is the column of the same header.
+    pub columns: Option<Vec<ColumnSel>>,
+}
+
+/// One selection of CSV columns in `data X[...] from "file.csv"`.
+///
+/// Header names are written as names or, for headers that are not names, as string
+/// literals (`X["pixel 1"]`); either way the [`Ident`] holds the header text.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ColumnSel {
+    /// `size`: one column by its header.
+    Name(Ident),
+    /// `size..age`: the columns from one header to another, both included, in file order.
+    Range(Ident, Ident),
+    /// `*`: every column not named elsewhere in the statement.
+    Rest(Span),
 }
 
 /// An option of a descent method: `rate = 0.1`.
@@ -165,10 +222,10 @@ pub enum StmtKind {
         /// Its values (a vector literal).
         values: ExprId,
     },
-    /// `data x, y from "points.csv"`
+    /// `data x, y from "points.csv"`, `data y, X[size..age] from "houses.csv"`
     DataFile {
-        /// The columns, by CSV header name.
-        names: Vec<Ident>,
+        /// The declared names, each a column or a selection of columns.
+        names: Vec<DataName>,
         /// The path as written (escapes resolved).
         path: String,
         /// Where the path literal is.
@@ -232,8 +289,11 @@ impl Ast {
             ExprKind::Number(_) | ExprKind::Name(_) => vec![],
             ExprKind::Neg(a) => vec![*a],
             ExprKind::Derivative { of, .. } => vec![*of],
+            ExprKind::Index { base, .. } => vec![*base],
             ExprKind::Binary(_, a, b) => vec![*a, *b],
-            ExprKind::Call { args, .. } | ExprKind::Vector(args) => args.clone(),
+            ExprKind::Call { args, .. } | ExprKind::Vector(args) | ExprKind::Components(args) => {
+                args.clone()
+            }
         }
     }
 
@@ -257,10 +317,27 @@ impl Ast {
                     let items: Vec<String> = items.iter().map(take).collect();
                     format!("[{}]", items.join(" "))
                 }
-                ExprKind::Derivative { of, wrt } => format!("(d {} {})", take(of), wrt.name),
+                ExprKind::Components(items) => {
+                    let items: Vec<String> = items.iter().map(take).collect();
+                    format!("{{{}}}", items.join(" "))
+                }
+                ExprKind::Index { base, indices } => {
+                    format!("(index {} {})", take(base), join_dims(indices, " "))
+                }
+                ExprKind::Derivative { of, wrt, component } if !component.is_empty() => {
+                    let of = take(of);
+                    format!("(d {of} {}[{}])", wrt.name, join_dims(component, ","))
+                }
+                ExprKind::Derivative { of, wrt, .. } => format!("(d {} {})", take(of), wrt.name),
             };
             text[id.index()] = Some(s);
         }
         text[root.index()].take().unwrap_or_default()
     }
+}
+
+/// The sizes of `dims` joined by `separator`: `1 2`.
+fn join_dims(dims: &[Dim], separator: &str) -> String {
+    let sizes: Vec<String> = dims.iter().map(|d| d.size.to_string()).collect();
+    sizes.join(separator)
 }

@@ -38,6 +38,23 @@ impl SyntaxError {
             SyntaxErrorKind::DerivativeDenominator => {
                 Some("write the derivative as `d(expr)/d(name)`".into())
             }
+            SyntaxErrorKind::NotPositiveInteger { role, .. } => Some(role.help().into()),
+            SyntaxErrorKind::DimTooLarge { .. } => Some(format!(
+                "a dimension has at most {} components",
+                super::ast::MAX_DIM
+            )),
+            SyntaxErrorKind::TooManyDims { role, .. } => Some(
+                match role {
+                    DimRole::Size => {
+                        "a param is a scalar `w`, a vector `w[K]` or a matrix `W[M, K]`"
+                    }
+                    DimRole::Index => "index a vector as `v[k]` and a matrix as `A[i, j]`",
+                }
+                .into(),
+            ),
+            SyntaxErrorKind::EmptyComponents => {
+                Some("write at least one component, e.g. `{1, 2}`".into())
+            }
             SyntaxErrorKind::Number {
                 error: super::NumberError::Overflow,
                 ..
@@ -50,7 +67,7 @@ impl SyntaxError {
 /// The kinds of syntax error.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SyntaxErrorKind {
-    /// A character that starts no token (`$`, `@`, a NUL byte, `!`).
+    /// A character that starts no token (`$`, `?`, a NUL byte, `!`).
     #[error("unexpected character {0:?}")]
     UnexpectedChar(char),
     /// A `"` whose string does not end on the same line.
@@ -97,6 +114,38 @@ pub enum SyntaxErrorKind {
     /// `d(expr)/...` not followed by `d(name)`.
     #[error("a derivative needs `/d(name)` after `d(expr)`")]
     DerivativeDenominator,
+    /// A size in `param w[...]` or an index in `v[...]` that is not a positive integer
+    /// literal: `0`, `1.5`, `-1`, `1e2` or a name.
+    #[error("{} must be a positive integer, found `{found}`", role.with_article())]
+    NotPositiveInteger {
+        /// A size or an index.
+        role: DimRole,
+        /// The text written there.
+        found: String,
+    },
+    /// A size or index beyond [`MAX_DIM`](super::MAX_DIM), usually a typo (`w[30000000000]`).
+    #[error(
+        "the {role} `{literal}` is too large (at most {})",
+        super::ast::MAX_DIM
+    )]
+    DimTooLarge {
+        /// A size or an index.
+        role: DimRole,
+        /// The literal as written.
+        literal: String,
+    },
+    /// More than two sizes or indices (`param T[2, 3, 4]`): items are scalars, vectors
+    /// or matrices.
+    #[error("{} has at most {} dimensions, found {found}", role.owner(), super::ast::MAX_DIMS)]
+    TooManyDims {
+        /// A size or an index.
+        role: DimRole,
+        /// How many were written.
+        found: usize,
+    },
+    /// `{}`: an item vector needs at least one component.
+    #[error("`{{}}` has no components")]
+    EmptyComponents,
     /// Brackets, unary minus or `^` nested beyond the parser's limit.
     #[error("expression nested too deeply (more than {limit} levels)")]
     TooDeep {
@@ -106,6 +155,51 @@ pub enum SyntaxErrorKind {
     /// The source is not valid UTF-8 (a binary file, or text in another encoding).
     #[error("the file is not valid UTF-8")]
     InvalidUtf8,
+}
+
+/// Where a positive integer literal is wanted: a param's shape or an index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DimRole {
+    /// A size of `param w[3]` or `param W[8, 2]`.
+    Size,
+    /// An index of `v[2]`, `A[1, 2]` or `d(F)/d(w[2])`.
+    Index,
+}
+
+impl DimRole {
+    fn with_article(self) -> &'static str {
+        match self {
+            DimRole::Size => "a size",
+            DimRole::Index => "an index",
+        }
+    }
+
+    fn owner(self) -> &'static str {
+        match self {
+            DimRole::Size => "a param's shape",
+            DimRole::Index => "an index",
+        }
+    }
+
+    fn help(self) -> &'static str {
+        match self {
+            DimRole::Size => {
+                "a size is a whole number from 1, written as a literal: `w[3]`, `W[8, 2]`"
+            }
+            DimRole::Index => {
+                "indices are whole numbers written as literals, counted from 1: `v[1]` is the first component"
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for DimRole {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            DimRole::Size => "size",
+            DimRole::Index => "index",
+        })
+    }
 }
 
 fn number_message(literal: &str, error: &super::NumberError) -> String {

@@ -11,7 +11,7 @@ mod span;
 mod token;
 
 pub use ast::*;
-pub use error::{SyntaxError, SyntaxErrorKind};
+pub use error::{DimRole, SyntaxError, SyntaxErrorKind};
 pub use number::{Number, NumberError, format_f64};
 pub use parser::{MAX_DEPTH, parse};
 pub use span::{LineCol, Source, SourceId, Sources, Span, line_col};

@@ -4,12 +4,13 @@
 //! parsing goes on, so one run reports every broken statement of a file.
 
 use super::ast::*;
-use super::error::{SyntaxError, SyntaxErrorKind};
+use super::error::{DimRole, SyntaxError, SyntaxErrorKind};
 use super::number::Number;
 use super::span::{SourceId, Span};
 use super::token::{Lexeme, Token, lex, unquote};
 
-/// How deeply brackets, unary minus and `^` may nest before the parser refuses.
+/// How deeply brackets, braces, unary minus, `^` and indexing may nest before the
+/// parser refuses.
 pub const MAX_DEPTH: usize = 200;
 
 /// Parses a whole source into statements. All syntax errors are returned, together with
@@ -69,6 +70,7 @@ fn infix_power(token: Token) -> Option<(u8, u8, BinaryOp)> {
         Token::Minus => (1, 2, BinaryOp::Sub),
         Token::Star => (3, 4, BinaryOp::Mul),
         Token::Slash => (3, 4, BinaryOp::Div),
+        Token::At => (3, 4, BinaryOp::MatMul),
         Token::Caret => (7, 6, BinaryOp::Pow),
         _ => return None,
     })
@@ -163,12 +165,7 @@ impl Parser<'_> {
             .map_or(self.tokens.len(), |i| start + i);
         let statement = &self.tokens[start..end];
         let declared: Vec<Span> = match statement.first().map(|l| l.token) {
-            Some(Token::Param | Token::Data) => statement
-                .windows(2)
-                .filter(|w| matches!(w[0].token, Token::Param | Token::Data | Token::Comma))
-                .filter(|w| w[1].token == Token::Name)
-                .map(|w| w[1].span)
-                .collect(),
+            Some(Token::Param | Token::Data) => declared_names(statement),
             Some(Token::Name) => statement.first().map(|l| l.span).into_iter().collect(),
             _ => Vec::new(),
         };
@@ -289,6 +286,10 @@ impl Parser<'_> {
         let mut decls = Vec::new();
         loop {
             let name = self.ident("a param name")?;
+            let shape = match self.peek() {
+                Token::LBracket => self.dims(DimRole::Size)?,
+                _ => Vec::new(),
+            };
             let init = match self.peek() {
                 Token::Equals => {
                     self.advance();
@@ -303,7 +304,7 @@ impl Parser<'_> {
                 }
                 _ => return Err(self.error_here("`=` and an initial value, or `~`")),
             };
-            decls.push(ParamDecl { name, init });
+            decls.push(ParamDecl { name, shape, init });
             if self.peek() != Token::Comma {
                 return Ok(StmtKind::Param(decls));
             }
@@ -313,16 +314,20 @@ impl Parser<'_> {
 
     fn data_statement(&mut self) -> Parsed<StmtKind> {
         self.advance();
-        let mut names = vec![self.ident("a data column name")?];
-        if names.len() == 1 && self.peek() == Token::Equals {
+        let first = self.data_name()?;
+        if first.columns.is_none() && self.peek() == Token::Equals {
             self.advance();
             let values = self.expr()?;
-            let name = names.remove(0);
+            let name = first.name;
             return Ok(StmtKind::DataInline { name, values });
         }
+        if self.peek() == Token::Equals {
+            return Err(self.error_here("`from \"file.csv\"` after a list of columns"));
+        }
+        let mut names = vec![first];
         while self.peek() == Token::Comma {
             self.advance();
-            names.push(self.ident("a data column name")?);
+            names.push(self.data_name()?);
         }
         self.expect(Token::From, "`from \"file.csv\"` (or `=` and a vector)")?;
         let path = self.expect(Token::String, "a file name in double quotes")?;
@@ -330,6 +335,59 @@ impl Parser<'_> {
             names,
             path: unquote(self.slice(path.span)),
             path_span: path.span,
+        })
+    }
+
+    /// `y` or `X[size, rooms..age, *]`.
+    fn data_name(&mut self) -> Parsed<DataName> {
+        let name = self.ident("a data column name")?;
+        if self.peek() != Token::LBracket {
+            return Ok(DataName {
+                name,
+                columns: None,
+            });
+        }
+        let open = self.advance();
+        let mut columns = Vec::new();
+        loop {
+            columns.push(self.column_selection()?);
+            if self.peek() != Token::Comma {
+                break;
+            }
+            self.advance();
+        }
+        self.close(Token::RBracket, open)?;
+        Ok(DataName {
+            name,
+            columns: Some(columns),
+        })
+    }
+
+    /// `*`, `size` or `size..age`.
+    fn column_selection(&mut self) -> Parsed<ColumnSel> {
+        if self.peek() == Token::Star {
+            return Ok(ColumnSel::Rest(self.advance().span));
+        }
+        let from = self.header()?;
+        if self.peek() != Token::DotDot {
+            return Ok(ColumnSel::Name(from));
+        }
+        self.advance();
+        Ok(ColumnSel::Range(from, self.header()?))
+    }
+
+    /// A CSV header: an identifier, or a string for a header that is not one.
+    fn header(&mut self) -> Parsed<Ident> {
+        let lexeme = self.current();
+        let name = match lexeme.token {
+            Token::Name => self.slice(lexeme.span).to_string(),
+            Token::String => unquote(self.slice(lexeme.span)),
+            _ => return Err(self.error_here("a column header (an identifier or a string) or `*`")),
+        };
+        self.advance();
+        Ok(Ident {
+            name,
+            span: lexeme.span,
         })
     }
 
@@ -447,6 +505,7 @@ impl Parser<'_> {
         let next = self.current();
         let right = match next.token {
             Token::LParen | Token::LBracket => "(...)".to_string(),
+            Token::LBrace => "{...}".to_string(),
             _ => self.slice(next.span).to_string(),
         };
         let left = self.slice(self.span_of(lhs)).to_string();
@@ -465,6 +524,22 @@ impl Parser<'_> {
         let first = self.next_id();
         let lexeme = self.current();
         match lexeme.token {
+            Token::Minus => {
+                self.advance();
+                let operand = self.expr_bp(PREFIX_POWER)?;
+                let span = lexeme.span.to(self.span_of(operand));
+                Ok(self.push(ExprKind::Neg(operand), span, first))
+            }
+            _ => {
+                let atom = self.atom(first)?;
+                self.postfix(atom, first)
+            }
+        }
+    }
+
+    fn atom(&mut self, first: ExprId) -> Parsed<ExprId> {
+        let lexeme = self.current();
+        match lexeme.token {
             Token::Number => {
                 self.advance();
                 let number = Number::parse(self.slice(lexeme.span)).map_err(|error| {
@@ -472,12 +547,6 @@ impl Parser<'_> {
                     SyntaxError::new(SyntaxErrorKind::Number { literal, error }, lexeme.span)
                 })?;
                 Ok(self.push(ExprKind::Number(number), lexeme.span, first))
-            }
-            Token::Minus => {
-                self.advance();
-                let operand = self.expr_bp(PREFIX_POWER)?;
-                let span = lexeme.span.to(self.span_of(operand));
-                Ok(self.push(ExprKind::Neg(operand), span, first))
             }
             Token::LParen => {
                 self.advance();
@@ -492,9 +561,82 @@ impl Parser<'_> {
                 let end = self.tokens[self.pos - 1].span;
                 Ok(self.push(ExprKind::Vector(items), lexeme.span.to(end), first))
             }
+            Token::LBrace => {
+                self.advance();
+                let items = self.arguments(Token::RBrace)?;
+                let span = lexeme.span.to(self.tokens[self.pos - 1].span);
+                if items.is_empty() {
+                    return Err(SyntaxError::new(SyntaxErrorKind::EmptyComponents, span));
+                }
+                Ok(self.push(ExprKind::Components(items), span, first))
+            }
             Token::Name => self.name_or_call(first),
             _ => Err(self.error_here("an expression")),
         }
+    }
+
+    /// Indexing after an atom: `v[2]`, `A[1, 2]`, `f(x)[1]`. Each index of a chain
+    /// (`A[1][2]`) counts as one level of nesting.
+    fn postfix(&mut self, mut base: ExprId, first: ExprId) -> Parsed<ExprId> {
+        let mut levels = 0;
+        while self.peek() == Token::LBracket {
+            levels += 1;
+            if self.depth + levels > MAX_DEPTH {
+                return Err(SyntaxError::new(
+                    SyntaxErrorKind::TooDeep { limit: MAX_DEPTH },
+                    self.current().span,
+                ));
+            }
+            let indices = self.dims(DimRole::Index)?;
+            let span = self.span_of(base).to(self.tokens[self.pos - 1].span);
+            base = self.push(ExprKind::Index { base, indices }, span, first);
+        }
+        Ok(base)
+    }
+
+    /// `[3]` or `[8, 2]` at the current `[`: one or two positive integer literals.
+    fn dims(&mut self, role: DimRole) -> Parsed<Vec<Dim>> {
+        let open = self.advance();
+        let mut dims = vec![self.dim(role)?];
+        while self.peek() == Token::Comma {
+            self.advance();
+            dims.push(self.dim(role)?);
+        }
+        self.close(Token::RBracket, open)?;
+        if let (Some(extra), Some(last)) = (dims.get(MAX_DIMS), dims.last()) {
+            let kind = SyntaxErrorKind::TooManyDims {
+                role,
+                found: dims.len(),
+            };
+            return Err(SyntaxError::new(kind, extra.span.to(last.span)));
+        }
+        Ok(dims)
+    }
+
+    /// One size or index: a literal of digits from 1 to [`MAX_DIM`].
+    fn dim(&mut self, role: DimRole) -> Parsed<Dim> {
+        let lexeme = self.current();
+        let span = match lexeme.token {
+            Token::Number | Token::Name => lexeme.span,
+            Token::Minus if self.peek_at(1) == Token::Number => {
+                lexeme.span.to(self.tokens[self.pos + 1].span)
+            }
+            _ => return Err(self.error_here(&format!("a positive integer {role}"))),
+        };
+        let found = self.slice(span).to_string();
+        let digits = lexeme.token == Token::Number && found.bytes().all(|b| b.is_ascii_digit());
+        let kind = match found.parse::<usize>() {
+            Ok(size @ 1..=MAX_DIM) if digits => {
+                self.advance();
+                return Ok(Dim { size, span });
+            }
+            Ok(1..) | Err(_) if digits => SyntaxErrorKind::DimTooLarge {
+                role,
+                literal: found,
+            },
+            _ => SyntaxErrorKind::NotPositiveInteger { role, found },
+        };
+        Err(SyntaxError::new(kind, span))
     }
 
     fn name_or_call(&mut self, first: ExprId) -> Parsed<ExprId> {
@@ -533,9 +675,13 @@ impl Parser<'_> {
         self.pos += 2;
         let open = self.advance();
         let wrt = self.ident("the name to differentiate by")?;
+        let component = match self.peek() {
+            Token::LBracket => self.dims(DimRole::Index)?,
+            _ => Vec::new(),
+        };
         let close = self.close(Token::RParen, open)?;
         Ok(self.push(
-            ExprKind::Derivative { of, wrt },
+            ExprKind::Derivative { of, wrt, component },
             d.span.to(close.span),
             first,
         ))
@@ -566,6 +712,7 @@ impl Parser<'_> {
         }
         let (open_char, close_char) = match close {
             Token::RBracket => ('[', ']'),
+            Token::RBrace => ('{', '}'),
             _ => ('(', ')'),
         };
         if matches!(self.peek(), Token::Eof | Token::Newline | Token::Semicolon) {
@@ -586,6 +733,25 @@ impl Parser<'_> {
 fn starts_atom(token: Token) -> bool {
     matches!(
         token,
-        Token::Number | Token::Name | Token::LParen | Token::LBracket
+        Token::Number | Token::Name | Token::LParen | Token::LBracket | Token::LBrace
     )
+}
+
+/// The names a broken `param` or `data` statement declares: each name right after the
+/// keyword or after a comma outside brackets (not the headers in `X[a, b]`).
+fn declared_names(statement: &[Lexeme]) -> Vec<Span> {
+    let mut depth = 0usize;
+    let mut names = Vec::new();
+    for pair in statement.windows(2) {
+        match pair[0].token {
+            Token::LParen | Token::LBracket | Token::LBrace => depth += 1,
+            Token::RParen | Token::RBracket | Token::RBrace => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        let after = matches!(pair[0].token, Token::Param | Token::Data | Token::Comma);
+        if depth == 0 && after && pair[1].token == Token::Name {
+            names.push(pair[1].span);
+        }
+    }
+    names
 }

@@ -54,6 +54,9 @@ pub enum Token {
     /// `^`
     #[token("^")]
     Caret,
+    /// `@`: the matrix product.
+    #[token("@")]
+    At,
     /// `(`
     #[token("(")]
     LParen,
@@ -66,6 +69,16 @@ pub enum Token {
     /// `]`
     #[token("]")]
     RBracket,
+    /// `{`: opens an item vector of components.
+    #[token("{")]
+    LBrace,
+    /// `}`
+    #[token("}")]
+    RBrace,
+    /// `..`: a range of CSV header columns (`X[size..age]`). Numbers keep their dots:
+    /// `1.` and `.5` are numbers, `a..b` is a name, `..`, a name.
+    #[token("..")]
+    DotDot,
     /// `,`
     #[token(",")]
     Comma,
@@ -121,10 +134,14 @@ impl Token {
             Token::Star => "`*`",
             Token::Slash => "`/`",
             Token::Caret => "`^`",
+            Token::At => "`@`",
             Token::LParen => "`(`",
             Token::RParen => "`)`",
             Token::LBracket => "`[`",
             Token::RBracket => "`]`",
+            Token::LBrace => "`{`",
+            Token::RBrace => "`}`",
+            Token::DotDot => "`..`",
             Token::Comma => "`,`",
             Token::Equals => "`=`",
             Token::Tilde => "`~`",
@@ -143,6 +160,8 @@ impl Token {
                 | Token::Star
                 | Token::Slash
                 | Token::Caret
+                | Token::At
+                | Token::DotDot
                 | Token::Comma
                 | Token::Equals
                 | Token::Tilde
@@ -160,7 +179,7 @@ pub struct Lexeme {
 }
 
 /// Splits `text` into tokens, dropping the newlines that do not end a statement
-/// (inside brackets, after a binary operator, `,` or `=`), and ending with [`Token::Eof`].
+/// (inside `()`, `[]` or `{}`, after a binary operator, `,` or `=`), and ending with [`Token::Eof`].
 /// Characters that start no token become errors; lexing goes on after them.
 pub fn lex(source: SourceId, text: &str) -> (Vec<Lexeme>, Vec<SyntaxError>) {
     let (raw, errors) = lex_raw(source, text);
@@ -168,8 +187,8 @@ pub fn lex(source: SourceId, text: &str) -> (Vec<Lexeme>, Vec<SyntaxError>) {
     let mut depth: usize = 0;
     for (i, lexeme) in raw.iter().enumerate() {
         match lexeme.token {
-            Token::LParen | Token::LBracket => depth += 1,
-            Token::RParen | Token::RBracket => depth = depth.saturating_sub(1),
+            Token::LParen | Token::LBracket | Token::LBrace => depth += 1,
+            Token::RParen | Token::RBracket | Token::RBrace => depth = depth.saturating_sub(1),
             Token::Newline => {
                 if depth > 0 && starts_statement(text, &raw[i + 1..]) {
                     // An unclosed bracket must not swallow the statements after it.
