@@ -264,7 +264,8 @@ fn set_all(tape: &mut Compiled<f64>, vars: &[VarId], sizes: &[usize], values: &[
 fn read_all(tape: &Compiled<f64>, first: usize, sizes: &[usize], into: &mut [f64]) {
     let mut rest = into;
     for (k, &size) in sizes.iter().enumerate() {
-        let (mine, others) = std::mem::take(&mut rest).split_at_mut(size.min(rest.len()));
+        let size = size.min(rest.len());
+        let (mine, others) = std::mem::take(&mut rest).split_at_mut(size);
         match tape.components(first + k) {
             Some(values) if values.len() == mine.len() => mine.copy_from_slice(&values),
             _ => mine.fill(f64::NAN),

@@ -204,3 +204,22 @@ fn cell_span(text: &str, source: SourceId, line_start: usize, column: usize) -> 
     }
     Span::new(source, line_start, line_end)
 }
+
+/// The header names of a CSV file (for `X[a..c]` and `X[*]`, which select columns by
+/// their place in the file).
+pub(super) fn csv_headers(
+    sources: &mut Sources,
+    path: &Path,
+    shown_as: &str,
+    at: Span,
+) -> Result<Vec<String>, Vec<Error>> {
+    let source = read_source(sources, path, shown_as, Some(at)).map_err(|e| vec![e])?;
+    let text = sources.text(source).to_string();
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let headers = reader
+        .headers()
+        .map_err(|e| vec![csv_error(shown_as, 0, e.to_string(), None)])?;
+    Ok(headers.iter().map(str::to_string).collect())
+}

@@ -2,9 +2,10 @@
 //! derivatives taken, all by a walk over the expression's arena range (no recursion).
 
 use super::lower::{BINARY_BUILTINS, Lowerer, Symbol};
+use super::shaped::{ITEM_BUILTINS, in_body};
 use super::names::suggest;
 use crate::error::ErrorKind;
-use crate::graph::{BinOp, Constant, Func, NodeId, Op, VarId, VarKind};
+use crate::graph::{BinOp, Constant, Func, NodeId, Op, ProductOp, VarId, VarKind};
 use crate::syntax::{BinaryOp, ExprId, ExprKind, Ident, Span};
 use std::collections::HashMap;
 
@@ -52,28 +53,40 @@ impl Lowerer<'_> {
                     .add(Op::Unary(Func::Neg, child(*a)?), span),
             ),
             ExprKind::Binary(op, a, b) => {
+                let spans = [self.ast.expr(*a).span, self.ast.expr(*b).span];
                 let (a, b) = (child(*a)?, child(*b)?);
-                let Some(op) = binary_op(*op) else {
-                    return self.not_lowered("the matrix product `@`", expr.span);
+                let op = match binary_op(*op) {
+                    Some(op) => Op::Binary(op, a, b),
+                    None => Op::Product(ProductOp::Dot, a, b),
                 };
-                Some(self.program.graph.add(Op::Binary(op, a, b), span))
+                self.add_checked(op, expr.span, &spans, in_body(locals))
             }
             ExprKind::Call { callee, args } => {
+                let spans: Vec<Span> = args.iter().map(|a| self.ast.expr(*a).span).collect();
+                let exprs = args.clone();
                 let args: Option<Vec<NodeId>> = args.iter().map(|a| child(*a)).collect();
-                self.call(callee, &args?, expr.span, locals)
+                self.call(callee, &args?, &spans, &exprs, expr.span, locals)
             }
             ExprKind::Vector(items) => {
                 let items: Vec<ExprId> = items.clone();
                 self.vector_literal(&items, expr.span)
             }
-            ExprKind::Components(_) => self.not_lowered("a vector `{...}`", expr.span),
-            ExprKind::Index { .. } => self.not_lowered("indexing `v[k]`", expr.span),
-            ExprKind::Derivative { component, .. } if !component.is_empty() => {
-                self.not_lowered("a derivative by a component", expr.span)
+            ExprKind::Components(items) => {
+                let items = items.clone();
+                self.components_literal(&items, expr.span)
             }
-            ExprKind::Derivative { of, wrt, .. } => {
+            ExprKind::Index { base, indices } => {
+                let indices = indices.clone();
+                self.index(child(*base)?, &indices, expr.span)
+            }
+            ExprKind::Derivative { of, wrt, component } => {
                 let of = child(*of)?;
-                self.derivative(of, wrt, locals)
+                let component = component.clone();
+                let whole = self.derivative(of, wrt, locals)?;
+                match component.is_empty() {
+                    true => Some(whole),
+                    false => self.index(whole, &component, wrt.span),
+                }
             }
         }
     }
@@ -138,6 +151,8 @@ impl Lowerer<'_> {
         &mut self,
         callee: &Ident,
         args: &[NodeId],
+        spans: &[Span],
+        exprs: &[ExprId],
         span: Span,
         locals: &HashMap<String, NodeId>,
     ) -> Option<NodeId> {
@@ -152,7 +167,12 @@ impl Lowerer<'_> {
                 if params.len() != args.len() {
                     return self.fail(arity(params.len()), span);
                 }
-                return self.inline(name, &params, body, args, span);
+                let first = NodeId(self.program.graph.len() as u32);
+                let node = self.inline(name, &params, body, args, span)?;
+                if !in_body(locals) {
+                    self.check_inlined(first, span)?;
+                }
+                return Some(node);
             }
             Some(Symbol::Failed) => return None,
             Some(Symbol::Pending(missing)) => return self.use_pending(name, missing, span),
@@ -161,21 +181,22 @@ impl Lowerer<'_> {
             }
             None => {}
         }
+        let body = in_body(locals);
         if let Some(func) = Func::from_name(name) {
             if args.len() != 1 {
                 return self.fail(arity(1), span);
             }
-            return Some(self.program.graph.add(Op::Unary(func, args[0]), Some(span)));
+            return self.add_checked(Op::Unary(func, args[0]), span, spans, body);
         }
         if let Some((_, op)) = BINARY_BUILTINS.iter().find(|(n, _)| *n == name) {
             if args.len() != 2 {
                 return self.fail(arity(2), span);
             }
-            return Some(
-                self.program
-                    .graph
-                    .add(Op::Binary(*op, args[0], args[1]), Some(span)),
-            );
+            return self.add_checked(Op::Binary(*op, args[0], args[1]), span, spans, body);
+        }
+        let with_spans: Vec<(NodeId, Span)> = args.iter().copied().zip(spans.iter().copied()).collect();
+        if let Some(result) = self.item_call(name, &with_spans, exprs, span, body) {
+            return result;
         }
         if locals.contains_key(name) || matches!(name, "pi" | "e") {
             return self.fail(ErrorKind::NotAFunction { name: name.into() }, callee.span);
@@ -217,6 +238,7 @@ impl Lowerer<'_> {
             .filter(|(_, (s, _))| matches!(s, Symbol::Function(..)))
             .map(|(n, _)| n.clone());
         let builtin = Func::NAMED.iter().map(|(n, _)| n.to_string());
+        let builtin = builtin.chain(ITEM_BUILTINS.iter().map(|n| n.to_string()));
         let binary = BINARY_BUILTINS.iter().map(|(n, _)| n.to_string());
         user.chain(builtin).chain(binary).collect()
     }
@@ -246,6 +268,7 @@ impl Lowerer<'_> {
                 wrt.span,
             );
         };
+        self.derivative_fits(of, var, wrt.span)?;
         match crate::ad::derivative(&mut self.program.graph, of, var) {
             Ok(node) => Some(node),
             Err(full) => {

@@ -298,6 +298,14 @@ impl<'a> Lowerer<'a> {
         for item in self.items() {
             self.enter(item);
             match &item.stmt.kind {
+                StmtKind::DataInline { name, values } if self.is_item_rows(*values) => {
+                    self.statement = format!("the data `{}`", name.name);
+                    if let Some(parts) = self.item_rows(*values) {
+                        self.add_shaped_column(name, parts);
+                    } else {
+                        self.declare(name, Symbol::Failed);
+                    }
+                }
                 StmtKind::DataInline { name, values } => {
                     self.statement = format!("the data `{}`", name.name);
                     let Some(numbers) = self.constant_vector(*values, &name.name) else {
@@ -305,34 +313,41 @@ impl<'a> Lowerer<'a> {
                     };
                     self.add_column(name, numbers);
                 }
-                StmtKind::DataFile { names, .. } if names.iter().any(|n| n.columns.is_some()) => {
-                    for name in names.iter().filter(|n| n.columns.is_some()) {
-                        self.not_lowered::<()>("a list of CSV columns", name.name.span);
-                    }
-                    for name in names {
-                        self.declare(&name.name, Symbol::Failed);
-                    }
-                }
                 StmtKind::DataFile {
                     names,
                     path,
                     path_span,
                 } => {
-                    let names: Vec<&Ident> = names.iter().map(|n| &n.name).collect();
-                    let wanted: Vec<(String, Span)> =
-                        names.iter().map(|n| (n.name.clone(), n.span)).collect();
                     let full = normalize(&base.join(path));
                     let shown = full.display().to_string();
-                    match super::data::read_csv(sources, &full, &shown, &wanted, *path_span) {
-                        Ok(columns) => {
-                            for (name, numbers) in names.iter().zip(columns) {
-                                self.add_column(name, numbers);
+                    let read = self.selections(sources, names, &full, &shown, *path_span).and_then(
+                        |selections| {
+                            let wanted: Vec<(String, Span)> =
+                                selections.iter().flatten().cloned().collect();
+                            let columns =
+                                super::data::read_csv(sources, &full, &shown, &wanted, *path_span)?;
+                            Ok((selections, columns))
+                        },
+                    );
+                    match read {
+                        Ok((selections, columns)) => {
+                            let mut columns = columns.into_iter();
+                            for (name, selected) in names.iter().zip(&selections) {
+                                let parts: Vec<Vec<Number>> =
+                                    columns.by_ref().take(selected.len()).collect();
+                                match name.columns {
+                                    None => self.add_column(
+                                        &name.name,
+                                        parts.into_iter().next().unwrap_or_default(),
+                                    ),
+                                    Some(_) => self.add_shaped_column(&name.name, parts),
+                                }
                             }
                         }
                         Err(mut errors) => {
                             self.errors.append(&mut errors);
                             for name in names {
-                                self.declare(name, Symbol::Failed);
+                                self.declare(&name.name, Symbol::Failed);
                             }
                         }
                     }
@@ -340,6 +355,90 @@ impl<'a> Lowerer<'a> {
                 _ => {}
             }
         }
+    }
+
+    /// The CSV headers each name of a `data ... from` takes (read from the file only
+    /// when a name selects columns).
+    fn selections(
+        &mut self,
+        sources: &mut Sources,
+        names: &[crate::syntax::DataName],
+        full: &Path,
+        shown: &str,
+        at: Span,
+    ) -> Result<Vec<Vec<(String, Span)>>, Vec<Error>> {
+        if names.iter().all(|n| n.columns.is_none()) {
+            return Ok(names.iter().map(|n| vec![(n.name.name.clone(), n.name.span)]).collect());
+        }
+        let headers = super::data::csv_headers(sources, full, shown, at)?;
+        super::shaped::select_columns(names, &headers).map_err(|mut e| {
+            if let ErrorKind::MissingColumn { path, .. } = &mut e.kind {
+                *path = shown.to_string();
+            }
+            vec![e]
+        })
+    }
+
+    /// A per-row vector of data: its components' columns, stored one after another.
+    pub(super) fn add_shaped_column(&mut self, name: &Ident, parts: Vec<Vec<Number>>) {
+        let rows = parts.first().map_or(0, Vec::len);
+        let item = crate::graph::Item::of_dims(&[parts.len()]);
+        let (Some(item), true) = (item, rows > 0) else {
+            let kind = ErrorKind::EmptyColumn { name: name.name.clone() };
+            self.errors.push(Error::new(kind, Some(name.span)));
+            self.declare(name, Symbol::Failed);
+            return;
+        };
+        self.check_rows(&name.name, rows, name.span);
+        let node = self.program.graph.shaped_var_node(&name.name, VarKind::Data, item, Some(name.span));
+        if self.declare(name, Symbol::Value(node)) {
+            let Op::Var(var) = self.program.graph.op(node) else {
+                return;
+            };
+            self.program.data.push(DataColumn {
+                name: name.name.clone(),
+                var,
+                item,
+                values: parts.into_iter().flatten().collect(),
+                span: name.span,
+            });
+        }
+    }
+
+    /// Whether `[...]` holds brace items (`[{1, 2}, {3, 4}]`: rows of vectors).
+    fn is_item_rows(&self, values: ExprId) -> bool {
+        match &self.ast.expr(values).kind {
+            crate::syntax::ExprKind::Vector(items) => items
+                .first()
+                .is_some_and(|&i| matches!(self.ast.expr(i).kind, crate::syntax::ExprKind::Components(_))),
+            _ => false,
+        }
+    }
+
+    /// The component columns of `[{1, 2}, {3, 4}]`; every row must be a vector of
+    /// the same length.
+    fn item_rows(&mut self, values: ExprId) -> Option<Vec<Vec<Number>>> {
+        let crate::syntax::ExprKind::Vector(items) = &self.ast.expr(values).kind else {
+            return None;
+        };
+        let items = items.clone();
+        let mut parts: Vec<Vec<Number>> = Vec::new();
+        for &row in &items {
+            let span = self.ast.expr(row).span;
+            let crate::syntax::ExprKind::Components(entries) = &self.ast.expr(row).kind else {
+                return self.fail(ErrorKind::RaggedMatrix, span);
+            };
+            let entries = entries.clone();
+            let (item, numbers) = self.constant_components(&entries, span)?;
+            if !matches!(item, crate::graph::Item::Vector(_)) || (!parts.is_empty() && parts.len() != numbers.len()) {
+                return self.fail(ErrorKind::RaggedMatrix, span);
+            }
+            parts.resize_with(numbers.len(), Vec::new);
+            for (part, n) in parts.iter_mut().zip(numbers) {
+                part.push(n);
+            }
+        }
+        Some(parts)
     }
 
     fn add_column(&mut self, name: &Ident, numbers: Vec<Number>) {
@@ -447,22 +546,31 @@ impl<'a> Lowerer<'a> {
             };
             for decl in decls {
                 self.statement = format!("the param `{}`", decl.name.name);
-                if let (Some(first), Some(last)) = (decl.shape.first(), decl.shape.last()) {
-                    self.not_lowered::<()>("a param with a shape", first.span.to(last.span));
-                    self.declare(&decl.name, Symbol::Failed);
-                    continue;
-                }
+                let declared = match super::shaped::declared_item(&decl.shape) {
+                    Ok(item) => item,
+                    Err(span) => {
+                        let what = format!("the shape of the param `{}`", decl.name.name);
+                        self.error(ErrorKind::BadSize { what }, span);
+                        self.declare(&decl.name, Symbol::Failed);
+                        continue;
+                    }
+                };
                 let what = format!("the initial value of the param `{}`", decl.name.name);
                 let value = match &decl.init {
-                    ParamInit::Value(e) => self.constant_number(*e, &what),
-                    ParamInit::Random { dist, args } => self.draw(dist, args, &what),
+                    ParamInit::Value(e) => self.shaped_init(declared, *e, &what),
+                    ParamInit::Random { dist, args } => {
+                        let item = declared.unwrap_or_default();
+                        self.draw(dist, args, &what, item.size()).map(|v| (item, v))
+                    }
                 };
-                let node = self.program.graph.var_node(
+                let item = value.as_ref().map_or(declared.unwrap_or_default(), |v| v.0);
+                let node = self.program.graph.shaped_var_node(
                     &decl.name.name,
                     VarKind::Param,
+                    item,
                     Some(decl.name.span),
                 );
-                let Some(value) = value else {
+                let Some((item, values)) = value else {
                     self.declare(&decl.name, Symbol::Failed);
                     continue;
                 };
@@ -473,8 +581,8 @@ impl<'a> Lowerer<'a> {
                     self.program.params.push(Param {
                         name: decl.name.name.clone(),
                         var,
-                        item: crate::graph::Item::Scalar,
-                        values: vec![value.value],
+                        item,
+                        values,
                         span: decl.name.span,
                     });
                 }
@@ -482,8 +590,9 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    /// A seeded draw from `normal(mean, sd)` or `uniform(low, high)`.
-    fn draw(&mut self, dist: &Ident, args: &[ExprId], what: &str) -> Option<Number> {
+    /// `count` seeded draws from `normal(mean, sd)` or `uniform(low, high)` (one per
+    /// component of a shaped param, in row-major order).
+    fn draw(&mut self, dist: &Ident, args: &[ExprId], what: &str, count: usize) -> Option<Vec<f64>> {
         use rand_distr::Distribution;
         if !matches!(dist.name.as_str(), "normal" | "uniform") {
             self.error(
@@ -510,31 +619,26 @@ impl<'a> Lowerer<'a> {
         let invalid = |reason: &str| ErrorKind::InvalidDistribution {
             reason: format!("{reason}, but this is {}({shown_a}, {shown_b})", dist.name),
         };
-        let value = if dist.name == "normal" {
+        let rng = &mut self.rng;
+        let values = if dist.name == "normal" {
             match rand_distr::Normal::new(a, b) {
-                Ok(d) if b > 0.0 => d.sample(&mut self.rng),
+                Ok(d) if b > 0.0 => (0..count).map(|_| d.sample(rng)).collect(),
                 _ => return self.fail(invalid("normal(mean, sd) needs sd > 0"), dist.span),
             }
         } else {
             match rand_distr::Uniform::new(a, b) {
-                Ok(d) => d.sample(&mut self.rng),
+                Ok(d) => (0..count).map(|_| d.sample(rng)).collect(),
                 Err(_) => {
                     return self.fail(invalid("uniform(low, high) needs low < high"), dist.span);
                 }
             }
         };
-        Some(Number::from_f64(value))
+        Some(values)
     }
 
     pub(super) fn fail<T>(&mut self, kind: ErrorKind, span: Span) -> Option<T> {
         self.error(kind, span);
         None
-    }
-
-    /// Reports a construct of SPEC 10 that parses but is not lowered yet.
-    pub(super) fn not_lowered<T>(&mut self, what: &str, span: Span) -> Option<T> {
-        let what = what.to_string();
-        self.fail(ErrorKind::NotLowered { what }, span)
     }
 }
 

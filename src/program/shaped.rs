@@ -8,7 +8,7 @@ use crate::error::{Error, ErrorKind};
 use crate::graph::{
     Func, Item, ItemFunc, NodeId, Op, ProductOp, ShapeError, Shape, VarId, result_item,
 };
-use crate::syntax::{Dim, ExprId, ExprKind, Number, Span};
+use crate::syntax::{ColumnSel, DataName, Dim, ExprId, ExprKind, Number, Span};
 use std::collections::HashMap;
 
 /// The built-ins over item axes, by name, with their number of arguments.
@@ -240,4 +240,81 @@ pub(super) fn declared_item(dims: &[Dim]) -> Result<Option<Item>, Span> {
 /// Locals of a function body (their shapes are the call's).
 pub(super) fn in_body(locals: &HashMap<String, NodeId>) -> bool {
     !locals.is_empty()
+}
+
+/// The header names each name of a `data ... from` statement takes: its own for a
+/// plain name, its selections in order for `X[a, b..d, *]` (`*`: every header that no
+/// other name or selection of the statement takes). An error names a missing header
+/// or a backward range.
+pub(super) fn select_columns(
+    names: &[DataName],
+    headers: &[String],
+) -> Result<Vec<Vec<(String, Span)>>, Error> {
+    let position = |id: &crate::syntax::Ident| {
+        headers.iter().position(|h| *h == id.name).ok_or_else(|| {
+            Error::new(
+                ErrorKind::MissingColumn {
+                    path: String::new(),
+                    column: id.name.clone(),
+                    available: headers.join(", "),
+                },
+                Some(id.span),
+            )
+        })
+    };
+    let mut taken = vec![false; headers.len()];
+    let mut explicit: Vec<Vec<Option<(String, Span)>>> = Vec::new();
+    for name in names {
+        let Some(selections) = &name.columns else {
+            if let Ok(i) = position(&name.name) {
+                taken[i] = true;
+            }
+            explicit.push(vec![Some((name.name.name.clone(), name.name.span))]);
+            continue;
+        };
+        let mut chosen = Vec::new();
+        for selection in selections {
+            match selection {
+                ColumnSel::Name(id) => {
+                    taken[position(id)?] = true;
+                    chosen.push(Some((id.name.clone(), id.span)));
+                }
+                ColumnSel::Range(from, to) => {
+                    let (a, b) = (position(from)?, position(to)?);
+                    if b < a {
+                        let what = format!("the range `{}..{}` (it runs backwards)", from.name, to.name);
+                        return Err(Error::new(ErrorKind::BadSize { what }, Some(from.span.to(to.span))));
+                    }
+                    for (k, header) in headers.iter().enumerate().take(b + 1).skip(a) {
+                        taken[k] = true;
+                        chosen.push(Some((header.clone(), from.span.to(to.span))));
+                    }
+                }
+                ColumnSel::Rest(_) => chosen.push(None),
+            }
+        }
+        explicit.push(chosen);
+    }
+    let rest_span = |name: &DataName| {
+        name.columns.iter().flatten().find_map(|s| match s {
+            ColumnSel::Rest(span) => Some(*span),
+            _ => None,
+        })
+    };
+    let mut out = Vec::with_capacity(names.len());
+    for (name, chosen) in names.iter().zip(explicit) {
+        let mut columns = Vec::new();
+        for entry in chosen {
+            match entry {
+                Some(column) => columns.push(column),
+                None => {
+                    let span = rest_span(name).unwrap_or(name.name.span);
+                    let rest = headers.iter().zip(&taken).filter(|(_, t)| !**t);
+                    columns.extend(rest.map(|(h, _)| (h.clone(), span)));
+                }
+            }
+        }
+        out.push(columns);
+    }
+    Ok(out)
 }

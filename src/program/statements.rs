@@ -199,10 +199,7 @@ impl<'a> Lowerer<'a> {
         let ExprKind::Derivative { of, wrt, component } = &self.ast.expr(derivative).kind else {
             return None;
         };
-        if !component.is_empty() {
-            let span = self.ast.expr(derivative).span;
-            return self.not_lowered("a check of a derivative by a component", span);
-        }
+        let component = component.clone();
         let (of, wrt) = (*of, wrt.clone());
         let of_text = self.slice(self.ast.expr(of).span).to_string();
         self.statement = format!("the check of d({of_text})/d({})", wrt.name);
@@ -231,13 +228,27 @@ impl<'a> Lowerer<'a> {
             return self.fail(kind, wrt.span);
         };
         let (of_node, expected_node) = (of_node?, expected_node?);
-        let ad = match crate::ad::derivative(&mut self.program.graph, of_node, var) {
+        self.derivative_fits(of_node, var, wrt.span)?;
+        let mut ad = match crate::ad::derivative(&mut self.program.graph, of_node, var) {
             Ok(ad) => ad,
             Err(full) => {
                 let what = format!("the derivative d({of_text})/d({})", wrt.name);
                 return self.fail(Error::graph_full(full, what, Some(span)).kind, span);
             }
         };
+        if !component.is_empty() {
+            ad = self.index(ad, &component, wrt.span)?;
+        }
+        let (ad_item, e_item) = (self.program.graph.item(ad), self.program.graph.item(expected_node));
+        if ad_item != e_item {
+            let e = crate::graph::ShapeError::Mismatch { left: ad_item, right: e_item };
+            let at = self.ast.expr(expected).span;
+            let error = Error::new(ErrorKind::Shape(e), Some(at))
+                .with_label(self.ast.expr(derivative).span, format!("the derivative has shape {ad_item}"))
+                .with_label(at, format!("the hand derivation has shape {e_item}"));
+            self.errors.push(error);
+            return None;
+        }
         let graph = &self.program.graph;
         if graph.shape(expected_node) == Shape::Rows && graph.shape(ad) == Shape::Scalar {
             let rows = self.rows.as_ref().map_or(0, |r| r.0);

@@ -359,7 +359,7 @@ impl<S: Scalar> Compiled<S> {
 
     fn flat_value(&self, k: usize) -> Option<Value> {
         match *self.tape.outputs.get(k)? {
-            Output::Scalar(_) => self.scalar(k).map(|s| Value::Scalar(s.to_f64())),
+            Output::Scalar(_) => self.work.scalar(&self.tape, k).map(|s| Value::Scalar(s.to_f64())),
             Output::Rows(out) => {
                 let rows = self.work.row_output(out)?;
                 Some(Value::Rows(rows.iter().map(|s| s.to_f64()).collect()))
