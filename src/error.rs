@@ -139,10 +139,6 @@ impl Error {
                  write fewer terms or fewer nested derivatives"
                     .into(),
             ),
-            NotLowered { .. } => Some(
-                "vectors and matrices (SPEC 10) parse, but this build cannot evaluate them yet"
-                    .into(),
-            ),
             UnknownDistribution { .. } => {
                 Some("use `normal(mean, sd)` or `uniform(low, high)`".into())
             }
@@ -423,14 +419,6 @@ pub enum ErrorKind {
         what: String,
         /// The node limit.
         limit: usize,
-    },
-    /// A construct of SPEC 10 that parses but is not lowered into the graph yet: a
-    /// param shape (`param w[3]`), braces `{a, b}`, indexing `v[2]`, `a @ b`, a
-    /// derivative by a component `d(F)/d(w[2])`, or CSV column lists `X[a..c]`.
-    #[error("{what} is not supported yet")]
-    NotLowered {
-        /// The construct, as it reads in a sentence (``the matrix product `@` ``).
-        what: String,
     },
     /// A command-line value that cannot be used (`--at w=abc`, an unknown `--of`).
     #[error("{0}")]

@@ -99,6 +99,15 @@ pub struct Options {
 /// Why an objective cannot be exported. Each names its usual cause.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ExportError {
+    /// A vector or matrix value (SPEC 10): the exporters write scalar code only, so
+    /// far.
+    #[error("`{name}` has shape {item}; exporting vectors and matrices is not supported yet")]
+    Shaped {
+        /// A shaped param or data column the objective reads.
+        name: String,
+        /// Its shape.
+        item: crate::graph::Item,
+    },
     /// A vector literal (`[1, 2, 3]`) inside an expression: the exported code reads
     /// rows only from the data arrays.
     #[error("a vector literal inside an expression cannot be exported; declare it with `data`")]
@@ -186,6 +195,14 @@ pub fn prepare(
     options: &Options,
 ) -> Result<(Signature, plan::Plan), ExportError> {
     let graph = &mut program.graph;
+    let shaped = graph.reachable(&[objective.node]).into_iter().find_map(|n| match graph.op(n) {
+        crate::graph::Op::Var(v) if !graph.var(v).item.is_scalar() => Some(v),
+        _ => None,
+    });
+    if let Some(v) = shaped {
+        let var = graph.var(v);
+        return Err(ExportError::Shaped { name: var.name.clone(), item: var.item });
+    }
     let outputs = crate::simplify::with_gradient(graph, objective.node, &objective.wrt)
         .map_err(ExportError::GraphFull)?;
     let (loss, gradient) = (outputs[0], &outputs[1..]);

@@ -304,7 +304,7 @@ impl Lowerer<'_> {
     }
 }
 
-/// The graph's operator for a binary operator; `None` for `@`, not lowered yet.
+/// The graph's operator for a binary operator; `None` for `@`, a product rather than a componentwise operator.
 fn binary_op(op: BinaryOp) -> Option<BinOp> {
     Some(match op {
         BinaryOp::Add => BinOp::Add,
