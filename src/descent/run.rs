@@ -2,12 +2,12 @@
 
 use super::curvature::{Curvature, Stationary, curvature, judge, lambda_max};
 use super::methods::Stepper;
-use super::objective::{Objective, derivative_nodes};
+use super::objective::{Evaluations, Objective, derivative_nodes};
 use crate::error::{Error, ErrorKind};
 use crate::eval::DomainError;
 use crate::graph::{NodeId, VarId};
 use crate::program::Program;
-use crate::program::settings::{Method, Rate, Settings};
+use crate::program::settings::{FTOL_EPOCHS, Method, Rate, Settings};
 use crate::syntax::Span;
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
@@ -38,6 +38,8 @@ pub struct Record<'a> {
     pub rate: Option<f64>,
     /// θ, the moved params in the order of [`Task::wrt`].
     pub params: &'a [f64],
+    /// The loss and gradient evaluations made so far, the start's included.
+    pub evaluations: Evaluations,
 }
 
 impl Record<'_> {
@@ -67,6 +69,9 @@ impl Observer for () {
 pub enum Stop {
     /// |∇L| fell below `tol` at a minimum (the curvature is nowhere negative).
     Tol,
+    /// The relative loss change stayed below `ftol` for [`FTOL_EPOCHS`] epochs in a
+    /// row, at a minimum (judged as for `tol`).
+    Ftol,
     /// The epochs ran out.
     Epochs,
     /// The loss became inf/NaN or grew a million-fold, or a domain error.
@@ -84,6 +89,7 @@ impl Stop {
     pub fn name(&self) -> &'static str {
         match self {
             Stop::Tol => "tol",
+            Stop::Ftol => "ftol",
             Stop::Epochs => "epochs",
             Stop::Diverged => "diverged",
             Stop::Saddle => "saddle",
@@ -160,6 +166,8 @@ pub struct Report {
     pub loss: f64,
     /// Epochs done.
     pub epochs: usize,
+    /// The loss and gradient evaluations made, the start's included.
+    pub evaluations: Evaluations,
     /// Why it stopped.
     pub stopped: Stop,
     /// |∇L| at the end.
@@ -174,9 +182,11 @@ pub struct Report {
 }
 
 impl Report {
-    /// True when it stopped because |∇L| < tol at a minimum.
+    /// True when it stopped on `tol` or `ftol` at a minimum. An `ftol` stop counts, as
+    /// SciPy's `REL_REDUCTION_OF_F` does: the user said how little progress is enough,
+    /// and the curvature was judged as for `tol`.
     pub fn converged(&self) -> bool {
-        self.stopped == Stop::Tol
+        matches!(self.stopped, Stop::Tol | Stop::Ftol)
     }
 }
 
@@ -239,6 +249,10 @@ struct Descent {
     warnings: Vec<Warning>,
     /// True while θ has not moved since it was last judged a minimum.
     judged: bool,
+    /// Epochs in a row whose relative loss change was below `ftol`.
+    calm: usize,
+    /// The evaluations made so far.
+    evaluations: Evaluations,
 }
 
 impl Descent {
@@ -282,6 +296,8 @@ impl Descent {
             curvature: None,
             warnings,
             judged: false,
+            calm: 0,
+            evaluations: objective.evaluations(),
         })
     }
 
@@ -296,6 +312,7 @@ impl Descent {
             gradient: &self.gradient,
             rate,
             params: &self.theta,
+            evaluations: self.evaluations,
         });
     }
 
@@ -319,7 +336,7 @@ impl Descent {
                 self.stopped = self.judge(objective, newton).unwrap_or(Stop::Tol);
                 return;
             }
-            let before = self.theta.clone();
+            let before = (self.theta.clone(), self.loss);
             let epoch = match settings.batch {
                 None => self.full_step(objective, &mut stepper),
                 Some(size) => {
@@ -327,17 +344,7 @@ impl Descent {
                     self.batch_steps(objective, &mut stepper, &order, size)
                 }
             };
-            self.epochs += 1;
-            match epoch {
-                Ok(rate) => self.record(observer, Some(rate)),
-                Err(e) => return self.diverge(Cause::Domain(e)),
-            }
-            if let Some(cause) = self.divergence() {
-                return self.diverge(cause);
-            }
-            if self.stalled(&before)
-                && let Some(stop) = self.judge(objective, newton)
-            {
+            if let Some(stop) = self.after_epoch(objective, epoch, before, settings, observer) {
                 self.stopped = stop;
                 return;
             }
@@ -345,6 +352,51 @@ impl Descent {
         if settings.tol.is_some_and(|tol| self.grad_norm() < tol) {
             self.stopped = self.judge(objective, newton).unwrap_or(Stop::Tol);
         }
+    }
+
+    /// Counts the epoch just run and decides whether the run stops after it:
+    /// divergence, `ftol`, or a stall at a point that is not a minimum.
+    fn after_epoch(
+        &mut self,
+        objective: &mut Objective<'_>,
+        epoch: Result<f64, DomainError>,
+        (theta, loss): (Vec<f64>, f64),
+        settings: &Settings,
+        observer: &mut dyn Observer,
+    ) -> Option<Stop> {
+        self.epochs += 1;
+        self.evaluations = objective.evaluations();
+        let newton = matches!(settings.method, Method::Newton { .. });
+        match epoch {
+            Ok(rate) => self.record(observer, Some(rate)),
+            Err(e) => {
+                self.diverge(Cause::Domain(e));
+                return Some(Stop::Diverged);
+            }
+        }
+        if let Some(cause) = self.divergence() {
+            self.diverge(cause);
+            return Some(Stop::Diverged);
+        }
+        if self.settled(loss, settings.ftol) {
+            return Some(self.judge(objective, newton).unwrap_or(Stop::Ftol));
+        }
+        if self.stalled(&theta) {
+            return self.judge(objective, newton);
+        }
+        None
+    }
+
+    /// True when the relative loss change |L_prev − L| / max(|L_prev|, |L|, 1e-300)
+    /// has been below `ftol` for [`FTOL_EPOCHS`] epochs in a row.
+    fn settled(&mut self, before: f64, ftol: Option<f64>) -> bool {
+        let Some(ftol) = ftol else {
+            return false;
+        };
+        let scale = before.abs().max(self.loss.abs()).max(1e-300);
+        let change = (before - self.loss).abs() / scale;
+        self.calm = if change < ftol { self.calm + 1 } else { 0 };
+        self.calm >= FTOL_EPOCHS
     }
 
     /// True when the last epoch left θ where it was (a zero gradient, a step below
@@ -389,9 +441,12 @@ impl Descent {
         objective: &mut Objective<'_>,
         stepper: &mut Stepper,
     ) -> Result<f64, DomainError> {
-        let rate = stepper.step(objective, &mut self.theta, self.loss, &self.gradient)?;
-        self.loss = objective.loss_and_gradient(&self.theta, &mut self.gradient)?;
-        Ok(rate)
+        let taken = stepper.step(objective, &mut self.theta, self.loss, &mut self.gradient)?;
+        self.loss = match taken.loss {
+            Some(loss) => loss,
+            None => objective.loss_and_gradient(&self.theta, &mut self.gradient)?,
+        };
+        Ok(taken.rate)
     }
 
     /// One step per mini-batch of `size` shuffled rows, then the loss over every row.
@@ -406,12 +461,13 @@ impl Descent {
         for batch in order.chunks(size) {
             objective.select_rows(Some(batch));
             let loss = objective.loss_and_gradient(&self.theta, &mut self.gradient);
-            let stepped = loss
-                .and_then(|loss| stepper.step(objective, &mut self.theta, loss, &self.gradient));
+            let stepped = loss.and_then(|loss| {
+                stepper.step(objective, &mut self.theta, loss, &mut self.gradient)
+            });
             if stepped.is_err() {
                 objective.select_rows(None);
             }
-            rate = stepped?;
+            rate = stepped?.rate;
         }
         objective.select_rows(None);
         self.loss = objective.loss_and_gradient(&self.theta, &mut self.gradient)?;
@@ -470,6 +526,7 @@ impl Descent {
             params,
             loss: self.loss,
             epochs: self.epochs,
+            evaluations: self.evaluations,
             stopped: self.stopped,
             grad_norm: self.grad_norm(),
             divergence,
