@@ -5,8 +5,11 @@
 //! step along it.
 //!
 //! - **The first step of a run, and of every restart, is steepest descent scaled to
-//!   |g|**: the first trial is η·min(1, 1/|g|), so it moves θ by at most η; later
-//!   trials start at η (1 by default), the step the quasi-Newton model predicts.
+//!   |g|**: the first trial is α = η/|g|, so it moves θ by η (L-BFGS-B's
+//!   `stp = min(1/|d|, stpmx)` on its first iteration); later trials start at α = η
+//!   (1 by default), the step the quasi-Newton model predicts. (η·min(1, 1/|g|)
+//!   would make the first trial as short as |g| where the gradient is small: on the
+//!   saturated sigmoid neuron that costs a dozen more evaluations.)
 //! - **A safe restart** clears the memory: when a search along p fails (p is not a
 //!   descent direction, no step meets the conditions in the search's evaluations, or
 //!   none lowers the loss), it is redone along −g from the scaled first step; when a
@@ -78,7 +81,7 @@ impl Lbfgs {
             self.pairs.clear();
         }
         let steepest: Vec<f64> = gradient.iter().map(|g| -g).collect();
-        let first = rate * (1.0 / norm(gradient)).min(1.0);
+        let first = rate / norm(gradient);
         match self.along(objective, theta, loss, gradient, &steepest, first) {
             Some(step) => step,
             None => {
