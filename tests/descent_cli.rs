@@ -117,7 +117,13 @@ fn ftol_stops_a_run_that_no_longer_gains() {
 fn an_ftol_stop_is_judged_by_the_curvature() {
     // gd from the sigmoid's start crawls over a plateau, so the loss changes by less
     // than 1e-3 per epoch at once; the Hessian there has a negative eigenvalue.
-    let args = ["minimize", "examples/sigmoid.nabla", "--ftol", "1e-3", "--json"];
+    let args = [
+        "minimize",
+        "examples/sigmoid.nabla",
+        "--ftol",
+        "1e-3",
+        "--json",
+    ];
     let (code, stdout, _) = nabla(&args);
     assert_eq!(code, Some(1));
     let document = json(&stdout);
@@ -132,7 +138,11 @@ fn a_file_with_more_than_a_thousand_params_defaults_to_lbfgs() {
     let n = 1001;
     let params: Vec<String> = (0..n).map(|i| format!("p{i} = {}", i % 7)).collect();
     let terms: Vec<String> = (0..n).map(|i| format!("(p{i} - 1)^2")).collect();
-    let text = format!("param {}\nloss = {}\n", params.join(", "), terms.join(" + "));
+    let text = format!(
+        "param {}\nloss = {}\n",
+        params.join(", "),
+        terms.join(" + ")
+    );
     std::fs::write(&file, text).unwrap_or_else(|e| panic!("{e}"));
     let path = file.to_string_lossy().into_owned();
     let (code, stdout, stderr) = nabla(&["minimize", &path, "--tol", "1e-8", "--json"]);

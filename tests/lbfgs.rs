@@ -98,6 +98,9 @@ fn rosenbrock(t: &[f64]) -> (f64, Vec<f64>) {
 
 // ---- the reference ----
 
+/// A loss with its gradient, by hand.
+type Function = dyn Fn(&[f64]) -> (f64, Vec<f64>);
+
 /// How the reference chooses the step along a direction d from θ.
 #[derive(Clone, Copy)]
 enum LineSearch {
@@ -142,7 +145,7 @@ impl Reference {
 
     /// The step along d, or `None` where the search fails.
     fn step_along(
-        f: &dyn Fn(&[f64]) -> (f64, Vec<f64>),
+        f: &Function,
         theta: &[f64],
         d: &[f64],
         first: f64,
@@ -175,12 +178,7 @@ impl Reference {
     }
 
     /// One iteration: θ moves (or stays where steepest descent fails too).
-    fn iterate(
-        &mut self,
-        f: &dyn Fn(&[f64]) -> (f64, Vec<f64>),
-        theta: &mut Vec<f64>,
-        line: LineSearch,
-    ) {
+    fn iterate(&mut self, f: &Function, theta: &mut Vec<f64>, line: LineSearch) {
         let (_, g) = f(theta);
         let mut taken = None;
         if !self.pairs.is_empty() {
@@ -210,7 +208,7 @@ impl Reference {
 
 /// The reference's path over `epochs` iterations, the start included.
 fn reference_path(
-    f: &dyn Fn(&[f64]) -> (f64, Vec<f64>),
+    f: &Function,
     start: &[f64],
     memory: usize,
     epochs: usize,

@@ -156,7 +156,8 @@ impl Lbfgs {
     /// memory (the next step is steepest descent).
     fn remember(&mut self, s: Vec<f64>, y: Vec<f64>) {
         let sy = dot(&s, &y);
-        if !(sy > f64::EPSILON * norm(&s) * norm(&y)) || !sy.is_finite() {
+        let curved = sy > f64::EPSILON * norm(&s) * norm(&y);
+        if !curved || !sy.is_finite() {
             self.pairs.clear();
             return;
         }
@@ -212,7 +213,9 @@ fn keep(kept: &mut Vec<Point>, point: Point) {
         .drain(..)
         .filter(|p| p.loss.is_finite())
         .min_by(|a, b| a.loss.total_cmp(&b.loss));
-    kept.extend(lowest.filter(|l| !(point.loss <= l.loss)));
+    // A NaN loss at the new point keeps the lowest one too.
+    let superseded = |l: &Point| point.loss <= l.loss;
+    kept.extend(lowest.filter(|l| !superseded(l)));
     kept.push(point);
 }
 
