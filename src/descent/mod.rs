@@ -8,7 +8,8 @@
 //!
 //! - [`Method`], [`Rate`], [`Settings`]: what `by method(...)` says, read by the
 //!   program (`program/settings.rs`: the statement's meaning), re-exported here.
-//! - `objective.rs`: the compiled tapes behind [`Objective`].
+//! - `objective.rs`: the compiled tapes behind [`Objective`], which counts the loss
+//!   and gradient passes every method makes ([`Evaluations`]).
 //! - `methods.rs`: one update function per method ([`Stepper`], [`Taken`]).
 //! - `curvature.rs`: λmax and λmin by power iteration; [`judge`] tells a minimum
 //!   from a saddle or a plateau where a run stops.
@@ -17,7 +18,8 @@
 //! - `search.rs`: the backtracking line search and the cap on a step's length.
 //! - [`line_search`]: Moré and Thuente's strong-Wolfe line search (MINPACK-2's `dcsrch`,
 //!   reproducing the tables of their paper), the search of `lbfgs`.
-//! - `run.rs`: [`minimize`], the loop; [`Report`] says why it stopped.
+//! - `run.rs`: [`minimize`], the loop with its stops (`tol`, `ftol`, `epochs`,
+//!   divergence, a stall judged by the curvature); [`Report`] says why it stopped.
 //! - `history.rs`: [`History`] (an [`Observer`]) and its CSV.
 
 mod curvature;
