@@ -157,7 +157,9 @@ fn minimize_by_lbfgs_with_its_options() {
     let descent = descent.unwrap_or_else(|| panic!("no lbfgs descent:\n{out}"));
     assert_eq!(descent["stopped"], "tol", "{descent}");
     assert!(descent["evaluations"]["gradient"].as_u64().unwrap_or(0) > 1);
-    let error = documents.iter().find_map(|d| d["error"]["message"].as_str());
+    let error = documents
+        .iter()
+        .find_map(|d| d["error"]["message"].as_str());
     let error = error.unwrap_or_else(|| panic!("memory = 0 was accepted:\n{out}"));
     assert!(error.contains("`memory`"), "{error}");
 }

@@ -19,7 +19,8 @@
 //! - [`line_search`]: Moré and Thuente's strong-Wolfe line search (MINPACK-2's `dcsrch`,
 //!   reproducing the tables of their paper), the search of `lbfgs`.
 //! - `run.rs`: [`minimize`], the loop with its stops (`tol`, `ftol`, `epochs`,
-//!   divergence, a stall judged by the curvature); [`Report`] says why it stopped.
+//!   divergence, a stall judged by the curvature).
+//! - `report.rs`: [`Report`] says why it stopped ([`Stop`]) and what it cost.
 //! - `history.rs`: [`History`] (an [`Observer`]) and its CSV.
 
 mod curvature;
@@ -28,6 +29,7 @@ mod lbfgs;
 pub mod line_search;
 mod methods;
 mod objective;
+mod report;
 mod run;
 mod search;
 
