@@ -27,11 +27,12 @@ use super::objective::Objective;
 use super::search::{dot, step_cap};
 use std::collections::VecDeque;
 
-/// The L-BFGS state between epochs: the last pairs, and the point where it is stuck.
+/// The L-BFGS state between epochs: the last pairs, and the point (θ with its
+/// gradient: a mini-batch at the same θ has another) where it is stuck.
 pub struct Lbfgs {
     memory: usize,
     pairs: VecDeque<Pair>,
-    stuck: Option<Vec<f64>>,
+    stuck: Option<(Vec<f64>, Vec<f64>)>,
 }
 
 /// One pair with ρ = 1/(s·y).
@@ -70,7 +71,8 @@ impl Lbfgs {
         gradient: &mut [f64],
         rate: f64,
     ) -> f64 {
-        if self.stuck.as_deref() == Some(&*theta) {
+        let here = |(t, g): &(Vec<f64>, Vec<f64>)| t == theta && g == gradient;
+        if self.stuck.as_ref().is_some_and(here) {
             return 0.0;
         }
         if !self.pairs.is_empty() {
@@ -85,7 +87,7 @@ impl Lbfgs {
         match self.along(objective, theta, loss, gradient, &steepest, first) {
             Some(step) => step,
             None => {
-                self.stuck = Some(theta.to_vec());
+                self.stuck = Some((theta.to_vec(), gradient.to_vec()));
                 0.0
             }
         }
