@@ -41,7 +41,8 @@ pub struct DescentFlags {
     /// The most epochs to run.
     #[arg(long, value_name = "N", allow_hyphen_values = true)]
     epochs: Option<String>,
-    /// Stop when |∇L| < T (exit 1 if it is not reached).
+    /// Stop when |∇L| < T (exit 1 if it is not reached, unless the run stops on
+    /// --ftol).
     #[arg(long, value_name = "T", allow_hyphen_values = true)]
     tol: Option<String>,
     /// Stop when the relative loss change |L_prev − L| / max(|L_prev|, |L|, 1e-300)
