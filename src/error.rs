@@ -124,7 +124,7 @@ impl Error {
             } => Some(format!("did you mean `{s}`?")),
             UnknownMethod { known, .. } => Some(format!("the methods are {known}")),
             TooManyForNewton { .. } => {
-                Some("use a first-order method: `armijo`, `adam` or `gd` with `rate = auto`".into())
+                Some("use `lbfgs`, which needs no Hessian, or a first-order method: `armijo`, `adam` or `gd` with `rate = auto`".into())
             }
             BatchWithLiteral { .. } => {
                 Some("declare the vector with `data name = [...]` and use its name".into())

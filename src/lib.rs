@@ -73,16 +73,23 @@
 //!   of a wrong hand derivative; the Taylor test ([`taylor`](check::taylor)) of an
 //!   objective with its window above the rounding floor, in f64 or decimal.
 //! - [`descent`]: [`minimize`](descent::minimize) runs one of the six methods of SPEC 5
-//!   ([`Method`](descent::Method), read from `by method(...)` into
-//!   [`Settings`](descent::Settings)) on compiled tapes of the loss, its gradient, its
+//!   or `lbfgs` of SPEC 11 ([`Method`](descent::Method), read from `by method(...)` into
+//!   [`Settings`](descent::Settings); no method means `gd`, or `lbfgs` above 1,000
+//!   params) on compiled tapes of the loss, its gradient, its
 //!   Hessian (Newton, and its stops) and Hessian-vector products (`rate = auto`, the
 //!   divergence hint, the other methods' stops);
 //!   an [`Observer`](descent::Observer) sees every epoch (the CLI's progress bar and
 //!   [`History`](descent::History)); the [`Report`](descent::Report) says why it stopped
-//!   ([`Stop`](descent::Stop): `tol`, `epochs`, `diverged`, `saddle`, `flat`). `armijo`
+//!   ([`Stop`](descent::Stop): `tol`, `ftol`, `epochs`, `diverged`, `saddle`, `flat`)
+//!   and how many loss and gradient passes it made
+//!   ([`Evaluations`](descent::Evaluations), counted in the
+//!   [`Objective`](descent::Objective) so every method is covered). `armijo`
 //!   and `newton` search back along their direction from a step capped at
 //!   10·max(1, |θ|) (`descent/search.rs`); newton damps an indefinite Hessian and falls
-//!   back to the gradient. **A stop on a small gradient is judged by the curvature
+//!   back to the gradient; `lbfgs` (`descent/lbfgs.rs`) runs the strong-Wolfe
+//!   [`line_search`](descent::line_search) within the same cap and ends each epoch at a
+//!   point its search evaluated, so it needs no extra pass. **A stop on a small
+//!   gradient or a small relative loss change (`ftol`) is judged by the curvature
 //!   ([`judge`](descent::judge)): `converged` only at a minimum.**
 //! - [`plot`]: [`write_plot`](plot::write_plot) draws a run as SVG or PNG (written
 //!   atomically): the [`LossCurve`](plot::LossCurve) on a log axis and, for two params,
@@ -157,7 +164,8 @@
 //! a file in `src/cli/` with its clap arguments, thin over the library. A new descent
 //! method: a [`descent::Method`] variant with its options and defaults in
 //! `program/settings.rs` (what a `minimize` statement means; `descent` re-exports
-//! it), its update in `descent/methods.rs`, and a reference loop in `tests/descent.rs`. A new diagnosis of a wrong hand derivative: `check/diagnose.rs`
+//! it), its update in `descent/methods.rs` (or a file of its own, as `descent/lbfgs.rs`),
+//! and a reference loop in `tests/descent.rs` (`tests/lbfgs.rs`). A new diagnosis of a wrong hand derivative: `check/diagnose.rs`
 //! and a wrong derivation in `tests/checks.rs`.
 //!
 //! # A tour

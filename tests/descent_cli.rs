@@ -37,6 +37,7 @@ fn minimize_json_has_the_documented_shape() {
         "params",
         "loss",
         "epochs",
+        "evaluations",
         "stopped",
         "converged",
         "grad_norm",
@@ -69,6 +70,88 @@ fn flags_override_the_file() {
     assert_eq!(document["method"], "adam");
     assert_eq!(document["epochs"], 50);
     assert_eq!(document["rate"], 0.1);
+}
+
+#[test]
+fn lbfgs_reports_its_evaluations_and_stop() {
+    let args = ["minimize", "examples/sigmoid.nabla", "--method", "lbfgs"];
+    let (code, stdout, stderr) = nabla(&[&args[..], &["--tol", "1e-10", "--json"]].concat());
+    assert_eq!(code, Some(0), "{stderr}");
+    let document = json(&stdout);
+    assert_eq!(document["method"], "lbfgs");
+    assert_eq!(document["stopped"], "tol");
+    assert_eq!(document["converged"], true);
+    let loss = document["evaluations"]["loss"].as_u64().unwrap_or(0);
+    let gradient = document["evaluations"]["gradient"].as_u64().unwrap_or(0);
+    let epochs = document["epochs"].as_u64().unwrap_or(0);
+    // One pass at the start and at least one per epoch, each with its gradient.
+    assert!(loss == gradient && gradient > epochs, "{document}");
+    assert!(document["grad_norm"].as_f64().unwrap_or(1.0) < 1e-10);
+    let (code, stdout, _) = nabla(&[&args[..], &["--tol", "1e-10"]].concat());
+    assert_eq!(code, Some(0));
+    insta::assert_snapshot!(stdout);
+}
+
+#[test]
+fn ftol_stops_a_run_that_no_longer_gains() {
+    let args = [
+        "minimize",
+        "examples/linear_regression.nabla",
+        "--method",
+        "lbfgs",
+        "--ftol",
+        "1e-9",
+    ];
+    let (code, stdout, stderr) = nabla(&[&args[..], &["--json"]].concat());
+    assert_eq!(code, Some(0), "{stderr}");
+    let document = json(&stdout);
+    assert_eq!(document["stopped"], "ftol");
+    assert_eq!(document["ftol"], 1e-9);
+    assert_eq!(document["converged"], true);
+    let (code, stdout, _) = nabla(&args);
+    assert_eq!(code, Some(0));
+    insta::assert_snapshot!(stdout);
+}
+
+#[test]
+fn an_ftol_stop_is_judged_by_the_curvature() {
+    // gd from the sigmoid's start crawls over a plateau, so the loss changes by less
+    // than 1e-3 per epoch at once; the Hessian there has a negative eigenvalue.
+    let args = [
+        "minimize",
+        "examples/sigmoid.nabla",
+        "--ftol",
+        "1e-3",
+        "--json",
+    ];
+    let (code, stdout, _) = nabla(&args);
+    assert_eq!(code, Some(1));
+    let document = json(&stdout);
+    assert_eq!(document["stopped"], "saddle", "{document}");
+    assert_eq!(document["epochs"], 3);
+    assert_eq!(document["converged"], false);
+}
+
+#[test]
+fn a_file_with_more_than_a_thousand_params_defaults_to_lbfgs() {
+    let file = temp_path("many.nabla");
+    let n = 1001;
+    let params: Vec<String> = (0..n).map(|i| format!("p{i} = {}", i % 7)).collect();
+    let terms: Vec<String> = (0..n).map(|i| format!("(p{i} - 1)^2")).collect();
+    let text = format!(
+        "param {}\nloss = {}\n",
+        params.join(", "),
+        terms.join(" + ")
+    );
+    std::fs::write(&file, text).unwrap_or_else(|e| panic!("{e}"));
+    let path = file.to_string_lossy().into_owned();
+    let (code, stdout, stderr) = nabla(&["minimize", &path, "--tol", "1e-8", "--json"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let document = json(&stdout);
+    assert_eq!(document["method"], "lbfgs");
+    assert_eq!(document["stopped"], "tol");
+    let (_, stdout, _) = nabla(&["minimize", &path, "--method", "gd", "--json"]);
+    assert_eq!(json(&stdout)["method"], "gd");
 }
 
 #[test]
@@ -126,11 +209,12 @@ fn an_unmet_tol_is_exit_1() {
 
 #[test]
 fn bad_flags_are_exit_2() {
-    let cases: [&[&str]; 4] = [
+    let cases: [&[&str]; 5] = [
         &["--rate", "abc"],
         &["--method", "gdd"],
         &["--epochs", "-3"],
         &["--batch", "0"],
+        &["--ftol", "-1"],
     ];
     let mut messages = String::new();
     for flags in cases {

@@ -141,6 +141,29 @@ fn json_gives_one_line_per_input() {
     insta::assert_snapshot!("json", out);
 }
 
+#[test]
+fn minimize_by_lbfgs_with_its_options() {
+    let script = "param w = 3, b = 1\nloss = (w - 1)^2 + 10*(b - w^2)^2\n\
+                  :minimize by lbfgs(memory = 3, tol = 1e-9)\n:minimize by lbfgs(memory = 0)\n";
+    let out = session("lbfgs", &["--json"], script);
+    let documents: Vec<serde_json::Value> = out
+        .split("---\n")
+        .nth(1)
+        .unwrap_or("")
+        .lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .collect();
+    let descent = documents.iter().find(|d| d["method"] == "lbfgs");
+    let descent = descent.unwrap_or_else(|| panic!("no lbfgs descent:\n{out}"));
+    assert_eq!(descent["stopped"], "tol", "{descent}");
+    assert!(descent["evaluations"]["gradient"].as_u64().unwrap_or(0) > 1);
+    let error = documents
+        .iter()
+        .find_map(|d| d["error"]["message"].as_str());
+    let error = error.unwrap_or_else(|| panic!("memory = 0 was accepted:\n{out}"));
+    assert!(error.contains("`memory`"), "{error}");
+}
+
 // The engine in-process.
 
 fn enter(repl: &mut Repl, line: &str) -> Vec<Reply> {

@@ -6,7 +6,9 @@ use super::outputs::{Outputs, Wanted};
 use super::progress::Progress;
 use super::verdict;
 use super::{CommonArgs, Session};
-use crate::descent::{Cause, Method, Observer, Record, Report, Settings, Stop, Task, minimize};
+use crate::descent::{
+    Cause, FTOL_EPOCHS, Method, Observer, Record, Report, Settings, Stop, Task, minimize,
+};
 use crate::error::{Error, ErrorKind};
 use crate::program::{OptionValue, Program};
 use crate::syntax::format_f64 as num;
@@ -28,8 +30,9 @@ pub struct MinimizeArgs {
 /// The flags that override a `minimize` statement's options (also used by `run`).
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct DescentFlags {
-    /// The method: gd, momentum, nesterov, adam, armijo or newton (its options return
-    /// to their defaults, the rate too, unless given).
+    /// The method: gd, momentum, nesterov, adam, armijo, newton or lbfgs (its options
+    /// return to their defaults, the rate too, unless given; without it and without a
+    /// method in the file, lbfgs above 1,000 params, else gd).
     #[arg(long, value_name = "M")]
     method: Option<String>,
     /// The step size η, or `auto` (1/λmax of the Hessian at the start).
@@ -38,9 +41,14 @@ pub struct DescentFlags {
     /// The most epochs to run.
     #[arg(long, value_name = "N", allow_hyphen_values = true)]
     epochs: Option<String>,
-    /// Stop when |∇L| < T (exit 1 if it is not reached).
+    /// Stop when |∇L| < T (exit 1 if it is not reached, unless the run stops on
+    /// --ftol).
     #[arg(long, value_name = "T", allow_hyphen_values = true)]
     tol: Option<String>,
+    /// Stop when the relative loss change |L_prev − L| / max(|L_prev|, |L|, 1e-300)
+    /// stays below F for 3 epochs in a row.
+    #[arg(long, value_name = "F", allow_hyphen_values = true)]
+    ftol: Option<String>,
     /// Mini-batches of B rows, shuffled each epoch with the seed.
     #[arg(long, value_name = "B", allow_hyphen_values = true)]
     batch: Option<String>,
@@ -110,7 +118,9 @@ fn task(
                 wrt,
                 span,
             };
-            (task, Settings::default())
+            let mut settings = Settings::default();
+            settings.switch_method(crate::descent::default_method(program.sizes(&task.wrt).iter().sum()));
+            (task, settings)
         }
     };
     Ok((task, flags.apply(settings)?))
@@ -135,6 +145,7 @@ impl DescentFlags {
             ("rate", &self.rate),
             ("epochs", &self.epochs),
             ("tol", &self.tol),
+            ("ftol", &self.ftol),
             ("batch", &self.batch),
         ];
         for (option, text) in flags {
@@ -258,6 +269,10 @@ fn print_report(session: &mut Session, report: &Report, settings: &Settings) {
             "converged, |∇{name}| < {}",
             num(settings.tol.unwrap_or(0.0))
         ),
+        Stop::Ftol => format!(
+            "converged, the relative change of {name} < {} for {FTOL_EPOCHS} epochs",
+            num(settings.ftol.unwrap_or(0.0))
+        ),
         Stop::Diverged => "diverged".to_string(),
         Stop::Saddle => "stopped at a saddle point".to_string(),
         Stop::Flat => "stopped on a plateau".to_string(),
@@ -285,6 +300,11 @@ fn print_report(session: &mut Session, report: &Report, settings: &Settings) {
         session.print(&format!("  {name} = {}", num(report.loss)));
         session.print(&format!("  |∇{name}| = {}", num(report.grad_norm)));
     }
+    let counted = report.evaluations;
+    session.print(&format!(
+        "  evaluations: {} of {name}, {} of ∇{name}",
+        counted.loss, counted.gradient
+    ));
     if let Some(tol) = settings.tol.filter(|_| report.stopped == Stop::Epochs) {
         session.print(&format!(
             "  not converged: |∇{name}| is still above tol = {}",
@@ -316,6 +336,10 @@ pub(super) fn report_json(report: &Report, settings: &Settings) -> Json {
         "params": params,
         "loss": number(report.loss),
         "epochs": report.epochs,
+        "evaluations": {
+            "loss": report.evaluations.loss,
+            "gradient": report.evaluations.gradient,
+        },
         "stopped": report.stopped.name(),
         "converged": report.converged(),
         "grad_norm": number(report.grad_norm),
@@ -323,6 +347,9 @@ pub(super) fn report_json(report: &Report, settings: &Settings) -> Json {
     });
     if let Some(tol) = settings.tol {
         document["tol"] = number(tol);
+    }
+    if let Some(ftol) = settings.ftol {
+        document["ftol"] = number(ftol);
     }
     if let Some(message) = verdict::message(report) {
         document["message"] = json!(message);

@@ -92,6 +92,7 @@ enum Command {
     ///   nabla minimize examples/sigmoid.nabla
     ///   nabla minimize examples/sigmoid.nabla --method adam --rate 0.05 --epochs 5000
     ///   nabla minimize examples/rosenbrock.nabla --method newton --tol 1e-10
+    ///   nabla minimize examples/rosenbrock.nabla --method lbfgs --tol 1e-10
     ///   nabla minimize examples/sigmoid.nabla --history run.csv --plot run.png
     #[command(verbatim_doc_comment)]
     Minimize(minimize::MinimizeArgs),

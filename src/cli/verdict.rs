@@ -52,6 +52,10 @@ fn advice(method: Method, rate: f64, lambda_max: Option<f64>) -> String {
              the loss, so the trouble is in the derivatives at the new point: try another \
              start, or armijo, which needs no Hessian"
             .to_string(),
+        (Method::Lbfgs { .. }, ..) => "lbfgs's line search accepts only steps that lower \
+             the loss, so the trouble is in the derivatives at the new point: try another \
+             start, or armijo"
+            .to_string(),
         _ => format!("try a smaller rate than {rate_was}"),
     }
 }

@@ -1,5 +1,6 @@
 //! The history of a descent, epoch by epoch, and its CSV file (`--history`).
 
+use super::objective::Evaluations;
 use super::run::{Observer, Record};
 use crate::syntax::format_f64;
 
@@ -18,6 +19,9 @@ pub struct History {
     pub rates: Vec<Option<f64>>,
     /// The params after each epoch.
     pub params: Vec<Vec<f64>>,
+    /// The loss and gradient evaluations made by the end of each epoch (not in the
+    /// CSV, whose columns stay those of SPEC 5).
+    pub evaluations: Vec<Evaluations>,
     /// The params the descent does not move, with their values (written after the
     /// moved ones, so the CSV has every param).
     pub fixed: Vec<(String, f64)>,
@@ -111,6 +115,7 @@ impl Observer for History {
         self.grad_norms.push(record.grad_norm());
         self.rates.push(record.rate);
         self.params.push(record.params.to_vec());
+        self.evaluations.push(record.evaluations);
     }
 }
 

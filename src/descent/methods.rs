@@ -1,6 +1,7 @@
 //! The update rules of SPEC 5, one function each, and the state they carry between
 //! steps (velocity, moments).
 
+use super::lbfgs::Lbfgs;
 use super::objective::Objective;
 use super::search::{MAX_SHRINKS, backtrack, dot, first_rate, trial_point};
 use crate::eval::DomainError;
@@ -16,6 +17,20 @@ pub struct Stepper {
     second: Vec<f64>,
     /// Steps taken, from 1 at the first.
     t: i32,
+    /// The pairs of L-BFGS.
+    lbfgs: Option<Lbfgs>,
+}
+
+/// What one [`Stepper::step`] did.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Taken {
+    /// The rate used: the accepted η (or α) of a line search, 0 when it found no step;
+    /// η otherwise.
+    pub rate: f64,
+    /// The loss at the new θ when the method evaluated it there (L-BFGS's search
+    /// ends at an evaluated point), with the gradient written back; `None` when the
+    /// caller must evaluate.
+    pub loss: Option<f64>,
 }
 
 impl Stepper {
@@ -27,43 +42,58 @@ impl Stepper {
             first: vec![0.0; n],
             second: vec![0.0; n],
             t: 0,
+            lbfgs: match method {
+                Method::Lbfgs { memory } => Some(Lbfgs::new(memory)),
+                _ => None,
+            },
         }
     }
 
-    /// Moves θ by one update from the loss and gradient at θ; returns the rate used
-    /// (the accepted η of a line search, 0 when Newton's found no step; η otherwise).
+    /// Moves θ by one update from the loss and gradient at θ (see [`Taken`]).
     pub fn step(
         &mut self,
         objective: &mut Objective<'_>,
         theta: &mut [f64],
         loss: f64,
-        gradient: &[f64],
-    ) -> Result<f64, DomainError> {
+        gradient: &mut [f64],
+    ) -> Result<Taken, DomainError> {
         self.t = self.t.saturating_add(1);
         let rate = self.rate;
+        let taken = |rate| Ok(Taken { rate, loss: None });
         match self.method {
             Method::Gd => axpy(theta, -rate, gradient),
             Method::Momentum { beta } => {
-                for (v, g) in self.first.iter_mut().zip(gradient) {
+                for (v, g) in self.first.iter_mut().zip(&*gradient) {
                     *v = beta * *v + g;
                 }
                 axpy(theta, -rate, &self.first);
             }
             Method::Nesterov { beta } => {
-                for ((v, g), x) in self.first.iter_mut().zip(gradient).zip(theta.iter_mut()) {
+                for ((v, g), x) in self.first.iter_mut().zip(&*gradient).zip(theta.iter_mut()) {
                     *v = beta * *v + g;
                     *x -= rate * (g + beta * *v);
                 }
             }
             Method::Adam { beta1, beta2, eps } => self.adam(theta, gradient, beta1, beta2, eps),
             Method::Armijo { c, shrink } => {
-                return armijo(objective, theta, loss, gradient, rate, c, shrink);
+                return taken(armijo(objective, theta, loss, gradient, rate, c, shrink)?);
             }
             Method::Newton { damping } => {
-                return newton(objective, theta, loss, gradient, rate, damping);
+                return taken(newton(objective, theta, loss, gradient, rate, damping)?);
+            }
+            Method::Lbfgs { .. } => {
+                let mut loss = loss;
+                let step = match self.lbfgs.as_mut() {
+                    Some(state) => state.step(objective, theta, &mut loss, gradient, rate),
+                    None => 0.0,
+                };
+                return Ok(Taken {
+                    rate: step,
+                    loss: Some(loss),
+                });
             }
         }
-        Ok(rate)
+        taken(rate)
     }
 
     fn adam(&mut self, theta: &mut [f64], gradient: &[f64], beta1: f64, beta2: f64, eps: f64) {

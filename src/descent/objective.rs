@@ -19,6 +19,19 @@ pub struct Objective<'p> {
     hessian_vector: Option<(Compiled<f64>, Vec<VarId>)>,
     pending: Pending,
     selection: Option<Vec<usize>>,
+    evaluations: Evaluations,
+}
+
+/// How many passes over the objective a descent made: a loss-and-gradient pass counts
+/// one of each, a loss-only pass (a backtracking search) one loss evaluation. A pass
+/// over a mini-batch counts like one over every row; Hessians and Hessian-vector
+/// products (Newton, `rate = auto`, judging a stop) are not counted here.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Evaluations {
+    /// Evaluations of L.
+    pub loss: usize,
+    /// Evaluations of ∇L.
+    pub gradient: usize,
 }
 
 /// Second-order tapes are compiled on first use (most runs never need them); their
@@ -107,7 +120,13 @@ impl<'p> Objective<'p> {
             hessian_vector: None,
             pending: nodes.pending,
             selection: None,
+            evaluations: Evaluations::default(),
         })
+    }
+
+    /// The loss and gradient evaluations made so far.
+    pub fn evaluations(&self) -> Evaluations {
+        self.evaluations
     }
 
     /// The number of components moved (of every param moved).
@@ -149,6 +168,8 @@ impl<'p> Objective<'p> {
             gradient.fill(f64::NAN);
             return Ok(f64::NAN);
         }
+        self.evaluations.loss += 1;
+        self.evaluations.gradient += 1;
         let result = self.with_gradient.run(graph);
         result.map_err(|e| self.with_params(e, theta))?;
         read_all(&self.with_gradient, 1, &self.sizes, gradient);
@@ -160,6 +181,7 @@ impl<'p> Objective<'p> {
         if !set_all(&mut self.loss_only, &self.wrt, &self.sizes, theta) {
             return Ok(f64::NAN);
         }
+        self.evaluations.loss += 1;
         let result = self.loss_only.run(&self.program.graph);
         result.map_err(|e| self.with_params(e, theta))?;
         Ok(self.loss_only.scalar(0).unwrap_or(f64::NAN))

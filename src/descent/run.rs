@@ -2,12 +2,13 @@
 
 use super::curvature::{Curvature, Stationary, curvature, judge, lambda_max};
 use super::methods::Stepper;
-use super::objective::{Objective, derivative_nodes};
+use super::objective::{Evaluations, Objective, derivative_nodes};
+pub use super::report::{Cause, Divergence, Report, Stop, Warning};
 use crate::error::{Error, ErrorKind};
 use crate::eval::DomainError;
 use crate::graph::{NodeId, VarId};
 use crate::program::Program;
-use crate::program::settings::{Method, Rate, Settings};
+use crate::program::settings::{FTOL_EPOCHS, Method, Rate, Settings};
 use crate::syntax::Span;
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
@@ -38,6 +39,8 @@ pub struct Record<'a> {
     pub rate: Option<f64>,
     /// θ, the moved params in the order of [`Task::wrt`].
     pub params: &'a [f64],
+    /// The loss and gradient evaluations made so far, the start's included.
+    pub evaluations: Evaluations,
 }
 
 impl Record<'_> {
@@ -60,124 +63,6 @@ pub trait Observer {
 
 impl Observer for () {
     fn record(&mut self, _: &Record<'_>) {}
-}
-
-/// Why a descent stopped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stop {
-    /// |∇L| fell below `tol` at a minimum (the curvature is nowhere negative).
-    Tol,
-    /// The epochs ran out.
-    Epochs,
-    /// The loss became inf/NaN or grew a million-fold, or a domain error.
-    Diverged,
-    /// The gradient is small (below `tol`, or too small to move θ) but the Hessian
-    /// has a negative eigenvalue: a saddle point, not a minimum.
-    Saddle,
-    /// The gradient is small but so is every curvature: the loss's terms saturated
-    /// (a sigmoid at 1, an exponential at 0), and no step can lower it.
-    Flat,
-}
-
-impl Stop {
-    /// The name used in reports and JSON.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Stop::Tol => "tol",
-            Stop::Epochs => "epochs",
-            Stop::Diverged => "diverged",
-            Stop::Saddle => "saddle",
-            Stop::Flat => "flat",
-        }
-    }
-}
-
-/// What made a descent diverge.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Cause {
-    /// The loss or the gradient is no longer a finite number.
-    NotFinite,
-    /// The loss grew a million-fold from `from` to `to`.
-    Grew {
-        /// The starting loss.
-        from: f64,
-        /// The loss when it stopped.
-        to: f64,
-    },
-    /// An operation left its domain (`ln` of a negative, ...).
-    Domain(DomainError),
-}
-
-/// A diverged descent: when, why, and the rate that would have been stable.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Divergence {
-    /// The epoch where it was noticed.
-    pub epoch: usize,
-    /// Why.
-    pub cause: Cause,
-    /// λmax of the Hessian at the start, when it could be estimated.
-    pub lambda_max: Option<f64>,
-}
-
-/// Something the report should say although the run went on.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Warning {
-    /// `rate = auto` found no positive curvature at the start (λmax <= 0), so the
-    /// method's default rate was used.
-    AutoRateWithoutCurvature {
-        /// The rate used instead.
-        rate: f64,
-    },
-}
-
-impl std::fmt::Display for Warning {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Warning::AutoRateWithoutCurvature { rate } => write!(
-                f,
-                "rate = auto found no positive curvature at the start (λmax <= 0), so the \
-                 method's default rate {} was used",
-                crate::syntax::format_f64(*rate)
-            ),
-        }
-    }
-}
-
-/// The result of a descent.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Report {
-    /// The objective's name.
-    pub objective: String,
-    /// The method.
-    pub method: Method,
-    /// The rate η used (`rate = auto` resolved).
-    pub rate: f64,
-    /// λmax at the start when `rate = auto` computed it.
-    pub auto_lambda: Option<f64>,
-    /// Every param of the program with its final value.
-    pub params: Vec<(String, f64)>,
-    /// The final loss.
-    pub loss: f64,
-    /// Epochs done.
-    pub epochs: usize,
-    /// Why it stopped.
-    pub stopped: Stop,
-    /// |∇L| at the end.
-    pub grad_norm: f64,
-    /// Set when it diverged.
-    pub divergence: Option<Divergence>,
-    /// The curvature at the end where it was judged (a stop on `tol`, a saddle, a
-    /// plateau).
-    pub curvature: Option<Curvature>,
-    /// What the report should say besides the result.
-    pub warnings: Vec<Warning>,
-}
-
-impl Report {
-    /// True when it stopped because |∇L| < tol at a minimum.
-    pub fn converged(&self) -> bool {
-        self.stopped == Stop::Tol
-    }
 }
 
 /// The most params `newton` takes: its symbolic Hessian has n² entries, each a
@@ -240,6 +125,10 @@ struct Descent {
     warnings: Vec<Warning>,
     /// True while θ has not moved since it was last judged a minimum.
     judged: bool,
+    /// Epochs in a row whose relative loss change was below `ftol`.
+    calm: usize,
+    /// The evaluations made so far.
+    evaluations: Evaluations,
 }
 
 impl Descent {
@@ -283,6 +172,8 @@ impl Descent {
             curvature: None,
             warnings,
             judged: false,
+            calm: 0,
+            evaluations: objective.evaluations(),
         })
     }
 
@@ -297,6 +188,7 @@ impl Descent {
             gradient: &self.gradient,
             rate,
             params: &self.theta,
+            evaluations: self.evaluations,
         });
     }
 
@@ -320,7 +212,7 @@ impl Descent {
                 self.stopped = self.judge(objective, newton).unwrap_or(Stop::Tol);
                 return;
             }
-            let before = self.theta.clone();
+            let before = (self.theta.clone(), self.loss);
             let epoch = match settings.batch {
                 None => self.full_step(objective, &mut stepper),
                 Some(size) => {
@@ -328,17 +220,7 @@ impl Descent {
                     self.batch_steps(objective, &mut stepper, &order, size)
                 }
             };
-            self.epochs += 1;
-            match epoch {
-                Ok(rate) => self.record(observer, Some(rate)),
-                Err(e) => return self.diverge(Cause::Domain(e)),
-            }
-            if let Some(cause) = self.divergence() {
-                return self.diverge(cause);
-            }
-            if self.stalled(&before)
-                && let Some(stop) = self.judge(objective, newton)
-            {
+            if let Some(stop) = self.after_epoch(objective, epoch, before, settings, observer) {
                 self.stopped = stop;
                 return;
             }
@@ -346,6 +228,51 @@ impl Descent {
         if settings.tol.is_some_and(|tol| self.grad_norm() < tol) {
             self.stopped = self.judge(objective, newton).unwrap_or(Stop::Tol);
         }
+    }
+
+    /// Counts the epoch just run and decides whether the run stops after it:
+    /// divergence, `ftol`, or a stall at a point that is not a minimum.
+    fn after_epoch(
+        &mut self,
+        objective: &mut Objective<'_>,
+        epoch: Result<f64, DomainError>,
+        (theta, loss): (Vec<f64>, f64),
+        settings: &Settings,
+        observer: &mut dyn Observer,
+    ) -> Option<Stop> {
+        self.epochs += 1;
+        self.evaluations = objective.evaluations();
+        let newton = matches!(settings.method, Method::Newton { .. });
+        match epoch {
+            Ok(rate) => self.record(observer, Some(rate)),
+            Err(e) => {
+                self.diverge(Cause::Domain(e));
+                return Some(Stop::Diverged);
+            }
+        }
+        if let Some(cause) = self.divergence() {
+            self.diverge(cause);
+            return Some(Stop::Diverged);
+        }
+        if self.settled(loss, settings.ftol) {
+            return Some(self.judge(objective, newton).unwrap_or(Stop::Ftol));
+        }
+        if self.stalled(&theta) {
+            return self.judge(objective, newton);
+        }
+        None
+    }
+
+    /// True when the relative loss change |L_prev − L| / max(|L_prev|, |L|, 1e-300)
+    /// has been below `ftol` for [`FTOL_EPOCHS`] epochs in a row.
+    fn settled(&mut self, before: f64, ftol: Option<f64>) -> bool {
+        let Some(ftol) = ftol else {
+            return false;
+        };
+        let scale = before.abs().max(self.loss.abs()).max(1e-300);
+        let change = (before - self.loss).abs() / scale;
+        self.calm = if change < ftol { self.calm + 1 } else { 0 };
+        self.calm >= FTOL_EPOCHS
     }
 
     /// True when the last epoch left θ where it was (a zero gradient, a step below
@@ -390,9 +317,12 @@ impl Descent {
         objective: &mut Objective<'_>,
         stepper: &mut Stepper,
     ) -> Result<f64, DomainError> {
-        let rate = stepper.step(objective, &mut self.theta, self.loss, &self.gradient)?;
-        self.loss = objective.loss_and_gradient(&self.theta, &mut self.gradient)?;
-        Ok(rate)
+        let taken = stepper.step(objective, &mut self.theta, self.loss, &mut self.gradient)?;
+        self.loss = match taken.loss {
+            Some(loss) => loss,
+            None => objective.loss_and_gradient(&self.theta, &mut self.gradient)?,
+        };
+        Ok(taken.rate)
     }
 
     /// One step per mini-batch of `size` shuffled rows, then the loss over every row.
@@ -407,12 +337,13 @@ impl Descent {
         for batch in order.chunks(size) {
             objective.select_rows(Some(batch));
             let loss = objective.loss_and_gradient(&self.theta, &mut self.gradient);
-            let stepped = loss
-                .and_then(|loss| stepper.step(objective, &mut self.theta, loss, &self.gradient));
+            let stepped = loss.and_then(|loss| {
+                stepper.step(objective, &mut self.theta, loss, &mut self.gradient)
+            });
             if stepped.is_err() {
                 objective.select_rows(None);
             }
-            rate = stepped?;
+            rate = stepped?.rate;
         }
         objective.select_rows(None);
         self.loss = objective.loss_and_gradient(&self.theta, &mut self.gradient)?;
@@ -471,6 +402,7 @@ impl Descent {
             params,
             loss: self.loss,
             epochs: self.epochs,
+            evaluations: self.evaluations,
             stopped: self.stopped,
             grad_norm: self.grad_norm(),
             divergence,

@@ -46,10 +46,39 @@ pub enum Method {
         /// The first λ tried when H is not positive definite.
         damping: f64,
     },
+    /// Limited-memory BFGS (SPEC 11): the two-loop direction from the last `memory`
+    /// pairs of steps and gradient changes, then a strong-Wolfe line search from η.
+    Lbfgs {
+        /// How many (s, y) pairs are kept.
+        memory: usize,
+    },
 }
 
 /// The method names, as written after `by`.
-pub const METHODS: [&str; 6] = ["gd", "momentum", "nesterov", "adam", "armijo", "newton"];
+pub const METHODS: [&str; 7] = [
+    "gd", "momentum", "nesterov", "adam", "armijo", "newton", "lbfgs",
+];
+
+/// The method of a `minimize` that names none: `lbfgs` for more than
+/// [`LBFGS_FROM_PARAMS`] params (SPEC 11), `gd` otherwise.
+pub fn default_method(params: usize) -> Method {
+    if params > LBFGS_FROM_PARAMS {
+        Method::Lbfgs {
+            memory: LBFGS_MEMORY,
+        }
+    } else {
+        Method::Gd
+    }
+}
+
+/// Above this many params a `minimize` without a method uses `lbfgs`.
+pub const LBFGS_FROM_PARAMS: usize = 1000;
+
+/// The default memory of `lbfgs`.
+const LBFGS_MEMORY: usize = 10;
+
+/// The largest memory `lbfgs` takes: each pair holds two vectors of every param.
+const LBFGS_MAX_MEMORY: usize = 10_000;
 
 impl Method {
     /// The method called `name`, with its default options.
@@ -68,6 +97,9 @@ impl Method {
                 shrink: 0.5,
             },
             "newton" => Method::Newton { damping: 1e-6 },
+            "lbfgs" => Method::Lbfgs {
+                memory: LBFGS_MEMORY,
+            },
             _ => return None,
         })
     }
@@ -81,6 +113,7 @@ impl Method {
             Method::Adam { .. } => "adam",
             Method::Armijo { .. } => "armijo",
             Method::Newton { .. } => "newton",
+            Method::Lbfgs { .. } => "lbfgs",
         }
     }
 
@@ -89,7 +122,7 @@ impl Method {
         match self {
             Method::Gd | Method::Momentum { .. } | Method::Nesterov { .. } => 0.1,
             Method::Adam { .. } => 0.001,
-            Method::Armijo { .. } | Method::Newton { .. } => 1.0,
+            Method::Armijo { .. } | Method::Newton { .. } | Method::Lbfgs { .. } => 1.0,
         }
     }
 
@@ -101,11 +134,20 @@ impl Method {
             Method::Adam { .. } => &["beta1", "beta2", "eps"],
             Method::Armijo { .. } => &["c", "shrink"],
             Method::Newton { .. } => &["damping"],
+            Method::Lbfgs { .. } => &["memory"],
         }
     }
 
     /// Sets one of [`Method::option_names`]; `Err` names the valid range.
     fn set(&mut self, option: &str, value: f64) -> Result<(), &'static str> {
+        if let (Method::Lbfgs { memory }, "memory") = (&mut *self, option) {
+            let whole = value.fract() == 0.0 && (1.0..=LBFGS_MAX_MEMORY as f64).contains(&value);
+            if !whole {
+                return Err("a whole number of pairs from 1 to 10000");
+            }
+            *memory = value as usize;
+            return Ok(());
+        }
         let in_unit = |v: f64| (0.0..1.0).contains(&v);
         let (slot, ok, range) = match (self, option) {
             (Method::Momentum { beta } | Method::Nesterov { beta }, "beta") => {
@@ -149,6 +191,9 @@ pub struct Settings {
     pub epochs: usize,
     /// Stop when |∇L| < tol.
     pub tol: Option<f64>,
+    /// Stop when the relative change of the loss, |L_prev − L| / max(|L_prev|, |L|,
+    /// 1e-300), stays below ftol for [`FTOL_EPOCHS`] epochs in a row.
+    pub ftol: Option<f64>,
     /// Mini-batches of this many rows, shuffled each epoch.
     pub batch: Option<usize>,
     /// The seed of the shuffling.
@@ -162,14 +207,18 @@ impl Default for Settings {
             rate: Rate::Fixed(Method::Gd.default_rate()),
             epochs: 1000,
             tol: None,
+            ftol: None,
             batch: None,
             seed: 0,
         }
     }
 }
 
+/// How many epochs in a row the relative loss change must stay below `ftol`.
+pub const FTOL_EPOCHS: usize = 3;
+
 /// The options every method takes.
-pub const COMMON_OPTIONS: [&str; 4] = ["rate", "epochs", "tol", "batch"];
+pub const COMMON_OPTIONS: [&str; 5] = ["rate", "epochs", "tol", "ftol", "batch"];
 
 /// Reads `by method(option = value, ...)`; every bad name or value is reported.
 pub fn read_settings(
@@ -248,6 +297,10 @@ impl Settings {
             "tol" => {
                 let x = number.filter(|x| *x > 0.0 && x.is_finite());
                 self.tol = Some(x.ok_or_else(|| bad("a positive number"))?);
+            }
+            "ftol" => {
+                let x = number.filter(|x| *x > 0.0 && x.is_finite());
+                self.ftol = Some(x.ok_or_else(|| bad("a positive number"))?);
             }
             "batch" => {
                 let b = count(number).filter(|b| *b > 0);

@@ -312,13 +312,17 @@ impl<'a> Lowerer<'a> {
             let params: Vec<VarId> = self.program.params.iter().map(|p| p.var).collect();
             vars = self.program.graph.dependencies(node, &params);
         }
+        let mut settings = settings?;
+        if method.is_none() {
+            settings.switch_method(super::settings::default_method(self.program.sizes(&vars).iter().sum()));
+        }
         Some(Minimize {
             name,
             objective: node,
             wrt: vars,
             method: method.map(|m| m.name.clone()),
             options,
-            settings: settings?,
+            settings,
             span,
         })
     }
