@@ -395,6 +395,13 @@ fn every_example_with_a_scalar_objective_agrees_with_the_tape() {
         .collect();
     files.sort();
     assert!(files.len() >= 5, "the examples are there");
+    // Vectors and matrices (SPEC 10) are not exported yet: `export` refuses them
+    // (tested in `shaped_programs_are_refused`).
+    files.retain(|f| {
+        let program = load(f);
+        let scalar = |item: nabla::graph::Item| item.is_scalar();
+        program.params.iter().all(|p| scalar(p.item)) && program.data.iter().all(|d| scalar(d.item))
+    });
     for file in &files {
         let name = file.file_stem().unwrap().to_string_lossy().into_owned();
         for hessian in [false, true] {
@@ -411,7 +418,6 @@ fn every_example_with_a_scalar_objective_agrees_with_the_tape() {
 fn the_rust_is_rustfmt_clean() {
     for file in [
         "sigmoid",
-        "xor",
         "rosenbrock",
         "linear_regression",
         "logistic_regression",
@@ -676,4 +682,14 @@ fn awkward_names_and_reductions_export_everywhere() {
     let (_, c, _) = nabla(&["export", file.to_str().unwrap(), "--to", "c"]);
     assert!(c.contains("const double param_0 = params[0];"), "{c}");
     assert!(c.contains("const double *data_0 = data[0];"), "{c}");
+}
+
+#[test]
+fn shaped_programs_are_refused() {
+    let (code, stdout, stderr) = nabla(&["export", "examples/xor.nabla", "--to", "c"]);
+    assert_eq!(code, Some(2), "{stdout}");
+    assert!(
+        stderr.contains("exporting vectors and matrices is not supported yet"),
+        "{stderr}"
+    );
 }

@@ -325,11 +325,7 @@ fn print_report(session: &mut Session, report: &Report, settings: &Settings) {
 
 /// The JSON of SPEC 6 for one descent.
 pub(super) fn report_json(report: &Report, settings: &Settings) -> Json {
-    let params: Map<String, Json> = report
-        .params
-        .iter()
-        .map(|(n, v)| (n.clone(), number(*v)))
-        .collect();
+    let params: Map<String, Json> = super::render::params_json(&report.params, number);
     let mut document = json!({
         "objective": report.objective,
         "method": report.method.name(),

@@ -220,3 +220,75 @@ pub fn value_json(value: &crate::eval::Value) -> Json {
         },
     }
 }
+
+/// Params by component (`b`, `w[1]`, `W[2,1]`, as a report lists them) as the JSON
+/// of SPEC 10: a scalar as a number, a vector as an array, a matrix as an array of
+/// rows. A param's name cannot hold `[`, so the suffix is the index.
+pub fn params_json(params: &[(String, f64)], number: fn(f64) -> Json) -> serde_json::Map<String, Json> {
+    let mut grouped: Vec<(String, Vec<(Vec<usize>, f64)>)> = Vec::new();
+    for (name, value) in params {
+        let (base, index) = match name.split_once('[') {
+            Some((base, rest)) => {
+                let index = rest.trim_end_matches(']').split(',').filter_map(|i| i.trim().parse().ok());
+                (base.to_string(), index.collect())
+            }
+            None => (name.clone(), Vec::new()),
+        };
+        match grouped.last_mut() {
+            Some((last, parts)) if *last == base && !index.is_empty() => parts.push((index, *value)),
+            _ => grouped.push((base, vec![(index, *value)])),
+        }
+    }
+    grouped
+        .into_iter()
+        .map(|(base, parts)| {
+            let value = match parts.first().map(|p| p.0.len()) {
+                Some(0) | None => parts.first().map_or(Json::Null, |p| number(p.1)),
+                Some(1) => Json::Array(parts.iter().map(|p| number(p.1)).collect()),
+                Some(_) => {
+                    let mut rows: Vec<Vec<Json>> = Vec::new();
+                    for (index, v) in &parts {
+                        let row = index[0].saturating_sub(1);
+                        rows.resize_with(rows.len().max(row + 1), Vec::new);
+                        rows[row].push(number(*v));
+                    }
+                    Json::Array(rows.into_iter().map(Json::Array).collect())
+                }
+            };
+            (base, value)
+        })
+        .collect()
+}
+
+/// The components of a JSON params object as `(name, value)`: `w[1]`, `W[2,1]`.
+pub fn flatten_params(params: &Json) -> Vec<(String, f64)> {
+    let mut out = Vec::new();
+    for (name, value) in params.as_object().into_iter().flatten() {
+        match value {
+            Json::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    match item {
+                        Json::Array(row) => {
+                            for (j, x) in row.iter().enumerate() {
+                                if let Some(x) = x.as_f64() {
+                                    out.push((format!("{name}[{},{}]", i + 1, j + 1), x));
+                                }
+                            }
+                        }
+                        x => {
+                            if let Some(x) = x.as_f64() {
+                                out.push((format!("{name}[{}]", i + 1), x));
+                            }
+                        }
+                    }
+                }
+            }
+            x => {
+                if let Some(x) = x.as_f64() {
+                    out.push((name.clone(), x));
+                }
+            }
+        }
+    }
+    out
+}

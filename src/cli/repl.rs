@@ -420,12 +420,7 @@ pub(super) fn run_descent(
     let (_, document) = ran?;
     let kept = document["stopped"] != "diverged";
     if kept {
-        let values: Vec<(String, f64)> = document["params"]
-            .as_object()
-            .into_iter()
-            .flatten()
-            .filter_map(|(name, v)| Some((name.clone(), v.as_f64()?)))
-            .collect();
+        let values = super::render::flatten_params(&document["params"]);
         repl.set_values(&values);
     }
     if !session.json {
