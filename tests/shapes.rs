@@ -6,7 +6,6 @@
 mod common;
 
 use common::nabla;
-use nabla::eval::Value;
 use nabla::graph::{NodeId, print_expr};
 use nabla::program::{LoadOptions, Program};
 use nabla::syntax::Sources;
@@ -21,14 +20,18 @@ fn load(text: &str) -> Program {
 
 /// A file in the temp dir holding `text`, for the CLI.
 fn file(name: &str, text: &str) -> String {
-    let path = std::env::temp_dir().join(format!("nabla-shapes-{}-{name}.nabla", std::process::id()));
+    let path =
+        std::env::temp_dir().join(format!("nabla-shapes-{}-{name}.nabla", std::process::id()));
     std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
     path.to_string_lossy().into_owned()
 }
 
 /// The loss and its gradient by every param, components flat in declaration order.
 fn loss_and_gradient(program: &mut Program) -> (f64, Vec<f64>) {
-    let loss = program.definition("loss").map(|d| d.node).unwrap_or(NodeId(0));
+    let loss = program
+        .definition("loss")
+        .map(|d| d.node)
+        .unwrap_or(NodeId(0));
     let vars: Vec<_> = program.params.iter().map(|p| p.var).collect();
     let gradient = nabla::ad::gradient(&mut program.graph, loss, &vars).unwrap_or_default();
     let mut roots = vec![loss];
@@ -37,7 +40,12 @@ fn loss_and_gradient(program: &mut Program) -> (f64, Vec<f64>) {
         .unwrap_or_else(|e| panic!("{e}"));
     let flat: Vec<f64> = values[1..]
         .iter()
-        .flat_map(|v| v.components().into_iter().map(|c| c.at(0)).collect::<Vec<_>>())
+        .flat_map(|v| {
+            v.components()
+                .into_iter()
+                .map(|c| c.at(0))
+                .collect::<Vec<_>>()
+        })
         .collect();
     (values[0].at(0), flat)
 }
@@ -50,7 +58,10 @@ fn loss_at(program: &Program, theta: &[f64]) -> f64 {
         p.values = mine.to_vec();
         rest = others;
     }
-    let loss = moved.definition("loss").map(|d| d.node).unwrap_or(NodeId(0));
+    let loss = moved
+        .definition("loss")
+        .map(|d| d.node)
+        .unwrap_or(NodeId(0));
     match nabla::eval::evaluate(&moved.graph, &moved.bindings(), &[loss]) {
         Ok(values) => values[0].at(0),
         Err(e) => panic!("{e}"),
@@ -82,7 +93,11 @@ fn every_item_operation_differentiates_like_central_differences() {
         let text = format!("{HEADER}{body}\n");
         let mut program = load(&text);
         let (_, gradient) = loss_and_gradient(&mut program);
-        let theta: Vec<f64> = program.params.iter().flat_map(|p| p.values.clone()).collect();
+        let theta: Vec<f64> = program
+            .params
+            .iter()
+            .flat_map(|p| p.values.clone())
+            .collect();
         assert_eq!(gradient.len(), theta.len(), "{body}");
         for k in 0..theta.len() {
             let h = 1e-6;
@@ -117,7 +132,10 @@ fn vector_and_scalar_forms_of_one_loss_agree() {
     assert!((lv - ls).abs() <= 1e-12 * ls.abs(), "{lv} vs {ls}");
     assert_eq!(gv.len(), gs.len());
     for (a, b) in gv.iter().zip(&gs) {
-        assert!((a - b).abs() <= 1e-12 * b.abs().max(1.0), "{gv:?} vs {gs:?}");
+        assert!(
+            (a - b).abs() <= 1e-12 * b.abs().max(1.0),
+            "{gv:?} vs {gs:?}"
+        );
     }
 }
 
@@ -175,12 +193,21 @@ fn gradients_are_vector_nodes_not_components() {
 #[test]
 fn shape_errors_name_both_shapes() {
     let cases = [
-        ("mismatch", "param a[3] = 0, b[4] = 1\nloss = total(a + b)\n"),
+        (
+            "mismatch",
+            "param a[3] = 0, b[4] = 1\nloss = total(a + b)\n",
+        ),
         ("dot", "param A[2, 3] = 0, x[2] = 1\nloss = total(A @ x)\n"),
         ("sum_rowless", "param w[3] = 1\nloss = sum(w^2)\n"),
-        ("softmax_matrix", "param W[2, 2] = 0\nloss = total(softmax(W))\n"),
+        (
+            "softmax_matrix",
+            "param W[2, 2] = 0\nloss = total(softmax(W))\n",
+        ),
         ("index", "param w[3] = 0\nloss = w[4]\n"),
-        ("check", "param w[3] = 1\nloss = total(w^2)\ncheck d(loss)/d(w) = 2\n"),
+        (
+            "check",
+            "param w[3] = 1\nloss = total(w^2)\ncheck d(loss)/d(w) = 2\n",
+        ),
         ("literal", "param w[2] = {1, 2, 3}\nloss = total(w)\n"),
     ];
     let mut rendered = String::new();
@@ -209,11 +236,17 @@ fn wrong_vector_checks_name_the_components() {
     // A sign error in one component: that component, and only it, is named.
     let (code, out, _) = run("check d(loss)/d(w) = mean(2*(f - y)*X)*{1, -1}");
     assert_eq!(code, Some(1), "{out}");
-    assert!(out.contains("1 components differ") && out.contains("w[2]:"), "{out}");
+    assert!(
+        out.contains("1 components differ") && out.contains("w[2]:"),
+        "{out}"
+    );
     // A missing 1/N: every component is off by the same factor.
     let (code, out, _) = run("check d(loss)/d(w) = sum(2*(f - y)*X)");
     assert_eq!(code, Some(1), "{out}");
-    assert!(out.contains("factor 3") || out.contains("factor 1/3"), "{out}");
+    assert!(
+        out.contains("factor 3") || out.contains("factor 1/3"),
+        "{out}"
+    );
     // A transposed matrix: the off-diagonal components differ.
     let (code, out, _) = run("check d(g)/d(W) = transpose(mean(outer(u, X)))");
     assert_eq!(code, Some(1), "{out}");

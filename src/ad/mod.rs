@@ -163,7 +163,9 @@ fn backward_step(g: &mut Graph, id: NodeId, adjoint: NodeId) -> rules::Partials 
             let rows = g.unary(Func::Sum, one);
             [Some((a, g.binary(BinOp::Div, adjoint, rows))), None]
         }
-        op @ (Op::Index(..) | Op::Item(..) | Op::Product(..)) => shaped::backward(g, id, op, adjoint),
+        op @ (Op::Index(..) | Op::Item(..) | Op::Product(..)) => {
+            shaped::backward(g, id, op, adjoint)
+        }
         _ => rules::local_partials(g, id)
             .map(|p| p.map(|(operand, partial)| (operand, product(g, adjoint, partial)))),
     }

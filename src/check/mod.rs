@@ -121,7 +121,11 @@ fn not_decimal(program: &Program) -> Error {
         .find_map(|p| Some((p, p.values.iter().position(|&x| misfit(x))?)));
     let (what, span) = if let Some((p, k)) = misfit_param {
         (
-            format!("the param `{}` ({})", p.component_name(k), shown(p.values[k])),
+            format!(
+                "the param `{}` ({})",
+                p.component_name(k),
+                shown(p.values[k])
+            ),
             Some(p.span),
         )
     } else if let Some((column, row, x)) = program.data.iter().find_map(|c| {

@@ -88,7 +88,11 @@ pub fn check_statement(
         return Err(Error::new(ErrorKind::Usage(message), None));
     };
     let proved = prove(&mut program.graph, check.derivative, check.expected);
-    let center: Vec<f64> = program.params.iter().flat_map(|p| p.values.iter().copied()).collect();
+    let center: Vec<f64> = program
+        .params
+        .iter()
+        .flat_map(|p| p.values.iter().copied())
+        .collect();
     let points = points::around(&center, RANDOM_POINTS, options.seed);
     let (samples, skipped, differing) = if options.precise {
         compare::<Decimal>(program, &check, &points, options)?
@@ -151,7 +155,13 @@ fn prove(graph: &mut Graph, derivative: NodeId, expected: NodeId) -> bool {
 /// except the current params (point 0), where a domain error is the program's error.
 /// Also, for each point where a vector or matrix derivative differs, the components
 /// that differ (flat index, AD, E).
-type Differing = Vec<(usize, Vec<(usize, f64, f64)>)>;
+type Differing = Vec<(usize, Vec<ComponentPair>)>;
+
+/// A component (flat index) with AD's and E's values.
+type ComponentPair = (usize, f64, f64);
+
+/// One compared number: its component, its data row (from 1, if per-row), AD, E.
+type Compared = (usize, Option<usize>, f64, f64);
 
 fn compare<S: Scalar>(
     program: &Program,
@@ -206,14 +216,14 @@ fn components_sample<S: Scalar>(
     compiled: &Compiled<S>,
     point: usize,
     options: &Options,
-) -> Option<(Sample, Vec<(usize, f64, f64)>)> {
+) -> Option<(Sample, Vec<ComponentPair>)> {
     let (a, b) = (compiled.value(0)?, compiled.value(1)?);
     let (a, b) = (a.components(), b.components());
     let rows = |v: &crate::eval::Value| match v {
         crate::eval::Value::Rows(r) => r.len(),
         _ => 1,
     };
-    let pairs: Vec<(usize, Option<usize>, f64, f64)> = a
+    let pairs: Vec<Compared> = a
         .iter()
         .zip(&b)
         .enumerate()
@@ -223,17 +233,19 @@ fn components_sample<S: Scalar>(
             (0..n).map(move |r| (k, per_row.then_some(r + 1), x.at(r), y.at(r)))
         })
         .collect();
-    if pairs.iter().any(|&(_, _, x, y)| !(x.is_finite() && y.is_finite())) {
+    if pairs
+        .iter()
+        .any(|&(_, _, x, y)| !(x.is_finite() && y.is_finite()))
+    {
         return None;
     }
-    let largest = |pick: fn(&(usize, Option<usize>, f64, f64)) -> f64| {
-        pairs.iter().map(|p| pick(p).abs()).fold(0.0, f64::max)
-    };
+    let largest =
+        |pick: fn(&Compared) -> f64| pairs.iter().map(|p| pick(p).abs()).fold(0.0, f64::max);
     let scale = largest(|p| p.2).max(largest(|p| p.3));
     let worst = pairs
         .iter()
         .max_by(|p, q| (p.2 - p.3).abs().total_cmp(&(q.2 - q.3).abs()))?;
-    let mut differing: Vec<(usize, f64, f64)> = Vec::new();
+    let mut differing: Vec<ComponentPair> = Vec::new();
     for &(k, _, x, y) in &pairs {
         if !options.agree(x - y, scale, 0.0) && differing.last().is_none_or(|d| d.0 != k) {
             differing.push((k, x, y));
@@ -295,7 +307,11 @@ fn sample<S: Scalar>(compiled: &Compiled<S>, point: usize) -> Option<Sample> {
 
 fn named(program: &Program, point: &[f64]) -> Vec<(String, f64)> {
     let vars: Vec<_> = program.params.iter().map(|p| p.var).collect();
-    program.component_names(&vars).into_iter().zip(point.iter().copied()).collect()
+    program
+        .component_names(&vars)
+        .into_iter()
+        .zip(point.iter().copied())
+        .collect()
 }
 
 /// Whether a node is a vector of rows.

@@ -198,7 +198,10 @@ fn dot(g: &mut Graph, a: &[NodeId], b: &[NodeId]) -> NodeId {
     for (&x, &y) in a.iter().zip(b) {
         let mut product = g.binary(BinOp::Mul, x, y);
         if !g.item(product).is_scalar() {
-            product = g.add(crate::graph::Op::Item(crate::graph::ItemFunc::Total, product), None);
+            product = g.add(
+                crate::graph::Op::Item(crate::graph::ItemFunc::Total, product),
+                None,
+            );
         }
         total = g.binary(BinOp::Add, total, product);
     }

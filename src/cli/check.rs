@@ -211,7 +211,10 @@ fn print_components(session: &mut Session, c: &CheckReport, parts: &[(String, f6
         ));
     }
     if parts.len() > SHOWN_COMPONENTS {
-        session.print(&format!("    ... and {} more", parts.len() - SHOWN_COMPONENTS));
+        session.print(&format!(
+            "    ... and {} more",
+            parts.len() - SHOWN_COMPONENTS
+        ));
     }
 }
 

@@ -119,7 +119,9 @@ fn task(
                 span,
             };
             let mut settings = Settings::default();
-            settings.switch_method(crate::descent::default_method(program.sizes(&task.wrt).iter().sum()));
+            settings.switch_method(crate::descent::default_method(
+                program.sizes(&task.wrt).iter().sum(),
+            ));
             (task, settings)
         }
     };

@@ -224,18 +224,27 @@ pub fn value_json(value: &crate::eval::Value) -> Json {
 /// Params by component (`b`, `w[1]`, `W[2,1]`, as a report lists them) as the JSON
 /// of SPEC 10: a scalar as a number, a vector as an array, a matrix as an array of
 /// rows. A param's name cannot hold `[`, so the suffix is the index.
-pub fn params_json(params: &[(String, f64)], number: fn(f64) -> Json) -> serde_json::Map<String, Json> {
-    let mut grouped: Vec<(String, Vec<(Vec<usize>, f64)>)> = Vec::new();
+pub fn params_json(
+    params: &[(String, f64)],
+    number: fn(f64) -> Json,
+) -> serde_json::Map<String, Json> {
+    type Indexed = (Vec<usize>, f64);
+    let mut grouped: Vec<(String, Vec<Indexed>)> = Vec::new();
     for (name, value) in params {
         let (base, index) = match name.split_once('[') {
             Some((base, rest)) => {
-                let index = rest.trim_end_matches(']').split(',').filter_map(|i| i.trim().parse().ok());
+                let index = rest
+                    .trim_end_matches(']')
+                    .split(',')
+                    .filter_map(|i| i.trim().parse().ok());
                 (base.to_string(), index.collect())
             }
             None => (name.clone(), Vec::new()),
         };
         match grouped.last_mut() {
-            Some((last, parts)) if *last == base && !index.is_empty() => parts.push((index, *value)),
+            Some((last, parts)) if *last == base && !index.is_empty() => {
+                parts.push((index, *value))
+            }
             _ => grouped.push((base, vec![(index, *value)])),
         }
     }

@@ -104,13 +104,15 @@ impl fmt::Display for Value {
                     _ => None,
                 });
                 let Some(rows) = rows else {
-                    let numbers: Vec<String> = parts.iter().map(|p| p.at(0)).map(format_f64).collect();
+                    let numbers: Vec<String> =
+                        parts.iter().map(|p| p.at(0)).map(format_f64).collect();
                     return f.write_str(&braces(*item, &numbers));
                 };
                 // One item per row, as inline data is written: `[{1, 2}, {3, 4}]`.
                 let per_row: Vec<String> = (0..rows)
                     .map(|r| {
-                        let numbers: Vec<String> = parts.iter().map(|p| format_f64(p.at(r))).collect();
+                        let numbers: Vec<String> =
+                            parts.iter().map(|p| format_f64(p.at(r))).collect();
                         braces(*item, &numbers)
                     })
                     .collect();

@@ -195,13 +195,19 @@ pub fn prepare(
     options: &Options,
 ) -> Result<(Signature, plan::Plan), ExportError> {
     let graph = &mut program.graph;
-    let shaped = graph.reachable(&[objective.node]).into_iter().find_map(|n| match graph.op(n) {
-        crate::graph::Op::Var(v) if !graph.var(v).item.is_scalar() => Some(v),
-        _ => None,
-    });
+    let shaped = graph
+        .reachable(&[objective.node])
+        .into_iter()
+        .find_map(|n| match graph.op(n) {
+            crate::graph::Op::Var(v) if !graph.var(v).item.is_scalar() => Some(v),
+            _ => None,
+        });
     if let Some(v) = shaped {
         let var = graph.var(v);
-        return Err(ExportError::Shaped { name: var.name.clone(), item: var.item });
+        return Err(ExportError::Shaped {
+            name: var.name.clone(),
+            item: var.item,
+        });
     }
     let outputs = crate::simplify::with_gradient(graph, objective.node, &objective.wrt)
         .map_err(ExportError::GraphFull)?;

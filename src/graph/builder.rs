@@ -203,7 +203,12 @@ impl Graph {
 
     /// A new scalar variable even where one of that name and kind exists (the
     /// components of a shaped variable in [`super::components`]).
-    pub(crate) fn fresh_var_node(&mut self, name: &str, kind: VarKind, span: Option<Span>) -> NodeId {
+    pub(crate) fn fresh_var_node(
+        &mut self,
+        name: &str,
+        kind: VarKind,
+        span: Option<Span>,
+    ) -> NodeId {
         let id = self.new_var(name, kind, Item::Scalar);
         self.add(Op::Var(id), span)
     }

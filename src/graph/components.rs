@@ -50,7 +50,10 @@ pub fn components(graph: &Graph, roots: &[NodeId]) -> Result<Components, GraphFu
             Op::Fill(c, item) => vec![out.add(Op::Const(c), span); item.size()],
             Op::Tensor(t) => {
                 let (_, values) = graph.tensor(t);
-                values.iter().map(|&v| out.add(Op::Const(Constant(v)), span)).collect()
+                values
+                    .iter()
+                    .map(|&v| out.add(Op::Const(Constant(v)), span))
+                    .collect()
             }
             Op::Unary(f, a) => map[a.index()]
                 .iter()
@@ -59,7 +62,11 @@ pub fn components(graph: &Graph, roots: &[NodeId]) -> Result<Components, GraphFu
             Op::Binary(op, a, b) => {
                 componentwise(&mut out, op, &map[a.index()], &map[b.index()], span)
             }
-            Op::Index(a, k) => map[a.index()].get(k as usize).copied().into_iter().collect(),
+            Op::Index(a, k) => map[a.index()]
+                .get(k as usize)
+                .copied()
+                .into_iter()
+                .collect(),
             Op::Item(f, a) => item_func(&mut out, f, &map[a.index()], graph.item(a), span),
             Op::Product(p, a, b) => {
                 let inner = graph.item(a).dims().last().copied().unwrap_or(1);
@@ -116,7 +123,9 @@ fn add_all(out: &mut Graph, terms: impl IntoIterator<Item = NodeId>, span: Optio
     let Some(first) = iter.next() else {
         return out.int(0);
     };
-    iter.fold(first, |total, t| out.add(Op::Binary(BinOp::Add, total, t), span))
+    iter.fold(first, |total, t| {
+        out.add(Op::Binary(BinOp::Add, total, t), span)
+    })
 }
 
 fn item_func(
@@ -156,7 +165,9 @@ fn item_func(
                 .collect();
             let total = add_all(out, exps.iter().copied(), span);
             if func == ItemFunc::Softmax {
-                exps.iter().map(|&e| bin(out, BinOp::Div, e, total)).collect()
+                exps.iter()
+                    .map(|&e| bin(out, BinOp::Div, e, total))
+                    .collect()
             } else {
                 let ln = out.add(Op::Unary(Func::Ln, total), span);
                 vec![bin(out, BinOp::Add, top, ln)]

@@ -102,7 +102,11 @@ fn label(graph: &Graph, id: NodeId) -> String {
         Op::Fill(c, item) => super::print::fill_text(c, item),
         Op::Tensor(t) => {
             let (item, values) = graph.tensor(t);
-            let mut texts: Vec<String> = values.iter().take(COLUMN_ITEMS).map(|n| n.to_string()).collect();
+            let mut texts: Vec<String> = values
+                .iter()
+                .take(COLUMN_ITEMS)
+                .map(|n| n.to_string())
+                .collect();
             if values.len() > COLUMN_ITEMS {
                 texts.push("…".to_string());
                 return format!("{{{}}} {item}", texts.join(", "));
@@ -110,7 +114,12 @@ fn label(graph: &Graph, id: NodeId) -> String {
             super::print::braces(item, &texts)
         }
         Op::Index(a, k) => {
-            let index: Vec<String> = graph.item(a).index_of(k as usize).iter().map(usize::to_string).collect();
+            let index: Vec<String> = graph
+                .item(a)
+                .index_of(k as usize)
+                .iter()
+                .map(usize::to_string)
+                .collect();
             format!("[{}]", index.join(", "))
         }
         Op::Item(func, _) => func.name().to_string(),

@@ -201,7 +201,10 @@ impl Latex<'_> {
             },
             Op::Tensor(t) => {
                 let (item, values) = self.graph.tensor(t);
-                let texts: Vec<String> = values.iter().map(|n| latex_number(&n.to_string())).collect();
+                let texts: Vec<String> = values
+                    .iter()
+                    .map(|n| latex_number(&n.to_string()))
+                    .collect();
                 let body = match item {
                     Item::Matrix(_, k) => texts
                         .chunks(k.max(1) as usize)

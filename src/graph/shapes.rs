@@ -17,7 +17,9 @@ pub enum ShapeError {
         right: Item,
     },
     /// `dot` whose contracted axes differ, or with a scalar operand.
-    #[error("dot of {left} and {right}: the last axis of the first must be the first of the second")]
+    #[error(
+        "dot of {left} and {right}: the last axis of the first must be the first of the second"
+    )]
     Contraction {
         /// The left operand's item.
         left: Item,

@@ -2,8 +2,8 @@
 //! derivatives taken, all by a walk over the expression's arena range (no recursion).
 
 use super::lower::{BINARY_BUILTINS, Lowerer, Symbol};
-use super::shaped::{ITEM_BUILTINS, in_body};
 use super::names::suggest;
+use super::shaped::{ITEM_BUILTINS, in_body};
 use crate::error::ErrorKind;
 use crate::graph::{BinOp, Constant, Func, NodeId, Op, ProductOp, VarId, VarKind};
 use crate::syntax::{BinaryOp, ExprId, ExprKind, Ident, Span};
@@ -194,7 +194,8 @@ impl Lowerer<'_> {
             }
             return self.add_checked(Op::Binary(*op, args[0], args[1]), span, spans, body);
         }
-        let with_spans: Vec<(NodeId, Span)> = args.iter().copied().zip(spans.iter().copied()).collect();
+        let with_spans: Vec<(NodeId, Span)> =
+            args.iter().copied().zip(spans.iter().copied()).collect();
         if let Some(result) = self.item_call(name, &with_spans, exprs, span, body) {
             return result;
         }

@@ -320,15 +320,15 @@ impl<'a> Lowerer<'a> {
                 } => {
                     let full = normalize(&base.join(path));
                     let shown = full.display().to_string();
-                    let read = self.selections(sources, names, &full, &shown, *path_span).and_then(
-                        |selections| {
+                    let read = self
+                        .selections(sources, names, &full, &shown, *path_span)
+                        .and_then(|selections| {
                             let wanted: Vec<(String, Span)> =
                                 selections.iter().flatten().cloned().collect();
                             let columns =
                                 super::data::read_csv(sources, &full, &shown, &wanted, *path_span)?;
                             Ok((selections, columns))
-                        },
-                    );
+                        });
                     match read {
                         Ok((selections, columns)) => {
                             let mut columns = columns.into_iter();
@@ -368,7 +368,10 @@ impl<'a> Lowerer<'a> {
         at: Span,
     ) -> Result<Vec<Vec<(String, Span)>>, Vec<Error>> {
         if names.iter().all(|n| n.columns.is_none()) {
-            return Ok(names.iter().map(|n| vec![(n.name.name.clone(), n.name.span)]).collect());
+            return Ok(names
+                .iter()
+                .map(|n| vec![(n.name.name.clone(), n.name.span)])
+                .collect());
         }
         let headers = super::data::csv_headers(sources, full, shown, at)?;
         super::shaped::select_columns(names, &headers).map_err(|mut e| {
@@ -384,13 +387,18 @@ impl<'a> Lowerer<'a> {
         let rows = parts.first().map_or(0, Vec::len);
         let item = crate::graph::Item::of_dims(&[parts.len()]);
         let (Some(item), true) = (item, rows > 0) else {
-            let kind = ErrorKind::EmptyColumn { name: name.name.clone() };
+            let kind = ErrorKind::EmptyColumn {
+                name: name.name.clone(),
+            };
             self.errors.push(Error::new(kind, Some(name.span)));
             self.declare(name, Symbol::Failed);
             return;
         };
         self.check_rows(&name.name, rows, name.span);
-        let node = self.program.graph.shaped_var_node(&name.name, VarKind::Data, item, Some(name.span));
+        let node =
+            self.program
+                .graph
+                .shaped_var_node(&name.name, VarKind::Data, item, Some(name.span));
         if self.declare(name, Symbol::Value(node)) {
             let Op::Var(var) = self.program.graph.op(node) else {
                 return;
@@ -408,9 +416,12 @@ impl<'a> Lowerer<'a> {
     /// Whether `[...]` holds brace items (`[{1, 2}, {3, 4}]`: rows of vectors).
     fn is_item_rows(&self, values: ExprId) -> bool {
         match &self.ast.expr(values).kind {
-            crate::syntax::ExprKind::Vector(items) => items
-                .first()
-                .is_some_and(|&i| matches!(self.ast.expr(i).kind, crate::syntax::ExprKind::Components(_))),
+            crate::syntax::ExprKind::Vector(items) => items.first().is_some_and(|&i| {
+                matches!(
+                    self.ast.expr(i).kind,
+                    crate::syntax::ExprKind::Components(_)
+                )
+            }),
             _ => false,
         }
     }
@@ -430,7 +441,9 @@ impl<'a> Lowerer<'a> {
             };
             let entries = entries.clone();
             let (item, numbers) = self.constant_components(&entries, span)?;
-            if !matches!(item, crate::graph::Item::Vector(_)) || (!parts.is_empty() && parts.len() != numbers.len()) {
+            if !matches!(item, crate::graph::Item::Vector(_))
+                || (!parts.is_empty() && parts.len() != numbers.len())
+            {
                 return self.fail(ErrorKind::RaggedMatrix, span);
             }
             parts.resize_with(numbers.len(), Vec::new);
@@ -592,7 +605,13 @@ impl<'a> Lowerer<'a> {
 
     /// `count` seeded draws from `normal(mean, sd)` or `uniform(low, high)` (one per
     /// component of a shaped param, in row-major order).
-    fn draw(&mut self, dist: &Ident, args: &[ExprId], what: &str, count: usize) -> Option<Vec<f64>> {
+    fn draw(
+        &mut self,
+        dist: &Ident,
+        args: &[ExprId],
+        what: &str,
+        count: usize,
+    ) -> Option<Vec<f64>> {
         use rand_distr::Distribution;
         if !matches!(dist.name.as_str(), "normal" | "uniform") {
             self.error(

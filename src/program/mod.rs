@@ -21,8 +21,8 @@ pub use names::suggest;
 
 use crate::error::{Error, ErrorKind, Errors};
 use crate::eval::{Bindings, Value};
-use crate::graph::{Graph, NodeId, VarId};
 use crate::graph::Item as ItemShape;
+use crate::graph::{Graph, NodeId, VarId};
 use crate::syntax::{Ident, Number, SourceId, Sources, Span};
 use std::path::Path;
 
@@ -239,7 +239,9 @@ impl Program {
         let mut names = Vec::new();
         for &v in vars {
             let var = self.graph.var(v);
-            names.extend((0..var.item.size()).map(|k| format!("{}{}", var.name, var.item.suffix(k))));
+            names.extend(
+                (0..var.item.size()).map(|k| format!("{}{}", var.name, var.item.suffix(k))),
+            );
         }
         names
     }
@@ -247,7 +249,9 @@ impl Program {
     /// The number of components each of `vars` has (its item's size): the length of
     /// its stretch of a flat vector of values, as the descent moves them.
     pub fn sizes(&self, vars: &[VarId]) -> Vec<usize> {
-        vars.iter().map(|&v| self.graph.var(v).item.size()).collect()
+        vars.iter()
+            .map(|&v| self.graph.var(v).item.size())
+            .collect()
     }
 
     /// The definition called `name`.

@@ -6,7 +6,7 @@
 use super::lower::Lowerer;
 use crate::error::{Error, ErrorKind};
 use crate::graph::{
-    Func, Item, ItemFunc, NodeId, Op, ProductOp, ShapeError, Shape, VarId, result_item,
+    Func, Item, ItemFunc, NodeId, Op, ProductOp, Shape, ShapeError, VarId, result_item,
 };
 use crate::syntax::{ColumnSel, DataName, Dim, ExprId, ExprKind, Number, Span};
 use std::collections::HashMap;
@@ -45,7 +45,10 @@ impl Lowerer<'_> {
                 && !graph.item(a).is_scalar()
             {
                 let item = graph.item(a);
-                let kind = ErrorKind::ReduceRowless { func: f.name(), item };
+                let kind = ErrorKind::ReduceRowless {
+                    func: f.name(),
+                    item,
+                };
                 return self.fail(kind, span);
             }
         }
@@ -180,12 +183,20 @@ impl Lowerer<'_> {
         let Some(k) = item.component(&index) else {
             let at = indices.first().map_or(span, |d| d.span);
             let kind = ErrorKind::BadIndex {
-                index: index.iter().map(usize::to_string).collect::<Vec<_>>().join(", "),
+                index: index
+                    .iter()
+                    .map(usize::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 item,
             };
             return self.fail(kind, at);
         };
-        Some(self.program.graph.add(Op::Index(base, k as u32), Some(span)))
+        Some(
+            self.program
+                .graph
+                .add(Op::Index(base, k as u32), Some(span)),
+        )
     }
 
     /// Whether `d(of)/d(var)` can be built: a shaped `var` needs a rowless scalar `of`.
@@ -198,7 +209,14 @@ impl Lowerer<'_> {
         }
         let of_item = graph.item(of);
         let rows = graph.shape(of) == Shape::Rows;
-        self.fail(ErrorKind::Jacobian { of: of_item, rows, by }, span)
+        self.fail(
+            ErrorKind::Jacobian {
+                of: of_item,
+                rows,
+                by,
+            },
+            span,
+        )
     }
 
     /// The initial components of a param of shape `item` from one value (every
@@ -216,7 +234,10 @@ impl Lowerer<'_> {
             let (item, numbers) = self.constant_components(&items, span)?;
             if declared.is_some_and(|d| d != item) {
                 let declared = declared.unwrap_or_default();
-                let e = ShapeError::Mismatch { left: declared, right: item };
+                let e = ShapeError::Mismatch {
+                    left: declared,
+                    right: item,
+                };
                 return self.shape_error(e, span, Op::Pi, &[]);
             }
             return Some((item, numbers.iter().map(|n| n.value).collect()));
@@ -282,8 +303,12 @@ pub(super) fn select_columns(
                 ColumnSel::Range(from, to) => {
                     let (a, b) = (position(from)?, position(to)?);
                     if b < a {
-                        let what = format!("the range `{}..{}` (it runs backwards)", from.name, to.name);
-                        return Err(Error::new(ErrorKind::BadSize { what }, Some(from.span.to(to.span))));
+                        let what =
+                            format!("the range `{}..{}` (it runs backwards)", from.name, to.name);
+                        return Err(Error::new(
+                            ErrorKind::BadSize { what },
+                            Some(from.span.to(to.span)),
+                        ));
                     }
                     for (k, header) in headers.iter().enumerate().take(b + 1).skip(a) {
                         taken[k] = true;

@@ -239,12 +239,21 @@ impl<'a> Lowerer<'a> {
         if !component.is_empty() {
             ad = self.index(ad, &component, wrt.span)?;
         }
-        let (ad_item, e_item) = (self.program.graph.item(ad), self.program.graph.item(expected_node));
+        let (ad_item, e_item) = (
+            self.program.graph.item(ad),
+            self.program.graph.item(expected_node),
+        );
         if ad_item != e_item {
-            let e = crate::graph::ShapeError::Mismatch { left: ad_item, right: e_item };
+            let e = crate::graph::ShapeError::Mismatch {
+                left: ad_item,
+                right: e_item,
+            };
             let at = self.ast.expr(expected).span;
             let error = Error::new(ErrorKind::Shape(e), Some(at))
-                .with_label(self.ast.expr(derivative).span, format!("the derivative has shape {ad_item}"))
+                .with_label(
+                    self.ast.expr(derivative).span,
+                    format!("the derivative has shape {ad_item}"),
+                )
                 .with_label(at, format!("the hand derivation has shape {e_item}"));
             self.errors.push(error);
             return None;
@@ -314,7 +323,9 @@ impl<'a> Lowerer<'a> {
         }
         let mut settings = settings?;
         if method.is_none() {
-            settings.switch_method(super::settings::default_method(self.program.sizes(&vars).iter().sum()));
+            settings.switch_method(super::settings::default_method(
+                self.program.sizes(&vars).iter().sum(),
+            ));
         }
         Some(Minimize {
             name,

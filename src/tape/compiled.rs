@@ -6,10 +6,10 @@ use super::run::{Inputs, Workspace, run};
 use crate::eval::{Bindings, DomainError, Value, evaluate};
 use crate::graph::components::{components, is_shaped};
 use crate::graph::{Graph, Item, NodeId, VarId};
-use std::collections::HashMap;
 use crate::numbers::Scalar;
 use crate::program::Program;
 use crate::syntax::Number;
+use std::collections::HashMap;
 
 /// What a tape reads besides its graph: the starting values of the params (and of any
 /// other scalar variable), the data columns by variable, and the row count. Every
@@ -143,7 +143,11 @@ impl<S: Scalar> Compiled<S> {
     }
 
     /// [`Compiled::new`] of a graph whose outputs have no item shape.
-    fn of_scalars(graph: &Graph, inputs: &TapeInputs<'_>, outputs: &[NodeId]) -> Option<Compiled<S>> {
+    fn of_scalars(
+        graph: &Graph,
+        inputs: &TapeInputs<'_>,
+        outputs: &[NodeId],
+    ) -> Option<Compiled<S>> {
         let tape = compile(graph, outputs);
         // A constant or vector-literal value outside S's range would make every run
         // fail: refuse the tape instead.
@@ -238,7 +242,7 @@ impl<S: Scalar> Compiled<S> {
     pub fn set_exact_components(&mut self, var: VarId, values: &[S]) {
         for (k, value) in values.iter().enumerate() {
             if let Some(part) = self.component_var(var, k) {
-                self.set_exact_var(part, value.clone());
+                self.set_exact_var(part, *value);
             }
         }
     }
@@ -359,7 +363,10 @@ impl<S: Scalar> Compiled<S> {
 
     fn flat_value(&self, k: usize) -> Option<Value> {
         match *self.tape.outputs.get(k)? {
-            Output::Scalar(_) => self.work.scalar(&self.tape, k).map(|s| Value::Scalar(s.to_f64())),
+            Output::Scalar(_) => self
+                .work
+                .scalar(&self.tape, k)
+                .map(|s| Value::Scalar(s.to_f64())),
             Output::Rows(out) => {
                 let rows = self.work.row_output(out)?;
                 Some(Value::Rows(rows.iter().map(|s| s.to_f64()).collect()))
