@@ -31,7 +31,18 @@
 //!   [`print_expr`](graph::print_expr) / [`print_shared`](graph::print_shared) print
 //!   text that parses back to the same graph (shared nodes as temporaries `t1`),
 //!   [`latex_shared`](graph::latex_shared) LaTeX and [`dot`](graph::dot) Graphviz.
-//!   Never sees source text, only spans.
+//!   Never sees source text, only spans. **Shapes (SPEC 10)**: every node has a row
+//!   axis ([`Shape`](graph::Shape): rowless or per row) and an
+//!   [`Item`](graph::Item) (scalar, `[K]`, `[M, K]`), inferred in `graph/shapes.rs`
+//!   ([`result_item`](graph::result_item), with a typed
+//!   [`ShapeError`](graph::ShapeError) that lowering reports with both operands).
+//!   The item operators are `Op::Product` (`dot`, `outer`), `Op::Item` (`total`,
+//!   `transpose`, `norm`, `softmax`, `logsumexp`), `Op::Index`, and the constants
+//!   `Op::Fill` (`zeros`, `ones`) and `Op::Tensor` (`{1, 2}`). The folds of
+//!   `Graph::add` never change a node's item. The evaluators do not know shapes:
+//!   [`components`](graph::components::components) writes a shaped graph out as one
+//!   scalar node per component, and the tree evaluator and the tape run that copy.
+//!   The shaped graph stays what is printed, differentiated and simplified.
 //! - [`program`]: [`Program::load`](program::Program::load) resolves names (with
 //!   suggestions), orders definitions (cycles are named), loads data (inline and CSV),
 //!   draws seeded random initial values, inlines functions on the graph (a body lowered
@@ -42,6 +53,10 @@
 //! - [`ad`]: reverse mode ([`gradient`](ad::gradient), [`hessian`](ad::hessian),
 //!   [`hessian_vector`](ad::hessian_vector)) and forward mode ([`tangent`](ad::tangent))
 //!   over one table of local derivative rules (`ad/rules.rs`, one arm per operator).
+//!   The item operators have vector-Jacobian products and tangents in `ad/shaped.rs`
+//!   (the share of `A` in `dot(A, x)` is `outer(adjoint, x)`). A flow into a scalar
+//!   operand broadcast over components is totalled, as one broadcast over rows is
+//!   summed. The gradient by a `[K]` param is a `[K]` node.
 //! - [`simplify`]: rewrite rules as data ([`simplify::RULES`]) applied bottom-up to a
 //!   fixed point, never changing a value for finite operands;
 //!   [`simplified_gradient`](simplify::simplified_gradient) is what `nabla grad` shows.
@@ -157,6 +172,12 @@
 //!    `numbers/decimal.rs`.
 //!
 //! # Where a change goes
+//!
+//! A new operation over vectors and matrices: an [`graph::ItemFunc`] or
+//! [`graph::ProductOp`] variant, its shape rule in `graph/shapes.rs`, its components
+//! in `graph/components.rs`, its vector-Jacobian product and tangent in
+//! `ad/shaped.rs`, its name in `program/shaped.rs` (`ITEM_BUILTINS`), its printed
+//! forms, and a case in `tests/shapes.rs`.
 //!
 //! A new statement: `syntax` (parser, AST, `grammar/nabla.ebnf` and an example under
 //! `grammar/examples/`), then `program/statements.rs`. A new rewrite: one [`simplify::Rule`]
