@@ -389,3 +389,11 @@ fn terminal_session_completes_recalls_and_continues_lines() {
     p.send_line(":quit").expect("typed");
     p.exp_eof().expect("the end");
 }
+
+#[test]
+fn vectors_and_matrices_in_a_session() {
+    let script = "param w[3] = 1, W = {{1, 2}, {3, 4}}, b = 2\ndata x = [{1, 0}, {0, 1}]\n\
+                  loss = total(w^2) + mean(dot(W, x)[1]) * b\n:vars\n:grad loss\n\
+                  d(total(w^2))/d(w)\nsoftmax({1, 2, 3})\n:minimize loss by gd(epochs = 2)\n:vars\n";
+    insta::assert_snapshot!("shapes", session("shapes", &[], script));
+}

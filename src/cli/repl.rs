@@ -303,17 +303,42 @@ fn print_help(session: &mut Session) {
     }
 }
 
+/// `[3]` or `[2, 2]` for a JSON array value, nothing for a number.
+fn shape_suffix(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::Array(rows) => match rows.first() {
+            Some(serde_json::Value::Array(row)) => format!("[{}, {}]", rows.len(), row.len()),
+            _ => format!("[{}]", rows.len()),
+        },
+        _ => String::new(),
+    }
+}
+
+/// A number with round-trip precision, or components in braces.
+fn json_text(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::Array(items) => {
+            let parts: Vec<String> = items.iter().map(json_text).collect();
+            format!("{{{}}}", parts.join(", "))
+        }
+        other => other
+            .as_f64()
+            .map_or_else(|| other.to_string(), crate::syntax::format_f64),
+    }
+}
+
 fn print_vars(session: &mut Session, vars: &Vars) {
     if vars == &Vars::default() {
         session.print("the session is empty");
         return;
     }
     if !vars.params.is_empty() {
-        let params: Vec<String> = vars
-            .params
-            .iter()
-            .map(|(n, v)| format!("{n} = {}", crate::syntax::format_f64(*v)))
-            .collect();
+        // A shaped param shows its shape and components: `w[3] = {0, 0, 0}`.
+        let params: Vec<String> =
+            super::render::params_json(&vars.params, |x| serde_json::json!(x))
+                .into_iter()
+                .map(|(n, v)| format!("{n}{} = {}", shape_suffix(&v), json_text(&v)))
+                .collect();
         session.print(&format!("params: {}", params.join(", ")));
     }
     if let Some((_, rows)) = vars.data.first() {

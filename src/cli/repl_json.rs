@@ -143,11 +143,7 @@ fn help_json() -> Json {
 }
 
 fn vars_json(vars: &Vars) -> Json {
-    let params: Map<String, Json> = vars
-        .params
-        .iter()
-        .map(|(n, v)| (n.clone(), json!(v)))
-        .collect();
+    let params: Map<String, Json> = super::render::params_json(&vars.params, |x| json!(x));
     let data: Map<String, Json> = vars
         .data
         .iter()
