@@ -75,20 +75,6 @@ impl Value {
     }
 }
 
-/// Writes components of `item` with braces: `{1, 2}`, `{{1, 2}, {3, 4}}`.
-fn braces(item: Item, parts: &[String]) -> String {
-    match item {
-        Item::Matrix(_, k) => {
-            let rows: Vec<String> = parts
-                .chunks(k.max(1) as usize)
-                .map(|row| format!("{{{}}}", row.join(", ")))
-                .collect();
-            format!("{{{}}}", rows.join(", "))
-        }
-        _ => format!("{{{}}}", parts.join(", ")),
-    }
-}
-
 impl fmt::Display for Value {
     /// `0.5`, or `[0.1, 0.2]`, each number with full round-trip precision.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -106,14 +92,14 @@ impl fmt::Display for Value {
                 let Some(rows) = rows else {
                     let numbers: Vec<String> =
                         parts.iter().map(|p| p.at(0)).map(format_f64).collect();
-                    return f.write_str(&braces(*item, &numbers));
+                    return f.write_str(&crate::graph::braces(*item, &numbers));
                 };
                 // One item per row, as inline data is written: `[{1, 2}, {3, 4}]`.
                 let per_row: Vec<String> = (0..rows)
                     .map(|r| {
                         let numbers: Vec<String> =
                             parts.iter().map(|p| format_f64(p.at(r))).collect();
-                        braces(*item, &numbers)
+                        crate::graph::braces(*item, &numbers)
                     })
                     .collect();
                 write!(f, "[{}]", per_row.join(", "))

@@ -14,5 +14,6 @@ pub use builder::{Graph, GraphFull, MAX_NODES};
 pub use dot::dot;
 pub use latex::{latex_aligned, latex_expr, latex_name, latex_shared};
 pub use node::*;
+pub(crate) use print::braces;
 pub use print::{Printed, print_expr, print_shared};
 pub use shapes::{ShapeError, result_item};

@@ -296,7 +296,7 @@ pub(super) fn fill_text(c: Constant, item: Item) -> String {
 }
 
 /// Components with braces, row by row for a matrix: `{1, 2}`, `{{1, 2}, {3, 4}}`.
-pub(super) fn braces(item: Item, parts: &[String]) -> String {
+pub(crate) fn braces(item: Item, parts: &[String]) -> String {
     match item {
         Item::Matrix(_, k) => {
             let rows: Vec<String> = parts
