@@ -940,3 +940,28 @@ fn shared_printing_keeps_temporary_numbers() {
     let reprinted = print_shared(&reparsed.graph, &[again]).as_definitions(&["result"]);
     assert_eq!(printed, reprinted);
 }
+
+proptest! {
+    /// A number's f64 is the correctly rounded value of its text, whichever way it is
+    /// found (one division for short decimals, the standard parser for the rest).
+    #[test]
+    fn a_number_is_the_nearest_f64_of_its_text(
+        negative in any::<bool>(),
+        int in 0u64..10_000_000_000_000_000,
+        frac in "[0-9]{0,24}",
+        exponent in proptest::option::of(-30i32..30),
+    ) {
+        let mut text = format!("{}{int}", if negative { "-" } else { "" });
+        if !frac.is_empty() {
+            text.push('.');
+            text.push_str(&frac);
+        }
+        if let Some(e) = exponent {
+            text.push_str(&format!("e{e}"));
+        }
+        let expected: f64 = text.parse().unwrap_or(f64::NAN);
+        let number = nabla::syntax::Number::parse(&text)
+            .unwrap_or_else(|e| panic!("{text}: {e}"));
+        prop_assert_eq!(number.value.to_bits(), expected.to_bits(), "{}", text);
+    }
+}

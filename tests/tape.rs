@@ -383,3 +383,82 @@ fn every_path_computes_the_same_bits() {
         }
     }
 }
+
+/// A `dot` written out by components is one fused instruction of the tape (a sum of
+/// products in one pass): the values, per-row and summed, and the whole gradient are
+/// the same bits as the tree evaluator's on the same graph, on the block path (few
+/// rows) and the chunk path (many), with data, params and a constant among the terms.
+#[test]
+fn a_fused_dot_computes_the_same_bits() {
+    for rows in [3usize, 7, 300, 1_000] {
+        let cell = |i: usize, j: usize| 0.37 * ((i * 7 + j * 3) % 11) as f64 - 1.1;
+        let data: Vec<String> = (0..rows)
+            .map(|i| {
+                format!(
+                    "{{{}, {}, {}, {}}}",
+                    cell(i, 0),
+                    cell(i, 1),
+                    cell(i, 2),
+                    cell(i, 3)
+                )
+            })
+            .collect();
+        let text = format!(
+            "data X = [{}]\nparam w = {{0.3, -1.7, 2.1, 0.01}}, b = 0.2\n\
+             z = dot(X, w) + b\nf = sigmoid(z)\nloss = mean(softplus(z) - 0.5*z)\n",
+            data.join(", ")
+        );
+        let mut program = load(&text);
+        let node = |p: &nabla::program::Program, name: &str| {
+            p.definition(name)
+                .map(|d| d.node)
+                .unwrap_or_else(|| panic!("{name}"))
+        };
+        let (z, loss) = (node(&program, "z"), node(&program, "loss"));
+        let vars: Vec<_> = program.params.iter().map(|p| p.var).collect();
+        let mut outputs = nabla::simplify::with_gradient(&mut program.graph, loss, &vars)
+            .unwrap_or_else(|e| panic!("{e}"));
+        outputs.push(z);
+        let oracle = evaluate(&program.graph, &program.bindings(), &outputs)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut compiled: Compiled<f64> =
+            Compiled::of_program(&program, &outputs).unwrap_or_else(|| panic!("fits"));
+        let listing = compiled.tape().to_string();
+        assert!(
+            listing.contains("= dot"),
+            "no fused dot at {rows} rows:\n{listing}"
+        );
+        compiled
+            .run(&program.graph)
+            .unwrap_or_else(|e| panic!("{e}"));
+        // The per-row dot, bit for bit (the tree evaluator adds the same terms in the
+        // same order); the sums over the rows to rounding (the tape adds each chunk in
+        // four lanes, the evaluator row after row).
+        let last = outputs.len() - 1;
+        let got = compiled.value(last).unwrap_or_else(|| panic!("z"));
+        assert_eq!(
+            format!("{:?}", oracle[last]),
+            format!("{got:?}"),
+            "z at {rows} rows"
+        );
+        for (k, expected) in oracle.iter().enumerate().take(last) {
+            let got = compiled.value(k).unwrap_or_else(|| panic!("output {k}"));
+            let (a, b) = (flat(expected), flat(&got));
+            assert_eq!(a.len(), b.len());
+            for (x, y) in a.iter().zip(&b) {
+                assert!(
+                    (x - y).abs() <= 1e-13 * x.abs().max(1.0),
+                    "output {k} at {rows} rows: {x} vs {y}"
+                );
+            }
+        }
+    }
+}
+
+fn flat(value: &Value) -> Vec<f64> {
+    match value {
+        Value::Scalar(x) => vec![*x],
+        Value::Rows(r) => r.clone(),
+        Value::Shaped(_, parts) => parts.iter().flat_map(flat).collect(),
+    }
+}

@@ -104,6 +104,11 @@ impl Scalar for f64 {
         kernels::unary(func, out, x)
     }
 
+    fn dot_chunk(out: &mut [Self], terms: &[super::Term<'_, Self>]) -> Result<(), usize> {
+        kernels::dot(out, terms);
+        Ok(())
+    }
+
     fn binary_chunk(
         op: BinOp,
         out: &mut [Self],
@@ -137,6 +142,20 @@ impl Scalar for f64 {
 
     fn chunk_sum(x: Values<'_, Self>, len: usize) -> Option<Self> {
         kernels::chunk_sum(x, len)
+    }
+
+    fn product_chunk_sum(a: Values<'_, Self>, b: Values<'_, Self>, len: usize) -> Option<Self> {
+        kernels::product_sum(a, b, len)
+    }
+
+    fn accumulate_products(
+        total: &mut (Self, Self),
+        a: Values<'_, Self>,
+        b: Values<'_, Self>,
+        len: usize,
+    ) -> Result<(), usize> {
+        let sum = kernels::product_sum(a, b, len).ok_or(0usize)?;
+        kernels::fold(total, sum).ok_or(0)
     }
 
     fn fold(total: &mut (Self, Self), chunk_sum: Self) -> Option<()> {

@@ -168,6 +168,75 @@ pub fn chunk_sum(x: Values<'_, f64>, len: usize) -> Option<f64> {
     sum.is_finite().then_some(sum)
 }
 
+/// `out = Σ a·b` over a chunk, term after term (as [`super::Scalar::dot_chunk`]).
+/// Not checked, like `+` and `*` in [`binary`]: a value that is not finite stays so
+/// and is found downstream.
+pub fn dot(out: &mut [f64], terms: &[super::Term<'_, f64>]) {
+    for (k, &(a, b)) in terms.iter().enumerate() {
+        macro_rules! term {
+            ($v:expr) => {
+                if k == 0 {
+                    for (i, o) in out.iter_mut().enumerate() {
+                        *o = $v(i);
+                    }
+                } else {
+                    for (i, o) in out.iter_mut().enumerate() {
+                        *o += $v(i);
+                    }
+                }
+            };
+        }
+        let n = out.len();
+        match (a, b) {
+            (Values::Rows(x), Some(Values::Same(w))) | (Values::Same(w), Some(Values::Rows(x))) => {
+                let x = &x[..n];
+                term!(|i| x[i] * w)
+            }
+            (Values::Rows(x), Some(Values::Rows(y))) => {
+                let (x, y) = (&x[..n], &y[..n]);
+                term!(|i| x[i] * y[i])
+            }
+            (Values::Same(u), Some(Values::Same(v))) => term!(|_| u * v),
+            (Values::Rows(x), None) => {
+                let x = &x[..n];
+                term!(|i| x[i])
+            }
+            (Values::Same(u), None) => term!(|_| u),
+        }
+    }
+}
+
+/// The sum of `a[i]·b[i]` over a chunk, in [`chunk_sum`]'s four lanes (so the same
+/// bits as the products written out and summed). `None` if it is not finite.
+pub fn product_sum(a: Values<'_, f64>, b: Values<'_, f64>, len: usize) -> Option<f64> {
+    #[inline(always)]
+    fn lanes(len: usize, f: impl Fn(usize) -> f64) -> f64 {
+        let mut lanes = [0.0_f64; 4];
+        let quads = len / 4;
+        for q in 0..quads {
+            for (k, lane) in lanes.iter_mut().enumerate() {
+                *lane += f(4 * q + k);
+            }
+        }
+        for (k, i) in (4 * quads..len).enumerate() {
+            lanes[k] += f(i);
+        }
+        (lanes[0] + lanes[1]) + (lanes[2] + lanes[3])
+    }
+    let sum = match (a, b) {
+        (Values::Rows(x), Values::Rows(y)) => {
+            let (x, y) = (&x[..len], &y[..len]);
+            lanes(len, |i| x[i] * y[i])
+        }
+        (Values::Rows(x), Values::Same(w)) | (Values::Same(w), Values::Rows(x)) => {
+            let x = &x[..len];
+            lanes(len, |i| x[i] * w)
+        }
+        (Values::Same(u), Values::Same(v)) => (u * v) * len as f64,
+    };
+    sum.is_finite().then_some(sum)
+}
+
 /// Adds a chunk's sum to a total with Neumaier's compensation; `None` on overflow.
 pub fn fold(total: &mut (f64, f64), chunk_sum: f64) -> Option<()> {
     let (sum, compensation) = *total;

@@ -98,6 +98,51 @@ pub trait Scalar: Copy + PartialEq + PartialOrd + std::fmt::Debug + Send + Sync 
         Ok(())
     }
 
+    /// `out[i] = a₀[i]·b₀[i] + a₁[i]·b₁[i] + …` over a chunk, added left to right (the
+    /// value of the written-out chain `((a₀b₀ + a₁b₁) + a₂b₂) + …`, to the bit); a term
+    /// without `b` adds `a` itself. `Err(i)` at the first bad row. A `dot` of K
+    /// components is one pass instead of 2K.
+    fn dot_chunk(out: &mut [Self], terms: &[Term<'_, Self>]) -> Result<(), usize> {
+        for (i, slot) in out.iter_mut().enumerate() {
+            let mut total = None;
+            for (a, b) in terms {
+                let v = match b {
+                    Some(b) => Self::binary(BinOp::Mul, a.at(i), b.at(i)).ok_or(i)?,
+                    None => a.at(i),
+                };
+                total = Some(match total {
+                    None => v,
+                    Some(t) => Self::binary(BinOp::Add, t, v).ok_or(i)?,
+                });
+            }
+            *slot = total.unwrap_or(Self::ZERO);
+        }
+        Ok(())
+    }
+
+    /// The sum of `a[i]·b[i]` over a chunk: [`Scalar::chunk_sum`] of the products, to
+    /// the bit, without writing them out.
+    fn product_chunk_sum(a: Values<'_, Self>, b: Values<'_, Self>, len: usize) -> Option<Self> {
+        let mut total = (Self::ZERO, Self::ZERO);
+        Self::accumulate_products(&mut total, a, b, len).ok()?;
+        Self::binary(BinOp::Add, total.0, total.1)
+    }
+
+    /// Adds `a[i]·b[i]` of `len` rows to a compensated total: what
+    /// [`Scalar::accumulate_chunk`] of the products adds. `Err(i)` at the first bad row.
+    fn accumulate_products(
+        total: &mut (Self, Self),
+        a: Values<'_, Self>,
+        b: Values<'_, Self>,
+        len: usize,
+    ) -> Result<(), usize> {
+        for i in 0..len {
+            let v = Self::binary(BinOp::Mul, a.at(i), b.at(i)).ok_or(i)?;
+            Self::accumulate_one(total, v).ok_or(i)?;
+        }
+        Ok(())
+    }
+
     /// Adds one value to a compensated sum (Neumaier); `None` on overflow.
     fn accumulate_one(total: &mut (Self, Self), v: Self) -> Option<()> {
         let (sum, compensation) = *total;
@@ -166,6 +211,9 @@ pub fn unary_each<S: Scalar>(func: Func, r: &mut [S], ops: &[[u32; 3]]) -> bool 
     }
     valid
 }
+
+/// One term of [`Scalar::dot_chunk`]: `a·b`, or `a` alone.
+pub type Term<'a, S> = (Values<'a, S>, Option<Values<'a, S>>);
 
 /// A chunk of an operand's values: one per row, or one for all rows.
 #[derive(Debug, Clone, Copy)]

@@ -3,11 +3,14 @@
 
 use crate::error::{Error, ErrorKind};
 use crate::syntax::{Number, SourceId, Sources, Span};
+use rayon::prelude::*;
+use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;
 
-/// The largest file nabla reads (program or CSV).
-pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+/// The largest file nabla reads (program or CSV): a 100-column, 100,000-row CSV is
+/// about 100 MB. Each number costs 32 bytes once read, so a full file takes about 3 GB.
+pub const MAX_FILE_BYTES: u64 = 512 * 1024 * 1024;
 
 /// Reads a text file into `sources`, refusing unreadable, oversized and non-UTF-8 files.
 /// `shown_as` is the name messages use; `at` is the span that asked for the file.
@@ -68,29 +71,51 @@ pub fn read_source(
     }
 }
 
-/// Columns read from a CSV file: for each name asked for, its values.
-pub fn read_csv(
+/// A CSV file read once: its text (in the sources, for messages) and its header.
+pub(super) struct CsvFile {
+    source: SourceId,
+    /// The header names, in the file's order.
+    pub headers: Vec<String>,
+}
+
+/// Reads a CSV file and its header line.
+pub(super) fn open_csv(
     sources: &mut Sources,
     path: &Path,
     shown_as: &str,
-    names: &[(String, Span)],
     at: Span,
-) -> Result<Vec<Vec<Number>>, Vec<Error>> {
+) -> Result<CsvFile, Vec<Error>> {
     let source = read_source(sources, path, shown_as, Some(at)).map_err(|e| vec![e])?;
-    let shown_as = sources.name(source).to_string();
-    let shown_as = shown_as.as_str();
-    let text = sources.text(source).to_string();
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
+    let shown_as = sources.name(source);
+    let mut reader = reader(sources.text(source));
     let headers = reader
         .headers()
-        .map_err(|e| vec![csv_error(shown_as, 0, e.to_string(), None)])?
-        .clone();
+        .map_err(|e| vec![csv_error(shown_as, 0, e.to_string(), None)])?;
+    let headers = headers.iter().map(str::to_string).collect();
+    Ok(CsvFile { source, headers })
+}
+
+/// A reader that trims the header names; cells are trimmed as they are parsed.
+fn reader(text: &str) -> csv::Reader<&[u8]> {
+    csv::ReaderBuilder::new()
+        .trim(csv::Trim::Headers)
+        .from_reader(text.as_bytes())
+}
+
+/// The columns `names` of a CSV file: for each name asked for, its values. The
+/// records are split in one pass; the cells are parsed column by column on every core.
+pub(super) fn read_csv(
+    sources: &Sources,
+    file: &CsvFile,
+    names: &[(String, Span)],
+) -> Result<Vec<Vec<Number>>, Vec<Error>> {
+    let (source, shown_as) = (file.source, sources.name(file.source));
+    let text = sources.text(source);
+    let places = header_places(&file.headers);
     let mut columns = Vec::new();
     let mut errors = Vec::new();
     for (name, span) in names {
-        match find_column(&headers, name, *span, shown_as) {
+        match find_column(&places, &file.headers, name, *span, shown_as) {
             Ok(i) => columns.push(i),
             Err(e) => errors.push(e),
         }
@@ -98,24 +123,55 @@ pub fn read_csv(
     if !errors.is_empty() {
         return Err(errors);
     }
-    let mut values = vec![Vec::new(); columns.len()];
-    for (row, record) in reader.records().enumerate() {
-        let record =
-            record.map_err(|e| vec![record_error(&text, source, shown_as, row + 1, &e)])?;
-        let line_start = record.position().map_or(0, |p| p.byte() as usize);
-        for (k, &column) in columns.iter().enumerate() {
-            let cell = record.get(column).unwrap_or("");
-            match Number::parse(cell) {
-                Ok(number) => values[k].push(number),
-                Err(e) => {
-                    let span = cell_span(&text, source, line_start, column);
-                    let reason = format!("`{cell}` in column `{}` is {e}", names[k].0);
-                    errors.push(csv_error(shown_as, row + 1, reason, Some(span)));
+    let mut records = Vec::new();
+    for (row, record) in reader(text).records().enumerate() {
+        records.push(record.map_err(|e| vec![record_error(text, source, shown_as, row + 1, &e)])?);
+    }
+    let parsed: Vec<Result<Vec<Number>, Vec<Error>>> = columns
+        .par_iter()
+        .zip(names)
+        .map(|(&column, (name, _))| parse_column(&records, column, name, text, source, shown_as))
+        .collect();
+    let mut values = Vec::with_capacity(parsed.len());
+    for column in parsed {
+        match column {
+            Ok(column) => values.push(column),
+            Err(mut e) => errors.append(&mut e),
+        }
+    }
+    if errors.is_empty() {
+        return Ok(values);
+    }
+    // The first 20 bad cells in the file's order, as a reader going row by row finds.
+    errors.sort_by_key(|e| e.span.map(|s| s.start));
+    errors.truncate(20);
+    Err(errors)
+}
+
+/// Cell `column` of every record as a number; the first 20 bad cells as errors.
+fn parse_column(
+    records: &[csv::StringRecord],
+    column: usize,
+    name: &str,
+    text: &str,
+    source: SourceId,
+    shown_as: &str,
+) -> Result<Vec<Number>, Vec<Error>> {
+    let mut values = Vec::with_capacity(records.len());
+    let mut errors = Vec::new();
+    for (row, record) in records.iter().enumerate() {
+        let cell = record.get(column).unwrap_or("").trim();
+        match Number::parse(cell) {
+            Ok(number) => values.push(number),
+            Err(e) => {
+                let line_start = record.position().map_or(0, |p| p.byte() as usize);
+                let span = cell_span(text, source, line_start, column);
+                let reason = format!("`{cell}` in column `{name}` is {e}");
+                errors.push(csv_error(shown_as, row + 1, reason, Some(span)));
+                if errors.len() >= 20 {
+                    break;
                 }
             }
-        }
-        if errors.len() >= 20 {
-            break;
         }
     }
     if errors.is_empty() {
@@ -125,18 +181,31 @@ pub fn read_csv(
     }
 }
 
-/// The index of the column `name` in `headers`: an error naming the file when it is
-/// missing or named twice (it would be ambiguous which one is meant).
+/// Each header name's first place and, if it is named twice, its second.
+fn header_places(headers: &[String]) -> HashMap<&str, (usize, Option<usize>)> {
+    let mut places: HashMap<&str, (usize, Option<usize>)> = HashMap::new();
+    for (i, header) in headers.iter().enumerate() {
+        places
+            .entry(header.as_str())
+            .and_modify(|(_, second)| *second = second.or(Some(i)))
+            .or_insert((i, None));
+    }
+    places
+}
+
+/// The index of the column `name` (its places from [`header_places`]): an error
+/// naming the file when it is missing or named twice (it would be ambiguous which one
+/// is meant).
 fn find_column(
-    headers: &csv::StringRecord,
+    places: &HashMap<&str, (usize, Option<usize>)>,
+    headers: &[String],
     name: &str,
     span: Span,
     shown_as: &str,
 ) -> Result<usize, Error> {
-    let mut found = headers.iter().enumerate().filter(|(_, h)| *h == name);
-    match (found.next(), found.next()) {
-        (Some((i, _)), None) => Ok(i),
-        (Some((first, _)), Some((second, _))) => Err(Error::new(
+    match places.get(name) {
+        Some(&(i, None)) => Ok(i),
+        Some(&(first, Some(second))) => Err(Error::new(
             ErrorKind::DuplicateColumn {
                 path: shown_as.to_string(),
                 column: name.to_string(),
@@ -145,11 +214,11 @@ fn find_column(
             },
             Some(span),
         )),
-        (None, _) => Err(Error::new(
+        None => Err(Error::new(
             ErrorKind::MissingColumn {
                 path: shown_as.to_string(),
                 column: name.to_string(),
-                available: headers.iter().collect::<Vec<_>>().join(", "),
+                available: headers.join(", "),
             },
             Some(span),
         )),
@@ -203,23 +272,4 @@ fn cell_span(text: &str, source: SourceId, line_start: usize, column: usize) -> 
         start += cell.len() + 1;
     }
     Span::new(source, line_start, line_end)
-}
-
-/// The header names of a CSV file (for `X[a..c]` and `X[*]`, which select columns by
-/// their place in the file).
-pub(super) fn csv_headers(
-    sources: &mut Sources,
-    path: &Path,
-    shown_as: &str,
-    at: Span,
-) -> Result<Vec<String>, Vec<Error>> {
-    let source = read_source(sources, path, shown_as, Some(at)).map_err(|e| vec![e])?;
-    let text = sources.text(source).to_string();
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
-    let headers = reader
-        .headers()
-        .map_err(|e| vec![csv_error(shown_as, 0, e.to_string(), None)])?;
-    Ok(headers.iter().map(str::to_string).collect())
 }

@@ -184,7 +184,7 @@ pub(super) fn lower_items(
 
 /// The most params a program may declare (a descent moves them all every epoch).
 pub const MAX_PARAMS: usize = 100_000;
-/// The most data rows (a 64 MiB CSV file could hold about 30 million).
+/// The most data rows (a 512 MiB CSV file of one short column could hold more).
 pub const MAX_ROWS: usize = 10_000_000;
 pub use crate::graph::MAX_NODES;
 
@@ -320,15 +320,15 @@ impl<'a> Lowerer<'a> {
                 } => {
                     let full = normalize(&base.join(path));
                     let shown = full.display().to_string();
-                    let read = self
-                        .selections(sources, names, &full, &shown, *path_span)
-                        .and_then(|selections| {
+                    let read = super::data::open_csv(sources, &full, &shown, *path_span).and_then(
+                        |file| {
+                            let selections = self.selections(names, &file.headers, &shown)?;
                             let wanted: Vec<(String, Span)> =
                                 selections.iter().flatten().cloned().collect();
-                            let columns =
-                                super::data::read_csv(sources, &full, &shown, &wanted, *path_span)?;
+                            let columns = super::data::read_csv(sources, &file, &wanted)?;
                             Ok((selections, columns))
-                        });
+                        },
+                    );
                     match read {
                         Ok((selections, columns)) => {
                             let mut columns = columns.into_iter();
@@ -357,15 +357,12 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    /// The CSV headers each name of a `data ... from` takes (read from the file only
-    /// when a name selects columns).
+    /// The CSV headers each name of a `data ... from` takes.
     fn selections(
-        &mut self,
-        sources: &mut Sources,
+        &self,
         names: &[crate::syntax::DataName],
-        full: &Path,
+        headers: &[String],
         shown: &str,
-        at: Span,
     ) -> Result<Vec<Vec<(String, Span)>>, Vec<Error>> {
         if names.iter().all(|n| n.columns.is_none()) {
             return Ok(names
@@ -373,8 +370,7 @@ impl<'a> Lowerer<'a> {
                 .map(|n| vec![(n.name.name.clone(), n.name.span)])
                 .collect());
         }
-        let headers = super::data::csv_headers(sources, full, shown, at)?;
-        super::shaped::select_columns(names, &headers).map_err(|mut e| {
+        super::shaped::select_columns(names, headers).map_err(|mut e| {
             if let ErrorKind::MissingColumn { path, .. } = &mut e.kind {
                 *path = shown.to_string();
             }

@@ -53,11 +53,16 @@ impl Number {
             _ => (false, text),
         };
         let parts = split_literal(body).ok_or(NumberError::Malformed)?;
-        let value: f64 = text.parse().map_err(|_| NumberError::Malformed)?;
+        let exact = exact_decimal(&parts).map(|d| if negative { -d } else { d });
+        // Most CSV cells have few digits: their f64 is one exact division (as
+        // `nearest_f64`), without parsing the text again.
+        let value = match exact.and_then(fast_f64) {
+            Some(value) => value,
+            None => text.parse().map_err(|_| NumberError::Malformed)?,
+        };
         if !value.is_finite() {
             return Err(NumberError::Overflow);
         }
-        let exact = exact_decimal(&parts).map(|d| if negative { -d } else { d });
         Ok(Number { value, exact })
     }
 }
@@ -81,16 +86,20 @@ impl fmt::Display for Number {
 /// correctly rounded: 0.9092618934800625 came out one ulp low, so a folded constant
 /// had another value than the literal it prints as.)
 fn nearest_f64(d: Decimal) -> f64 {
+    fast_f64(d).unwrap_or_else(|| d.to_string().parse().unwrap_or(f64::NAN))
+}
+
+/// The f64 nearest to `d` where one division gives it (Clinger's fast path): a
+/// mantissa below 2^53 and a scale of at most 22, both exact in f64, so the quotient
+/// rounds correctly. `None` otherwise, and for zero (whose sign the text keeps).
+fn fast_f64(d: Decimal) -> Option<f64> {
     const POWERS: [f64; 23] = [
         1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
         1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
     ];
     let (mantissa, scale) = (d.mantissa(), d.scale() as usize);
-    if mantissa.unsigned_abs() < 1 << 53 && scale < POWERS.len() {
-        // Both operands are exact in f64, so the one division rounds correctly.
-        return mantissa as f64 / POWERS[scale];
-    }
-    d.to_string().parse().unwrap_or(f64::NAN)
+    (mantissa != 0 && mantissa.unsigned_abs() < 1 << 53 && scale < POWERS.len())
+        .then(|| mantissa as f64 / POWERS[scale])
 }
 
 /// `d` as `digits e exponent` with all its significant digits: `6.02e23`, `-1.5e-21`.

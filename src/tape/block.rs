@@ -478,6 +478,43 @@ impl<'t> Builder<'t> {
                     self.push(kind_of(op), [d, a, b], origin(node));
                     slots[dst.0 as usize] = d;
                 }
+                Instr::RowDot {
+                    dst,
+                    ref terms,
+                    node,
+                } => {
+                    // Written out again: the products, then the sums left to right.
+                    let mut total = None;
+                    for &(a, b) in terms.iter() {
+                        let a = self.operand(a, row, &slots, &mut inputs);
+                        let v = match b {
+                            Some(b) => {
+                                let b = self.operand(b, row, &slots, &mut inputs);
+                                let d = self.fresh();
+                                self.push(kind_of(BinOp::Mul), [d, a, b], origin(node));
+                                d
+                            }
+                            None => a,
+                        };
+                        total = Some(match total {
+                            None => v,
+                            Some(t) => {
+                                let d = self.fresh();
+                                self.push(kind_of(BinOp::Add), [d, t, v], origin(node));
+                                d
+                            }
+                        });
+                    }
+                    slots[dst.0 as usize] = total.unwrap_or(0);
+                }
+                Instr::AccumulateProduct { acc, a, b, node } => {
+                    let a = self.operand(a, row, &slots, &mut inputs);
+                    let b = self.operand(b, row, &slots, &mut inputs);
+                    let p = self.fresh();
+                    self.push(kind_of(BinOp::Mul), [p, a, b], origin(node));
+                    let d = accumulator_register(self.tape, acc);
+                    sums.push(([d, p, p], origin(node)));
+                }
                 Instr::Accumulate { acc, a, node } => {
                     let a = self.operand(a, row, &slots, &mut inputs);
                     let d = accumulator_register(self.tape, acc);

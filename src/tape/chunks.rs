@@ -10,7 +10,7 @@ use super::CHUNK;
 use super::compile::{Instr, Operand, Phase};
 use super::run::{Failure, Inputs};
 use crate::graph::NodeId;
-use crate::numbers::{Scalar, Values};
+use crate::numbers::{Scalar, Term, Values};
 use rayon::prelude::*;
 
 /// From this many rows a pass is split over the threads (when there are several):
@@ -181,6 +181,36 @@ fn step<S: Scalar>(
             let result = S::binary_chunk(op, &mut out[..len], x, y).map_err(at_row(node));
             rows[dst.index()] = out;
             result?;
+        }
+        Instr::RowDot {
+            dst,
+            ref terms,
+            node,
+        } => {
+            let mut out = std::mem::take(&mut rows[dst.index()]);
+            let values: Vec<Term<'_, S>> = terms
+                .iter()
+                .map(|&(a, b)| {
+                    let b = b.map(|b| read(b, shared, rows, (start, len)));
+                    (read(a, shared, rows, (start, len)), b)
+                })
+                .collect();
+            let result = S::dot_chunk(&mut out[..len], &values).map_err(at_row(node));
+            rows[dst.index()] = out;
+            result?;
+        }
+        Instr::AccumulateProduct { acc, a, b, node } => {
+            let x = read(a, shared, rows, (start, len));
+            let y = read(b, shared, rows, (start, len));
+            let acc = acc.index();
+            match sums {
+                Sums::Totals(totals) => {
+                    S::accumulate_products(&mut totals[acc], x, y, len).map_err(at_row(node))?
+                }
+                Sums::Kept(kept) => {
+                    kept[acc].push(S::product_chunk_sum(x, y, len).ok_or(at_row(node)(0))?)
+                }
+            }
         }
         Instr::Accumulate { acc, a, node } => {
             let x = read(a, shared, rows, (start, len));

@@ -137,6 +137,20 @@ pub(crate) enum Instr {
         b: Operand,
         node: NodeId,
     },
+    /// `dst = a₀·b₀ + a₁·b₁ + …` over the chunk, left to right (a term without `b`
+    /// adds `a`): a written-out `dot` in one pass (`fuse.rs`).
+    RowDot {
+        dst: RowSlot,
+        terms: Box<[(Operand, Option<Operand>)]>,
+        node: NodeId,
+    },
+    /// Adds the chunk's values of `a·b` to accumulator `acc` (`fuse.rs`).
+    AccumulateProduct {
+        acc: Accumulator,
+        a: Operand,
+        b: Operand,
+        node: NodeId,
+    },
     /// Adds the chunk's values of `a` to accumulator `acc`.
     Accumulate {
         acc: Accumulator,
@@ -438,31 +452,103 @@ impl Compiler<'_> {
         accumulate: &[(NodeId, NodeId)],
         stores: &[(usize, NodeId)],
     ) {
+        // Each sum over the rows is added to right after the value it adds is computed
+        // (so that value's slot is free again at once); sums of data, literals and
+        // scalars at the end of the pass.
+        let accumulator: HashMap<NodeId, Accumulator> = self.tape.phases[phase]
+            .reduce
+            .iter()
+            .filter_map(|r| match r {
+                Instr::Reduce { acc, node, .. } => Some((*node, *acc)),
+                _ => None,
+            })
+            .collect();
+        let mut sums_of: HashMap<NodeId, Vec<(NodeId, Accumulator)>> = HashMap::new();
+        let mut sums_at_end = Vec::new();
+        for &(sum, a) in accumulate {
+            let Some(&acc) = accumulator.get(&sum) else {
+                continue;
+            };
+            if self.is_computed(a) {
+                sums_of.entry(a).or_default().push((sum, acc));
+            } else {
+                sums_at_end.push((sum, a, acc));
+            }
+        }
+        let summed: Vec<NodeId> = accumulate.iter().map(|(_, a)| *a).collect();
+        let stored: Vec<NodeId> = stores.iter().map(|(_, o)| *o).collect();
+        let fused = super::fuse::sums_of_products(self.graph, rows, &summed, &stored);
+        let reads = |n: NodeId| -> Vec<NodeId> {
+            match fused.roots.get(&n) {
+                Some(terms) => terms
+                    .iter()
+                    .flat_map(|&(a, b)| std::iter::once(a).chain(b))
+                    .collect(),
+                None => self.graph.op(n).operands().collect(),
+            }
+        };
         // The last instruction (by position) that reads each row node.
         let mut last_use: HashMap<NodeId, usize> = HashMap::new();
         for (i, &n) in rows.iter().enumerate() {
-            for operand in self.graph.op(n).operands() {
+            if fused.absorbed.contains(&n) {
+                continue;
+            }
+            for operand in reads(n) {
                 last_use.insert(operand, i);
             }
+            if sums_of.contains_key(&n) {
+                last_use.entry(n).or_insert(i);
+            }
         }
-        let end = rows.len();
-        let kept = accumulate
-            .iter()
-            .map(|(_, a)| *a)
-            .chain(stores.iter().map(|(_, o)| *o));
-        for a in kept {
-            last_use.insert(a, end);
+        for &(_, o) in stores {
+            last_use.insert(o, rows.len());
         }
         let mut row_slot: HashMap<NodeId, RowSlot> = HashMap::new();
         let mut free: Vec<RowSlot> = Vec::new();
         let mut instrs = Vec::new();
         for (i, &n) in rows.iter().enumerate() {
-            let instr_operands: Vec<NodeId> = self.graph.op(n).operands().collect();
+            if fused.absorbed.contains(&n) {
+                continue;
+            }
+            if let Some(&(a, b)) = fused.summed.get(&n) {
+                for &(sum, acc) in sums_of.get(&n).into_iter().flatten() {
+                    let (a, b) = (self.operand(a, &row_slot), self.operand(b, &row_slot));
+                    instrs.push(Instr::AccumulateProduct {
+                        acc,
+                        a,
+                        b,
+                        node: sum,
+                    });
+                }
+                for m in [a, b] {
+                    if last_use.get(&m) == Some(&i)
+                        && let Some(s) = row_slot.remove(&m)
+                    {
+                        free.push(s);
+                    }
+                }
+                continue;
+            }
+            let mut instr_operands = reads(n);
             let dst = free.pop().unwrap_or_else(|| {
                 self.tape.row_slots += 1;
                 RowSlot(self.tape.row_slots as u32 - 1)
             });
             let instr = match self.graph.op(n) {
+                _ if fused.roots.contains_key(&n) => {
+                    let terms = fused.roots[&n]
+                        .iter()
+                        .map(|&(a, b)| {
+                            let a = self.operand(a, &row_slot);
+                            (a, b.map(|b| self.operand(b, &row_slot)))
+                        })
+                        .collect();
+                    Instr::RowDot {
+                        dst,
+                        terms,
+                        node: n,
+                    }
+                }
                 Op::Unary(func, a) => {
                     let a = self.operand(a, &row_slot);
                     Instr::RowUnary {
@@ -487,26 +573,28 @@ impl Compiler<'_> {
             };
             instrs.push(instr);
             row_slot.insert(n, dst);
+            for &(sum, acc) in sums_of.get(&n).into_iter().flatten() {
+                instrs.push(Instr::Accumulate {
+                    acc,
+                    a: Operand::Row(dst),
+                    node: sum,
+                });
+            }
             // Operands read for the last time free their slots (after dst was taken, so
-            // an instruction never writes the slot it reads).
+            // an instruction never writes the slot it reads), and so does a value only
+            // summed.
+            instr_operands.sort();
+            instr_operands.dedup();
+            instr_operands.push(n);
             for m in instr_operands {
                 if last_use.get(&m) == Some(&i)
-                    && let Some(&s) = row_slot.get(&m)
-                    && !free.contains(&s)
+                    && let Some(s) = row_slot.remove(&m)
                 {
                     free.push(s);
                 }
             }
         }
-        for &(sum, a) in accumulate {
-            let Some(Instr::Reduce { acc, .. }) = self.tape.phases[phase]
-                .reduce
-                .iter()
-                .find(|r| matches!(r, Instr::Reduce { node, .. } if *node == sum))
-                .cloned()
-            else {
-                continue;
-            };
+        for (sum, a, acc) in sums_at_end {
             instrs.push(Instr::Accumulate {
                 acc,
                 a: self.operand(a, &row_slot),
@@ -579,6 +667,17 @@ impl fmt::Display for Instr {
             Instr::RowBinary { op, dst, a, b, .. } => {
                 write!(f, "{dst} = {} {a} {b}", op_name(*op))
             }
+            Instr::RowDot { dst, terms, .. } => {
+                write!(f, "{dst} = dot")?;
+                for (a, b) in terms {
+                    match b {
+                        Some(b) => write!(f, " {a}*{b}")?,
+                        None => write!(f, " {a}")?,
+                    }
+                }
+                Ok(())
+            }
+            Instr::AccumulateProduct { acc, a, b, .. } => write!(f, "{acc} += {a}*{b}"),
             Instr::Accumulate { acc, a, .. } => write!(f, "{acc} += {a}"),
             Instr::Store { out, a, .. } => write!(f, "{out} <- {a}"),
             Instr::Reduce { dst, acc, mean, .. } => {

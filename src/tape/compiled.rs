@@ -165,9 +165,10 @@ impl<S: Scalar> Compiled<S> {
         for &(var, value) in &inputs.scalars {
             *scalars.get_mut(var.index())? = Some(S::from_f64(value)?);
         }
+        let columns: HashMap<VarId, &[Number]> = inputs.data.iter().copied().collect();
         let mut data = Vec::with_capacity(tape.data.len());
         for var in &tape.data {
-            let (_, column) = inputs.data.iter().find(|(v, _)| v == var)?;
+            let column = columns.get(var)?;
             if column.len() != inputs.rows {
                 return None;
             }

@@ -22,6 +22,7 @@ mod block;
 mod chunks;
 mod compile;
 mod compiled;
+mod fuse;
 mod run;
 
 pub use crate::numbers::Scalar;
