@@ -103,7 +103,8 @@ fn reader(text: &str) -> csv::Reader<&[u8]> {
 }
 
 /// The columns `names` of a CSV file: for each name asked for, its values. The
-/// records are split in one pass; the cells are parsed column by column on every core.
+/// records are split in one pass; their cells are parsed in blocks of rows on every
+/// core.
 pub(super) fn read_csv(
     sources: &Sources,
     file: &CsvFile,
@@ -127,17 +128,28 @@ pub(super) fn read_csv(
     for (row, record) in reader(text).records().enumerate() {
         records.push(record.map_err(|e| vec![record_error(text, source, shown_as, row + 1, &e)])?);
     }
-    let parsed: Vec<Result<Vec<Number>, Vec<Error>>> = columns
-        .par_iter()
-        .zip(names)
-        .map(|(&column, (name, _))| parse_column(&records, column, name, text, source, shown_as))
+    // Blocks of rows in parallel, each row's cells in turn (the records stay in cache).
+    let context = Context {
+        columns: &columns,
+        names,
+        text,
+        source,
+        shown_as,
+    };
+    let blocks: Vec<(Vec<Vec<Number>>, Vec<Error>)> = records
+        .par_chunks(ROWS_PER_BLOCK)
+        .enumerate()
+        .map(|(b, block)| context.parse_rows(block, b * ROWS_PER_BLOCK))
         .collect();
-    let mut values = Vec::with_capacity(parsed.len());
-    for column in parsed {
-        match column {
-            Ok(column) => values.push(column),
-            Err(mut e) => errors.append(&mut e),
+    let mut values: Vec<Vec<Number>> = columns
+        .iter()
+        .map(|_| Vec::with_capacity(records.len()))
+        .collect();
+    for (block, mut bad) in blocks {
+        for (all, part) in values.iter_mut().zip(block) {
+            all.extend(part);
         }
+        errors.append(&mut bad);
     }
     if errors.is_empty() {
         return Ok(values);
@@ -148,36 +160,56 @@ pub(super) fn read_csv(
     Err(errors)
 }
 
-/// Cell `column` of every record as a number; the first 20 bad cells as errors.
-fn parse_column(
-    records: &[csv::StringRecord],
-    column: usize,
-    name: &str,
-    text: &str,
+/// Rows per block of [`read_csv`]'s parallel parse.
+const ROWS_PER_BLOCK: usize = 2048;
+
+/// What parsing the cells of a CSV file needs to know.
+struct Context<'a> {
+    /// The columns wanted, by their place in a record.
+    columns: &'a [usize],
+    /// Their names as asked for (for messages).
+    names: &'a [(String, Span)],
+    text: &'a str,
     source: SourceId,
-    shown_as: &str,
-) -> Result<Vec<Number>, Vec<Error>> {
-    let mut values = Vec::with_capacity(records.len());
-    let mut errors = Vec::new();
-    for (row, record) in records.iter().enumerate() {
-        let cell = record.get(column).unwrap_or("").trim();
-        match Number::parse(cell) {
-            Ok(number) => values.push(number),
-            Err(e) => {
-                let line_start = record.position().map_or(0, |p| p.byte() as usize);
-                let span = cell_span(text, source, line_start, column);
-                let reason = format!("`{cell}` in column `{name}` is {e}");
-                errors.push(csv_error(shown_as, row + 1, reason, Some(span)));
-                if errors.len() >= 20 {
-                    break;
+    shown_as: &'a str,
+}
+
+impl Context<'_> {
+    /// The wanted cells of `records` (rows `first + 1..` of the data) as numbers, each
+    /// column apart, and the first 20 bad cells as errors.
+    fn parse_rows(
+        &self,
+        records: &[csv::StringRecord],
+        first: usize,
+    ) -> (Vec<Vec<Number>>, Vec<Error>) {
+        let mut values: Vec<Vec<Number>> = self
+            .columns
+            .iter()
+            .map(|_| Vec::with_capacity(records.len()))
+            .collect();
+        let mut errors = Vec::new();
+        for (row, record) in records.iter().enumerate() {
+            for ((&column, out), (name, _)) in self.columns.iter().zip(&mut values).zip(self.names)
+            {
+                let cell = record.get(column).unwrap_or("").trim_ascii();
+                match Number::parse(cell) {
+                    Ok(number) => out.push(number),
+                    Err(e) if errors.len() < 20 => {
+                        let line_start = record.position().map_or(0, |p| p.byte() as usize);
+                        let span = cell_span(self.text, self.source, line_start, column);
+                        let reason = format!("`{cell}` in column `{name}` is {e}");
+                        errors.push(csv_error(
+                            self.shown_as,
+                            first + row + 1,
+                            reason,
+                            Some(span),
+                        ));
+                    }
+                    Err(_) => {}
                 }
             }
         }
-    }
-    if errors.is_empty() {
-        Ok(values)
-    } else {
-        Err(errors)
+        (values, errors)
     }
 }
 
