@@ -457,6 +457,7 @@ const FIRING: &[(usize, &[&str])] = &[
             "sum(t*(t^2/sum(1)))",
             "sum((1/sum(1))*t)",
             "sum((1/sum(1)*(2*(w*t)))*t)",
+            "sum(t/sum(1) - w*t/sum(1))",
         ],
     ),
 ];

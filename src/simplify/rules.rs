@@ -60,7 +60,7 @@ pub const RULES: &[Rule] = &[
         apply: divide_by_self,
     },
     Rule {
-        name: "sum(a/sum(1)) => mean(a), sum(a/sum(1)*b) => mean(a*b), also deeper in a product",
+        name: "sum(a/sum(1)) => mean(a), sum(a/sum(1)*b) => mean(a*b), also deeper in a product, through outer and dot, and in both terms of a sum",
         apply: sum_to_mean,
     },
 ];
@@ -296,8 +296,12 @@ fn is_row_count(g: &Graph, id: NodeId) -> bool {
 }
 
 /// The product with its factor `a/sum(1)` replaced by `a`, looking at most `depth`
-/// products down: `a/sum(1)`, `(a/sum(1))*b`, `c*((1/sum(1))*b)`.
+/// products down: `a/sum(1)`, `(a/sum(1))*b`, `c*((1/sum(1))*b)`, through `outer`
+/// and `dot`, which are linear in each operand (`outer(a/sum(1), x)`: the gradient of
+/// a weight matrix under a `mean`), and through a sum or difference whose terms both
+/// have the factor (`a/sum(1) - b/sum(1)`).
 fn over_row_count(g: &mut Graph, id: NodeId, depth: usize) -> Option<NodeId> {
+    let rebuild = |g: &mut Graph, op: Op| g.add(op, None);
     match g.op(id) {
         Op::Binary(BinOp::Div, a, n) if is_row_count(g, n) => Some(a),
         Op::Binary(BinOp::Mul, left, right) if depth > 0 => {
@@ -306,6 +310,18 @@ fn over_row_count(g: &mut Graph, id: NodeId, depth: usize) -> Option<NodeId> {
             }
             let r = over_row_count(g, right, depth - 1)?;
             Some(g.binary(BinOp::Mul, left, r))
+        }
+        Op::Binary(op @ (BinOp::Add | BinOp::Sub), left, right) if depth > 0 => {
+            let l = over_row_count(g, left, depth - 1)?;
+            let r = over_row_count(g, right, depth - 1)?;
+            Some(g.binary(op, l, r))
+        }
+        Op::Product(p, left, right) if depth > 0 => {
+            if let Some(l) = over_row_count(g, left, depth - 1) {
+                return Some(rebuild(g, Op::Product(p, l, right)));
+            }
+            let r = over_row_count(g, right, depth - 1)?;
+            Some(rebuild(g, Op::Product(p, left, r)))
         }
         _ => None,
     }

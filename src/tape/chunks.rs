@@ -13,9 +13,27 @@ use crate::graph::NodeId;
 use crate::numbers::{Scalar, Term, Values};
 use rayon::prelude::*;
 
-/// From this many rows a pass is split over the threads (when there are several):
-/// below it, waking a thread costs a noticeable part of what the split saves.
+/// From this many rows a pass of [`TYPICAL_WORK`] operations per row is split over
+/// the threads (when there are several): below it, waking a thread costs a noticeable
+/// part of what the split saves. A pass with more work per row splits from fewer rows
+/// (a 10-64-1 network's pass, about 2,000 operations a row, from 256 rows).
 pub const PARALLEL_ROWS: usize = 32_768;
+
+/// The operations per row of the passes [`PARALLEL_ROWS`] was measured on (the
+/// sigmoid neuron's loss and gradient).
+pub const TYPICAL_WORK: usize = 16;
+
+/// The operations per row of a pass: one per instruction, one per term of a fused sum.
+fn work_per_row(phase: &Phase) -> usize {
+    phase
+        .rows
+        .iter()
+        .map(|instr| match instr {
+            Instr::RowDot { terms, .. } => terms.len(),
+            _ => 1,
+        })
+        .sum()
+}
 
 /// What a pass reads besides the data: the scalar registers and the vector literals.
 pub(crate) struct Shared<'a, S> {
@@ -66,7 +84,8 @@ pub(crate) fn row_pass<S: Scalar>(
 ) -> Result<(), Failure> {
     let rows = shared.inputs.rows;
     let chunks = rows.div_ceil(CHUNK);
-    let threads = if S::CHUNK_SUMS && rows >= PARALLEL_ROWS {
+    let work = rows.saturating_mul(work_per_row(phase));
+    let threads = if S::CHUNK_SUMS && chunks >= 2 && work >= PARALLEL_ROWS * TYPICAL_WORK {
         rayon::current_num_threads().min(chunks)
     } else {
         1
