@@ -169,71 +169,101 @@ pub fn chunk_sum(x: Values<'_, f64>, len: usize) -> Option<f64> {
 }
 
 /// `out = Σ a·b` over a chunk, term after term (as [`super::Scalar::dot_chunk`]).
-/// Not checked, like `+` and `*` in [`binary`]: a value that is not finite stays so
-/// and is found downstream.
+/// Runs of four `row·scalar` terms (a `dot` of data with a weight vector) go through
+/// one loop, each row still adding its terms in order. Not checked, like `+` and `*`
+/// in [`binary`]: a value that is not finite stays so and is found downstream.
 pub fn dot(out: &mut [f64], terms: &[super::Term<'_, f64>]) {
-    for (k, &(a, b)) in terms.iter().enumerate() {
-        macro_rules! term {
-            ($v:expr) => {
-                if k == 0 {
-                    for (i, o) in out.iter_mut().enumerate() {
-                        *o = $v(i);
-                    }
-                } else {
-                    for (i, o) in out.iter_mut().enumerate() {
-                        *o += $v(i);
-                    }
-                }
-            };
-        }
-        let n = out.len();
-        match (a, b) {
+    let n = out.len();
+    fn scaled<'a>(t: &super::Term<'a, f64>, n: usize) -> Option<(&'a [f64], f64)> {
+        match *t {
             (Values::Rows(x), Some(Values::Same(w))) | (Values::Same(w), Some(Values::Rows(x))) => {
-                let x = &x[..n];
-                term!(|i| x[i] * w)
+                Some((&x[..n], w))
             }
-            (Values::Rows(x), Some(Values::Rows(y))) => {
-                let (x, y) = (&x[..n], &y[..n]);
-                term!(|i| x[i] * y[i])
-            }
-            (Values::Same(u), Some(Values::Same(v))) => term!(|_| u * v),
-            (Values::Rows(x), None) => {
-                let x = &x[..n];
-                term!(|i| x[i])
-            }
-            (Values::Same(u), None) => term!(|_| u),
+            _ => None,
         }
+    }
+    let mut k = 0;
+    while k < terms.len() {
+        let four = match terms.get(k..k + 4) {
+            Some([a, b, c, d]) if k > 0 => (scaled(a, n), scaled(b, n), scaled(c, n), scaled(d, n)),
+            _ => (None, None, None, None),
+        };
+        if let (Some((x0, w0)), Some((x1, w1)), Some((x2, w2)), Some((x3, w3))) = four {
+            for (i, o) in out.iter_mut().enumerate() {
+                *o = (((*o + x0[i] * w0) + x1[i] * w1) + x2[i] * w2) + x3[i] * w3;
+            }
+            k += 4;
+            continue;
+        }
+        add_term(out, terms[k], k == 0);
+        k += 1;
+    }
+}
+
+/// `out = a·b` (the first term) or `out += a·b`.
+fn add_term(out: &mut [f64], (a, b): super::Term<'_, f64>, first: bool) {
+    macro_rules! term {
+        ($v:expr) => {
+            if first {
+                for (i, o) in out.iter_mut().enumerate() {
+                    *o = $v(i);
+                }
+            } else {
+                for (i, o) in out.iter_mut().enumerate() {
+                    *o += $v(i);
+                }
+            }
+        };
+    }
+    let n = out.len();
+    match (a, b) {
+        (Values::Rows(x), Some(Values::Same(w))) | (Values::Same(w), Some(Values::Rows(x))) => {
+            let x = &x[..n];
+            term!(|i| x[i] * w)
+        }
+        (Values::Rows(x), Some(Values::Rows(y))) => {
+            let (x, y) = (&x[..n], &y[..n]);
+            term!(|i| x[i] * y[i])
+        }
+        (Values::Same(u), Some(Values::Same(v))) => term!(|_| u * v),
+        (Values::Rows(x), None) => {
+            let x = &x[..n];
+            term!(|i| x[i])
+        }
+        (Values::Same(u), None) => term!(|_| u),
     }
 }
 
 /// The sum of `a[i]·b[i]` over a chunk, in [`chunk_sum`]'s four lanes (so the same
 /// bits as the products written out and summed). `None` if it is not finite.
 pub fn product_sum(a: Values<'_, f64>, b: Values<'_, f64>, len: usize) -> Option<f64> {
-    #[inline(always)]
-    fn lanes(len: usize, f: impl Fn(usize) -> f64) -> f64 {
-        let mut lanes = [0.0_f64; 4];
-        let quads = len / 4;
-        for q in 0..quads {
-            for (k, lane) in lanes.iter_mut().enumerate() {
-                *lane += f(4 * q + k);
+    let mut lanes = [0.0_f64; 4];
+    match (a, b) {
+        (Values::Rows(x), Values::Rows(y)) => {
+            let (mut xq, mut yq) = (x[..len].chunks_exact(4), y[..len].chunks_exact(4));
+            for (p, q) in (&mut xq).zip(&mut yq) {
+                for k in 0..4 {
+                    lanes[k] += p[k] * q[k];
+                }
+            }
+            for (k, (p, q)) in xq.remainder().iter().zip(yq.remainder()).enumerate() {
+                lanes[k] += p * q;
             }
         }
-        for (k, i) in (4 * quads..len).enumerate() {
-            lanes[k] += f(i);
-        }
-        (lanes[0] + lanes[1]) + (lanes[2] + lanes[3])
-    }
-    let sum = match (a, b) {
-        (Values::Rows(x), Values::Rows(y)) => {
-            let (x, y) = (&x[..len], &y[..len]);
-            lanes(len, |i| x[i] * y[i])
-        }
         (Values::Rows(x), Values::Same(w)) | (Values::Same(w), Values::Rows(x)) => {
-            let x = &x[..len];
-            lanes(len, |i| x[i] * w)
+            let mut xq = x[..len].chunks_exact(4);
+            for p in &mut xq {
+                for k in 0..4 {
+                    lanes[k] += p[k] * w;
+                }
+            }
+            for (k, p) in xq.remainder().iter().enumerate() {
+                lanes[k] += p * w;
+            }
         }
-        (Values::Same(u), Values::Same(v)) => (u * v) * len as f64,
-    };
+        (Values::Same(u), Values::Same(v)) => lanes[0] = (u * v) * len as f64,
+    }
+    let sum = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
     sum.is_finite().then_some(sum)
 }
 
@@ -259,4 +289,67 @@ fn check(out: &[f64], input: Option<&[f64]>) -> Result<(), usize> {
     let bad = |v: &[f64]| v.iter().position(|x| !x.is_finite());
     let first = [bad(out), input.and_then(bad)].into_iter().flatten().min();
     Err(first.unwrap_or(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Values that round differently in every order: the fused kernels must add in
+    /// the order of the written-out loops, so any reordering shows in the bits.
+    fn values(n: usize, seed: u64) -> Vec<f64> {
+        (0..n)
+            .map(|i| {
+                let t = (i as u64 + 1).wrapping_mul(seed) % 10_007;
+                (t as f64 / 97.0 - 50.0) * 1.000_000_1_f64.powi(t as i32)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_product_sum_is_the_sum_of_the_products_written_out() {
+        for len in [0, 1, 3, 4, 5, 17, 256] {
+            let (x, y) = (values(len, 31), values(len, 57));
+            let products: Vec<f64> = x.iter().zip(&y).map(|(a, b)| a * b).collect();
+            let written = chunk_sum(Values::Rows(&products), len);
+            let fused = product_sum(Values::Rows(&x), Values::Rows(&y), len);
+            assert_eq!(
+                written.map(f64::to_bits),
+                fused.map(f64::to_bits),
+                "len {len}"
+            );
+            let scaled: Vec<f64> = x.iter().map(|a| a * 0.3).collect();
+            let written = chunk_sum(Values::Rows(&scaled), len);
+            let fused = product_sum(Values::Same(0.3), Values::Rows(&x), len);
+            assert_eq!(
+                written.map(f64::to_bits),
+                fused.map(f64::to_bits),
+                "len {len}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_fused_dot_adds_each_row_s_terms_in_order() {
+        let n = 37;
+        let columns: Vec<Vec<f64>> = (0..11).map(|k| values(n, 13 + 7 * k)).collect();
+        let weights: Vec<f64> = values(11, 101);
+        let mut terms: Vec<super::super::Term<'_, f64>> = columns
+            .iter()
+            .zip(&weights)
+            .map(|(x, &w)| (Values::Rows(x.as_slice()), Some(Values::Same(w))))
+            .collect();
+        terms.insert(5, (Values::Rows(columns[0].as_slice()), None));
+        terms.push((Values::Same(0.25), None));
+        let mut fused = vec![0.0; n];
+        dot(&mut fused, &terms);
+        for (i, &got) in fused.iter().enumerate() {
+            let mut expected = 0.0;
+            for (k, (a, b)) in terms.iter().enumerate() {
+                let v = a.at(i) * b.map_or(1.0, |b| b.at(i));
+                expected = if k == 0 { v } else { expected + v };
+            }
+            assert_eq!(expected.to_bits(), got.to_bits(), "row {i}");
+        }
+    }
 }
