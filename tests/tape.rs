@@ -385,7 +385,8 @@ fn every_path_computes_the_same_bits() {
 }
 
 /// A `dot` written out by components is one fused instruction of the tape (a sum of
-/// products in one pass): the values, per-row and summed, and the whole gradient are
+/// products in one pass), and the gradient's summed products with a common factor one
+/// more: the values, per-row and summed, and the whole gradient are
 /// the same bits as the tree evaluator's on the same graph, on the block path (few
 /// rows) and the chunk path (many), with data, params and a constant among the terms.
 #[test]
@@ -427,6 +428,10 @@ fn a_fused_dot_computes_the_same_bits() {
         assert!(
             listing.contains("= dot"),
             "no fused dot at {rows} rows:\n{listing}"
+        );
+        assert!(
+            listing.contains("; acc"),
+            "no grouped summed products at {rows} rows:\n{listing}"
         );
         compiled
             .run(&program.graph)

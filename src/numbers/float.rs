@@ -148,6 +148,15 @@ impl Scalar for f64 {
         kernels::product_sum(a, b, len)
     }
 
+    fn product_chunk_sums(
+        a: Values<'_, Self>,
+        bs: &[Values<'_, Self>],
+        len: usize,
+        sums: &mut [Option<Self>],
+    ) {
+        kernels::product_sums(a, bs, len, sums);
+    }
+
     fn accumulate_products(
         total: &mut (Self, Self),
         a: Values<'_, Self>,

@@ -267,6 +267,63 @@ pub fn product_sum(a: Values<'_, f64>, b: Values<'_, f64>, len: usize) -> Option
     sum.is_finite().then_some(sum)
 }
 
+/// `sums[j] = product_sum(a, bs[j], len)`, to the bit: four of the `bs` that are rows
+/// at a time in one loop over the rows of `a`, each in its own four lanes.
+pub fn product_sums(
+    a: Values<'_, f64>,
+    bs: &[Values<'_, f64>],
+    len: usize,
+    sums: &mut [Option<f64>],
+) {
+    let Values::Rows(x) = a else {
+        for (sum, &b) in sums.iter_mut().zip(bs) {
+            *sum = product_sum(a, b, len);
+        }
+        return;
+    };
+    let x = &x[..len];
+    let mut j = 0;
+    while j < bs.len() {
+        let four = match bs.get(j..j + 4) {
+            Some(
+                &[
+                    Values::Rows(p),
+                    Values::Rows(q),
+                    Values::Rows(r),
+                    Values::Rows(s),
+                ],
+            ) => Some([&p[..len], &q[..len], &r[..len], &s[..len]]),
+            _ => None,
+        };
+        let Some(ys) = four else {
+            sums[j] = product_sum(a, bs[j], len);
+            j += 1;
+            continue;
+        };
+        let mut lanes = [[0.0_f64; 4]; 4];
+        let quads = len / 4;
+        for q in 0..quads {
+            let xs = &x[4 * q..4 * q + 4];
+            for (lane, y) in lanes.iter_mut().zip(ys) {
+                let ys = &y[4 * q..4 * q + 4];
+                for k in 0..4 {
+                    lane[k] += xs[k] * ys[k];
+                }
+            }
+        }
+        for (lane, y) in lanes.iter_mut().zip(ys) {
+            for (k, i) in (4 * quads..len).enumerate() {
+                lane[k] += x[i] * y[i];
+            }
+        }
+        for (t, lane) in lanes.iter().enumerate() {
+            let sum = (lane[0] + lane[1]) + (lane[2] + lane[3]);
+            sums[j + t] = sum.is_finite().then_some(sum);
+        }
+        j += 4;
+    }
+}
+
 /// Adds a chunk's sum to a total with Neumaier's compensation; `None` on overflow.
 pub fn fold(total: &mut (f64, f64), chunk_sum: f64) -> Option<()> {
     let (sum, compensation) = *total;
@@ -326,6 +383,23 @@ mod tests {
                 fused.map(f64::to_bits),
                 "len {len}"
             );
+        }
+    }
+
+    #[test]
+    fn product_sums_are_each_product_sum() {
+        for len in [0, 3, 4, 9, 256] {
+            let x = values(len, 11);
+            let ys: Vec<Vec<f64>> = (0..6).map(|k| values(len, 23 + 5 * k)).collect();
+            let mut bs: Vec<Values<'_, f64>> =
+                ys.iter().map(|y| Values::Rows(y.as_slice())).collect();
+            bs.insert(2, Values::Same(0.7));
+            let mut sums = vec![None; bs.len()];
+            product_sums(Values::Rows(&x), &bs, len, &mut sums);
+            for (b, sum) in bs.iter().zip(&sums) {
+                let one = product_sum(Values::Rows(&x), *b, len);
+                assert_eq!(one.map(f64::to_bits), sum.map(f64::to_bits), "len {len}");
+            }
         }
     }
 

@@ -128,6 +128,19 @@ pub trait Scalar: Copy + PartialEq + PartialOrd + std::fmt::Debug + Send + Sync 
         Self::binary(BinOp::Add, total.0, total.1)
     }
 
+    /// `sums[j] =` [`Scalar::product_chunk_sum`] of `a` and `bs[j]`, for every `j`
+    /// (f64 reads `a` once for four of them).
+    fn product_chunk_sums(
+        a: Values<'_, Self>,
+        bs: &[Values<'_, Self>],
+        len: usize,
+        sums: &mut [Option<Self>],
+    ) {
+        for (sum, &b) in sums.iter_mut().zip(bs) {
+            *sum = Self::product_chunk_sum(a, b, len);
+        }
+    }
+
     /// Adds `a[i]·b[i]` of `len` rows to a compensated total: what
     /// [`Scalar::accumulate_chunk`] of the products adds. `Err(i)` at the first bad row.
     fn accumulate_products(

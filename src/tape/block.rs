@@ -515,6 +515,16 @@ impl<'t> Builder<'t> {
                     let d = accumulator_register(self.tape, acc);
                     sums.push(([d, p, p], origin(node)));
                 }
+                Instr::AccumulateProducts { a, ref terms } => {
+                    let a = self.operand(a, row, &slots, &mut inputs);
+                    for &(acc, b, node) in terms.iter() {
+                        let b = self.operand(b, row, &slots, &mut inputs);
+                        let p = self.fresh();
+                        self.push(kind_of(BinOp::Mul), [p, a, b], origin(node));
+                        let d = accumulator_register(self.tape, acc);
+                        sums.push(([d, p, p], origin(node)));
+                    }
+                }
                 Instr::Accumulate { acc, a, node } => {
                     let a = self.operand(a, row, &slots, &mut inputs);
                     let d = accumulator_register(self.tape, acc);

@@ -231,6 +231,34 @@ fn step<S: Scalar>(
                 }
             }
         }
+        Instr::AccumulateProducts { a, ref terms } => {
+            let x = read(a, shared, rows, (start, len));
+            let ys: Vec<Values<'_, S>> = terms
+                .iter()
+                .map(|&(_, b, _)| read(b, shared, rows, (start, len)))
+                .collect();
+            if !S::CHUNK_SUMS {
+                // Compensated row by row (decimal): each product sum on its own.
+                if let Sums::Totals(totals) = sums {
+                    for (&(acc, _, node), &y) in terms.iter().zip(&ys) {
+                        S::accumulate_products(&mut totals[acc.index()], x, y, len)
+                            .map_err(at_row(node))?;
+                    }
+                    return Ok(());
+                }
+            }
+            let mut chunk_sums = vec![None; terms.len()];
+            S::product_chunk_sums(x, &ys, len, &mut chunk_sums);
+            for (&(acc, _, node), sum) in terms.iter().zip(chunk_sums) {
+                let sum = sum.ok_or(at_row(node)(0))?;
+                match sums {
+                    Sums::Totals(totals) => {
+                        S::fold(&mut totals[acc.index()], sum).ok_or(at_row(node)(0))?
+                    }
+                    Sums::Kept(kept) => kept[acc.index()].push(sum),
+                }
+            }
+        }
         Instr::Accumulate { acc, a, node } => {
             let x = read(a, shared, rows, (start, len));
             let acc = acc.index();

@@ -151,6 +151,12 @@ pub(crate) enum Instr {
         b: Operand,
         node: NodeId,
     },
+    /// For each `(acc, b, node)`: adds the chunk's values of `a·b` to `acc` (a run of
+    /// summed products with one factor in common, `fuse.rs`).
+    AccumulateProducts {
+        a: Operand,
+        terms: Box<[(Accumulator, Operand, NodeId)]>,
+    },
     /// Adds the chunk's values of `a` to accumulator `acc`.
     Accumulate {
         acc: Accumulator,
@@ -608,7 +614,7 @@ impl Compiler<'_> {
                 node: o,
             });
         }
-        self.tape.phases[phase].rows = instrs;
+        self.tape.phases[phase].rows = super::fuse::group_summed_products(instrs);
     }
 
     /// How a row instruction reads node `m`. A computed row node is read after the
@@ -678,6 +684,13 @@ impl fmt::Display for Instr {
                 Ok(())
             }
             Instr::AccumulateProduct { acc, a, b, .. } => write!(f, "{acc} += {a}*{b}"),
+            Instr::AccumulateProducts { a, terms } => {
+                for (k, (acc, b, _)) in terms.iter().enumerate() {
+                    let sep = if k == 0 { "" } else { "; " };
+                    write!(f, "{sep}{acc} += {a}*{b}")?;
+                }
+                Ok(())
+            }
             Instr::Accumulate { acc, a, .. } => write!(f, "{acc} += {a}"),
             Instr::Store { out, a, .. } => write!(f, "{out} <- {a}"),
             Instr::Reduce { dst, acc, mean, .. } => {

@@ -9,8 +9,11 @@
 //!
 //! Likewise a product read only by a sum over the rows (`x_k·r` of a gradient) is
 //! summed as it is computed, an [`Instr::AccumulateProduct`](super::compile::Instr),
-//! without a slot of its own.
+//! without a slot of its own; a run of them with a factor in common (the `r·x₁`,
+//! `r·x₂`, … of a weight vector's gradient) is one
+//! [`Instr::AccumulateProducts`](super::compile::Instr) that reads that factor once.
 
+use super::compile::{Instr, Operand};
 use crate::graph::{BinOp, Graph, NodeId, Op, Shape};
 use std::collections::{HashMap, HashSet};
 
@@ -104,4 +107,55 @@ pub(super) fn sums_of_products(
 
 fn is_row_add(graph: &Graph, n: NodeId) -> bool {
     graph.shape(n) == Shape::Rows && matches!(graph.op(n), Op::Binary(BinOp::Add, ..))
+}
+
+/// `instrs` with each run of summed products that share a factor as one instruction.
+pub(super) fn group_summed_products(instrs: Vec<Instr>) -> Vec<Instr> {
+    let mut out: Vec<Instr> = Vec::with_capacity(instrs.len());
+    for instr in instrs {
+        let Instr::AccumulateProduct { acc, a, b, node } = instr else {
+            out.push(instr);
+            continue;
+        };
+        let shared = |x: Operand| match out.last() {
+            Some(Instr::AccumulateProduct { a, b, .. }) => *a == x || *b == x,
+            Some(Instr::AccumulateProducts { a, .. }) => *a == x,
+            _ => false,
+        };
+        let (common, other) = if shared(a) {
+            (a, b)
+        } else if shared(b) {
+            (b, a)
+        } else {
+            out.push(Instr::AccumulateProduct { acc, a, b, node });
+            continue;
+        };
+        match out.pop() {
+            Some(Instr::AccumulateProduct {
+                acc: first,
+                a: x,
+                b: y,
+                node: first_node,
+            }) => {
+                let first_other = if x == common { y } else { x };
+                out.push(Instr::AccumulateProducts {
+                    a: common,
+                    terms: Box::new([(first, first_other, first_node), (acc, other, node)]),
+                });
+            }
+            Some(Instr::AccumulateProducts { a, terms }) => {
+                let mut terms = terms.into_vec();
+                terms.push((acc, other, node));
+                out.push(Instr::AccumulateProducts {
+                    a,
+                    terms: terms.into_boxed_slice(),
+                });
+            }
+            other => {
+                out.extend(other);
+                out.push(Instr::AccumulateProduct { acc, a, b, node });
+            }
+        }
+    }
+    out
 }
