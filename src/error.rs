@@ -349,7 +349,9 @@ pub enum ErrorKind {
     },
     /// `param p = 0.5 in [1, 0]`: bounds whose lower end is above the upper, usually
     /// the two written the wrong way round; or a bound that is NaN.
-    #[error("the bounds of the param `{param}` are [{lower}, {upper}]: the lower must not be above the upper")]
+    #[error(
+        "the bounds of the param `{param}` are [{lower}, {upper}]: the lower must not be above the upper"
+    )]
     BoundsReversed {
         /// The param.
         param: String,

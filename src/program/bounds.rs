@@ -18,8 +18,14 @@ impl Lowerer<'_> {
             return Ok(None);
         };
         let name = &decl.name.name;
-        let lower = self.bound(bounds.lower, &format!("the lower bound of the param `{name}`"));
-        let upper = self.bound(bounds.upper, &format!("the upper bound of the param `{name}`"));
+        let lower = self.bound(
+            bounds.lower,
+            &format!("the lower bound of the param `{name}`"),
+        );
+        let upper = self.bound(
+            bounds.upper,
+            &format!("the upper bound of the param `{name}`"),
+        );
         let (Some(lower), Some(upper)) = (lower, upper) else {
             return Err(());
         };
