@@ -85,8 +85,12 @@ impl Lowerer<'_> {
                 Some(self.ast.expr(leaf).span)
             }
             ParamInit::Random { dist, args } => {
-                let last = args.last().map(|a| self.ast.expr(*a).span);
-                Some(last.map_or(dist.span, |l| dist.span.to(l)))
+                let last = args.last().map_or(dist.span, |a| self.ast.expr(*a).span);
+                // Through the closing parenthesis, which the AST does not keep.
+                let after = last.end as usize;
+                let rest = self.text.get(after..).unwrap_or("");
+                let end = rest.find(')').map_or(after, |i| after + i + 1);
+                Some(dist.span.to(Span::new(last.source, end, end)))
             }
         }
     }
