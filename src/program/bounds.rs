@@ -29,8 +29,7 @@ impl Lowerer<'_> {
         let (Some(lower), Some(upper)) = (lower, upper) else {
             return Err(());
         };
-        // `!(lower <= upper)` also refuses a NaN bound.
-        if !(lower <= upper) {
+        if lower > upper || lower.is_nan() || upper.is_nan() {
             let kind = ErrorKind::BoundsReversed {
                 param: name.clone(),
                 lower: format_f64(lower),

@@ -146,7 +146,7 @@ impl Lbfgs {
                 .zip(trial.iter().zip(&*theta))
                 .map(|(g, (x, t))| g * (x - t))
                 .sum();
-            if !(change < 0.0) {
+            if change >= 0.0 || change.is_nan() {
                 // No first-order decrease along the arc (θ(α) = θ, or rounding).
                 return None;
             }
