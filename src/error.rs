@@ -89,6 +89,10 @@ impl Error {
                 Some("reduce it to a scalar with `sum(...)` or `mean(...)`".into())
             }
             FunctionAsValue { name } => Some(format!("call it: `{name}(...)`")),
+            BoundsReversed { .. } => Some("write the lower bound first: `in [lo, hi]`".into()),
+            StartOutsideBounds { .. } => Some(
+                "start it inside the box, or widen the bounds (`inf` is an infinite bound)".into(),
+            ),
             NotYetDefined { missing, .. } => Some(format!("define it, e.g. `{missing}(x) = ...`")),
             NotAFunction { name } => Some(format!("to multiply, write `{name}*(...)`")),
             NotScalar { what, .. } if what.contains("initial value") => Some(
@@ -342,6 +346,33 @@ pub enum ErrorKind {
     InvalidDistribution {
         /// What is wrong.
         reason: String,
+    },
+    /// `param p = 0.5 in [1, 0]`: bounds whose lower end is above the upper, usually
+    /// the two written the wrong way round; or a bound that is NaN.
+    #[error(
+        "the bounds of the param `{param}` are [{lower}, {upper}]: the lower must not be above the upper"
+    )]
+    BoundsReversed {
+        /// The param.
+        param: String,
+        /// The lower bound, as a number.
+        lower: String,
+        /// The upper bound.
+        upper: String,
+    },
+    /// `param s = -1 in [0, inf]`: a start (a component of it, or a random draw)
+    /// outside the param's bounds; usually an initial value or distribution that the
+    /// bounds were not written for.
+    #[error("the param `{component}` starts at {value}, outside its bounds [{lower}, {upper}]")]
+    StartOutsideBounds {
+        /// The param, or its component (`w[2]`).
+        component: String,
+        /// Its starting value.
+        value: String,
+        /// The lower bound.
+        lower: String,
+        /// The upper bound.
+        upper: String,
     },
     /// A bare expression in a file, where it would have no effect.
     #[error("the expression `{text}` on its own does nothing in a file")]

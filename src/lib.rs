@@ -48,7 +48,11 @@
 //!   draws seeded random initial values, inlines functions on the graph (a body lowered
 //!   once, substituted once per distinct argument nodes, memoised), and lowers
 //!   every statement into one graph, and reads each `by method(...)` into descent
-//!   [`Settings`](program::settings::Settings) (`program/settings.rs`). All errors of a
+//!   [`Settings`](program::settings::Settings) (`program/settings.rs`). A param's
+//!   `in [lo, hi]` (SPEC 11) becomes [`Param::bounds`](program::Param::bounds), read
+//!   and checked (lo <= hi, the start inside, by component) in `program/bounds.rs`;
+//!   [`Program::param_bounds`](program::Program::param_bounds) lays them out per
+//!   component for the descent and the checks. All errors of a
 //!   file are collected. It never imports `tape` or `descent`.
 //! - [`ad`]: reverse mode ([`gradient`](ad::gradient), [`hessian`](ad::hessian),
 //!   [`hessian_vector`](ad::hessian_vector)) and forward mode ([`tangent`](ad::tangent))
@@ -85,7 +89,8 @@
 //!   them off a program: the tape depends on the program, never the other way).
 //! - [`check`]: `check d(F)/d(P) = E` statements against AD at seeded random points,
 //!   with a symbolic proof where the simplifier finds one and a [`Diagnosis`](check::Diagnosis)
-//!   of a wrong hand derivative; the Taylor test ([`taylor`](check::taylor)) of an
+//!   of a wrong hand derivative (its random points reflected into each param's
+//!   box); the Taylor test ([`taylor`](check::taylor), its steps kept in the box) of an
 //!   objective with its window above the rounding floor, in f64 or decimal.
 //! - [`descent`]: [`minimize`](descent::minimize) runs one of the six methods of SPEC 5
 //!   or `lbfgs` of SPEC 11 ([`Method`](descent::Method), read from `by method(...)` into
@@ -103,7 +108,13 @@
 //!   10·max(1, |θ|) (`descent/search.rs`); newton damps an indefinite Hessian and falls
 //!   back to the gradient; `lbfgs` (`descent/lbfgs.rs`) runs the strong-Wolfe
 //!   [`line_search`](descent::line_search) within the same cap and ends each epoch at a
-//!   point its search evaluated, so it needs no extra pass. **A stop on a small
+//!   point its search evaluated, so it needs no extra pass. **Bounds**: a
+//!   [`Bounds`](descent::Bounds) box (`descent/bounds.rs`) is projected onto by the
+//!   first-order methods, searched along its projection arc by `armijo` and `newton`
+//!   (`descent/projected.rs`, newton on the free components), and `lbfgs` takes a
+//!   projected two-metric step there (`descent/lbfgs/bounded.rs`); `tol`, the
+//!   reported |∇L| and the curvature judgement read the free components only; without
+//!   a finite bound every method runs as before. **A stop on a small
 //!   gradient or a small relative loss change (`ftol`) is judged by the curvature
 //!   ([`judge`](descent::judge)): `converged` only at a minimum.**
 //! - [`plot`]: [`write_plot`](plot::write_plot) draws a run as SVG or PNG (written

@@ -16,7 +16,9 @@ use std::path::PathBuf;
 
 /// The keywords of SPEC 1.1. The test also reads the lexer, so a keyword added there
 /// is checked even before it is added here.
-const SPEC_KEYWORDS: [&str; 7] = ["param", "data", "from", "check", "minimize", "by", "wrt"];
+const SPEC_KEYWORDS: [&str; 8] = [
+    "param", "data", "from", "check", "minimize", "by", "wrt", "in",
+];
 
 /// The start symbol, and the productions that are skipped between tokens rather than
 /// reached from it.

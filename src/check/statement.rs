@@ -93,7 +93,13 @@ pub fn check_statement(
         .iter()
         .flat_map(|p| p.values.iter().copied())
         .collect();
-    let points = points::around(&center, RANDOM_POINTS, options.seed);
+    let unbounded = (f64::NEG_INFINITY, f64::INFINITY);
+    let bounds: Vec<(f64, f64)> = program
+        .params
+        .iter()
+        .flat_map(|p| std::iter::repeat_n(p.bounds.unwrap_or(unbounded), p.values.len()))
+        .collect();
+    let points = points::around(&center, &bounds, RANDOM_POINTS, options.seed);
     let (samples, skipped, differing) = if options.precise {
         compare::<Decimal>(program, &check, &points, options)?
     } else {

@@ -13,6 +13,12 @@
 //! is at the floor for all steps but one at most is exact (r2 of a quadratic).
 //! A failing order where one-sided differences disagree (a kink, in δ or in a param)
 //! is reported as not smooth, which is not a failure.
+//!
+//! **With bounds the steps stay in the box**: δ is drawn as usual and each component
+//! pointing out of its box is shortened so that θ + h0·δ is inside (0 on a bound θ
+//! sits on), so every θ + hδ with h <= h0 is (`check/points.rs`). The central
+//! differences and the kink probe are two-sided and local (h ≈ 1e-5·|θ|); where one
+//! side leaves the loss's domain they are left out, as anywhere else.
 
 use super::{Options, domain, not_decimal, points};
 use crate::error::Error;
@@ -152,7 +158,8 @@ pub fn taylor(
     options: &Options,
 ) -> Result<TaylorReport, Error> {
     let theta = program.param_values(wrt);
-    let delta = points::direction(&theta, options.seed);
+    let bounds = program.param_bounds(wrt);
+    let delta = points::direction(&theta, &bounds, H0, options.seed);
     let span = program.graph.node(objective).span;
     let nodes = expansion(&mut program.graph, objective, wrt, &delta)
         .map_err(|full| Error::graph_full(full, format!("the Taylor test of `{name}`"), span))?;

@@ -297,10 +297,18 @@ fn print_report(session: &mut Session, report: &Report, settings: &Settings) {
     for (param, value) in &report.params {
         session.print(&format!("  {param} = {}", num(*value)));
     }
+    if let Some(line) = at_bound_line(report) {
+        session.print(&line);
+    }
     // After a domain error nothing was computed at the final params.
     if !report.loss.is_nan() || report.divergence.is_none() {
         session.print(&format!("  {name} = {}", num(report.loss)));
-        session.print(&format!("  |∇{name}| = {}", num(report.grad_norm)));
+        let free = if report.bounded {
+            " (of the free components)"
+        } else {
+            ""
+        };
+        session.print(&format!("  |∇{name}| = {}{free}", num(report.grad_norm)));
     }
     let counted = report.evaluations;
     session.print(&format!(
@@ -325,6 +333,30 @@ fn print_report(session: &mut Session, report: &Report, settings: &Settings) {
     }
 }
 
+/// The most components the text names on one "at bound" line.
+const AT_BOUND_SHOWN: usize = 10;
+
+/// `  at bound: p = 0 (lower), w[2] = 1 (upper)`, the first [`AT_BOUND_SHOWN`] of
+/// them and how many more; `None` when no component ends on a bound.
+fn at_bound_line(report: &Report) -> Option<String> {
+    if report.at_bound.is_empty() {
+        return None;
+    }
+    let shown: Vec<String> = report
+        .at_bound
+        .iter()
+        .take(AT_BOUND_SHOWN)
+        .map(|b| format!("{} = {} ({})", b.component, num(b.value), b.side.name()))
+        .collect();
+    let more = report.at_bound.len().saturating_sub(AT_BOUND_SHOWN);
+    let rest = if more > 0 {
+        format!(" and {more} more")
+    } else {
+        String::new()
+    };
+    Some(format!("  at bound: {}{rest}", shown.join(", ")))
+}
+
 /// The JSON of SPEC 6 for one descent.
 pub(super) fn report_json(report: &Report, settings: &Settings) -> Json {
     let params: Map<String, Json> = super::render::params_json(&report.params, number);
@@ -343,6 +375,16 @@ pub(super) fn report_json(report: &Report, settings: &Settings) -> Json {
         "grad_norm": number(report.grad_norm),
         "rate": number(report.rate),
     });
+    if report.bounded {
+        let at_bound: Vec<Json> = report
+            .at_bound
+            .iter()
+            .map(
+                |b| json!({"param": b.component, "bound": b.side.name(), "value": number(b.value)}),
+            )
+            .collect();
+        document["at_bound"] = json!(at_bound);
+    }
     if let Some(tol) = settings.tol {
         document["tol"] = number(tol);
     }

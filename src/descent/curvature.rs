@@ -65,10 +65,43 @@ pub fn curvature(
     theta: &[f64],
     hessian: Option<&[f64]>,
 ) -> Result<Curvature, DomainError> {
+    curvature_on(objective, theta, hessian, None)
+}
+
+/// The extreme eigenvalues of the Hessian restricted to the `free` components (all
+/// when `None`): of P H P with P the projection that zeroes the others, so a blocked
+/// component adds a 0 to the spectrum and none of its own curvature (a minimum on a
+/// bound is not a saddle because the loss would go down past the bound).
+pub fn curvature_on(
+    objective: &mut Objective<'_>,
+    theta: &[f64],
+    hessian: Option<&[f64]>,
+    free: Option<&[bool]>,
+) -> Result<Curvature, DomainError> {
     let n = objective.dimension();
+    let mask = |v: &mut [f64]| {
+        if let Some(free) = free {
+            v.iter_mut()
+                .zip(free)
+                .filter(|(_, f)| !**f)
+                .for_each(|(x, _)| *x = 0.0);
+        }
+    };
     let (min, max) = match hessian {
-        Some(h) => extremes(n, |v| Ok(multiply(h, v)))?,
-        None => extremes(n, |v| objective.hessian_vector(theta, v))?,
+        Some(h) => extremes(n, |v| {
+            let mut v = v.to_vec();
+            mask(&mut v);
+            let mut w = multiply(h, &v);
+            mask(&mut w);
+            Ok(w)
+        })?,
+        None => extremes(n, |v| {
+            let mut v = v.to_vec();
+            mask(&mut v);
+            let mut w = objective.hessian_vector(theta, &v)?;
+            mask(&mut w);
+            Ok(w)
+        })?,
     };
     Ok(Curvature {
         min: min.unwrap_or(f64::NAN),

@@ -17,11 +17,18 @@
 //!   is cleared, since a BFGS update needs positive curvature.
 //! - Like `armijo` and `newton`, no trial is longer than 10·max(1, |θ|)
 //!   ([`step_cap`]), so the step lands where the model says something.
+//! - **Inside a box** (`param s = 1 in [0, inf]`) the step is Bertsekas' projected
+//!   two-metric one, with the L-BFGS metric on the free components and a backtracking
+//!   search along the projection arc (`lbfgs/bounded.rs`, whose docs say why not
+//!   L-BFGS-B's Cauchy point). Without a finite bound nothing here changes.
 //! - A search that reports rounding trouble or the largest step, with a lower loss, is
 //!   taken (MINPACK's warnings, which L-BFGS-B also accepts). Where even steepest
 //!   descent cannot lower the loss, θ stays; the state remembers the point, so later
 //!   epochs at it cost no evaluations.
 
+mod bounded;
+
+use super::bounds::Bounds;
 use super::line_search::{Found, Wolfe, search};
 use super::objective::Objective;
 use super::search::{dot, step_cap};
@@ -63,17 +70,21 @@ impl Lbfgs {
     /// multiplier `rate`: moves θ and leaves the loss and gradient of the new θ in
     /// `loss` and `gradient` (unchanged when θ stays). Returns the step α taken along
     /// the direction (0 for none).
+    /// Inside finite `bounds`, the projected two-metric step of `lbfgs/bounded.rs`.
     pub fn step(
         &mut self,
         objective: &mut Objective<'_>,
         theta: &mut [f64],
-        loss: &mut f64,
-        gradient: &mut [f64],
+        (loss, gradient): (&mut f64, &mut [f64]),
         rate: f64,
+        bounds: &Bounds,
     ) -> f64 {
         let here = |(t, g): &(Vec<f64>, Vec<f64>)| t == theta && g == gradient;
         if self.stuck.as_ref().is_some_and(here) {
             return 0.0;
+        }
+        if bounds.is_bounded() {
+            return self.step_bounded(objective, theta, (loss, gradient), rate, bounds);
         }
         if !self.pairs.is_empty() {
             let direction = self.direction(gradient);

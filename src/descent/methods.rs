@@ -1,8 +1,10 @@
 //! The update rules of SPEC 5, one function each, and the state they carry between
 //! steps (velocity, moments).
 
+use super::bounds::Bounds;
 use super::lbfgs::Lbfgs;
 use super::objective::Objective;
+use super::projected;
 use super::search::{MAX_SHRINKS, backtrack, dot, first_rate, trial_point};
 use crate::eval::DomainError;
 use crate::program::settings::Method;
@@ -19,6 +21,8 @@ pub struct Stepper {
     t: i32,
     /// The pairs of L-BFGS.
     lbfgs: Option<Lbfgs>,
+    /// The box θ stays in (all of Rⁿ without bounds).
+    bounds: Bounds,
 }
 
 /// What one [`Stepper::step`] did.
@@ -46,7 +50,16 @@ impl Stepper {
                 Method::Lbfgs { memory } => Some(Lbfgs::new(memory)),
                 _ => None,
             },
+            bounds: Bounds::default(),
         }
+    }
+
+    /// The same stepper keeping θ inside `bounds` (SPEC 11): the first-order
+    /// methods project each step, `armijo` and `newton` search along the projection
+    /// arc (`descent/projected.rs`), `lbfgs` takes its projected two-metric step.
+    pub fn with_bounds(mut self, bounds: Bounds) -> Stepper {
+        self.bounds = bounds;
+        self
     }
 
     /// Moves θ by one update from the loss and gradient at θ (see [`Taken`]).
@@ -75,16 +88,30 @@ impl Stepper {
                 }
             }
             Method::Adam { beta1, beta2, eps } => self.adam(theta, gradient, beta1, beta2, eps),
+            Method::Armijo { c, shrink } if self.bounds.is_bounded() => {
+                let options = (rate, c, shrink);
+                let eta =
+                    projected::armijo(objective, theta, (loss, gradient), options, &self.bounds);
+                return taken(eta);
+            }
             Method::Armijo { c, shrink } => {
                 return taken(armijo(objective, theta, loss, gradient, rate, c, shrink)?);
+            }
+            Method::Newton { damping } if self.bounds.is_bounded() => {
+                let at = (loss, &*gradient);
+                let eta = projected::newton(objective, theta, at, (rate, damping), &self.bounds)?;
+                return taken(eta);
             }
             Method::Newton { damping } => {
                 return taken(newton(objective, theta, loss, gradient, rate, damping)?);
             }
             Method::Lbfgs { .. } => {
                 let mut loss = loss;
+                let bounds = &self.bounds;
                 let step = match self.lbfgs.as_mut() {
-                    Some(state) => state.step(objective, theta, &mut loss, gradient, rate),
+                    Some(state) => {
+                        state.step(objective, theta, (&mut loss, gradient), rate, bounds)
+                    }
                     None => 0.0,
                 };
                 return Ok(Taken {
@@ -93,6 +120,8 @@ impl Stepper {
                 });
             }
         }
+        // Projected gradient descent, momentum and Adam: each step lands in the box.
+        self.bounds.project(theta);
         taken(rate)
     }
 

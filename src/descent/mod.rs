@@ -15,6 +15,10 @@
 //!   from a saddle or a plateau where a run stops.
 //! - `lbfgs.rs`: the L-BFGS step (SPEC 11): the two-loop direction, the strong-Wolfe
 //!   search, the pair memory and its safe restarts.
+//! - `bounds.rs`: [`Bounds`], the box of `param s = 1 in [0, inf]` (SPEC 11): the
+//!   projection, the blocked and free components, the projected gradient.
+//! - `projected.rs`: `armijo` and `newton` inside the box (Bertsekas' projection arc;
+//!   Newton on the free components).
 //! - `search.rs`: the backtracking line search and the cap on a step's length.
 //! - [`line_search`]: Moré and Thuente's strong-Wolfe line search (MINPACK-2's `dcsrch`,
 //!   reproducing the tables of their paper), the search of `lbfgs`.
@@ -23,12 +27,14 @@
 //! - `report.rs`: [`Report`] says why it stopped ([`Stop`]) and what it cost.
 //! - `history.rs`: [`History`] (an [`Observer`]) and its CSV.
 
+mod bounds;
 mod curvature;
 mod history;
 mod lbfgs;
 pub mod line_search;
 mod methods;
 mod objective;
+mod projected;
 mod report;
 mod run;
 mod search;
@@ -37,11 +43,13 @@ pub use crate::program::settings::{
     COMMON_OPTIONS, FTOL_EPOCHS, LBFGS_FROM_PARAMS, METHODS, Method, Rate, Settings,
     default_method, read_settings,
 };
-pub use curvature::{Curvature, Stationary, curvature, judge, lambda_max};
+pub use bounds::{Bounds, Side};
+pub use curvature::{Curvature, Stationary, curvature, curvature_on, judge, lambda_max};
 pub use history::{History, Row, csv_header};
 pub use methods::{Stepper, Taken, cholesky_solve, newton_direction};
 pub use objective::{Evaluations, Nodes, Objective, derivative_nodes};
 pub use run::{
-    Cause, Divergence, MAX_NEWTON_PARAMS, Observer, Record, Report, Stop, Task, Warning, minimize,
+    AtBound, Cause, Divergence, MAX_NEWTON_PARAMS, Observer, Record, Report, Stop, Task, Warning,
+    minimize,
 };
 pub use search::{MAX_SHRINKS, NEWTON_C, step_cap};

@@ -1,6 +1,7 @@
 //! What a descent reports: why it stopped ([`Stop`]), how it diverged
 //! ([`Divergence`]), what it warns about, and the [`Report`] itself.
 
+use super::bounds::Side;
 use super::curvature::Curvature;
 use super::objective::Evaluations;
 use crate::eval::DomainError;
@@ -113,8 +114,13 @@ pub struct Report {
     pub evaluations: Evaluations,
     /// Why it stopped.
     pub stopped: Stop,
-    /// |∇L| at the end.
+    /// |∇L| at the end; with bounds, of the free components (a component on a bound
+    /// whose gradient points out of the box counts 0).
     pub grad_norm: f64,
+    /// True when some moved component has a finite bound (SPEC 11).
+    pub bounded: bool,
+    /// The moved components that end on a bound, in the order of θ.
+    pub at_bound: Vec<AtBound>,
     /// Set when it diverged.
     pub divergence: Option<Divergence>,
     /// The curvature at the end where it was judged (a stop on `tol`, a saddle, a
@@ -122,6 +128,17 @@ pub struct Report {
     pub curvature: Option<Curvature>,
     /// What the report should say besides the result.
     pub warnings: Vec<Warning>,
+}
+
+/// A component that ends on one of its bounds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AtBound {
+    /// Its name: `p`, `w[2]`.
+    pub component: String,
+    /// Which bound.
+    pub side: Side,
+    /// Its value, the bound.
+    pub value: f64,
 }
 
 impl Report {

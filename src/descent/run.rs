@@ -1,9 +1,10 @@
 //! The descent loop: steps, epochs, mini-batches, the stopping rules and divergence.
 
-use super::curvature::{Curvature, Stationary, curvature, judge, lambda_max};
+use super::bounds::Bounds;
+use super::curvature::{Curvature, Stationary, curvature_on, judge, lambda_max};
 use super::methods::Stepper;
 use super::objective::{Evaluations, Objective, derivative_nodes};
-pub use super::report::{Cause, Divergence, Report, Stop, Warning};
+pub use super::report::{AtBound, Cause, Divergence, Report, Stop, Warning};
 use crate::error::{Error, ErrorKind};
 use crate::eval::DomainError;
 use crate::graph::{NodeId, VarId};
@@ -33,7 +34,8 @@ pub struct Record<'a> {
     pub epoch: usize,
     /// L(θ) over every row.
     pub loss: f64,
-    /// ∇L(θ), in the order of [`Task::wrt`].
+    /// ∇L(θ) of the free components, in the order of [`Task::wrt`]: a component on
+    /// a bound whose gradient points out of the box counts 0 (without bounds, ∇L).
     pub gradient: &'a [f64],
     /// The rate of this epoch's last step (`None` at the start).
     pub rate: Option<f64>,
@@ -104,8 +106,12 @@ pub fn minimize(
         };
         return Err(Error::new(kind, task.span));
     }
-    let theta = program.param_values(&task.wrt);
-    let mut descent = Descent::start(&mut objective, theta, settings)?;
+    let bounds = Bounds::new(&program.param_bounds(&task.wrt));
+    let mut theta = program.param_values(&task.wrt);
+    // A program's start is inside its box (a load error otherwise); this only keeps
+    // a caller's θ honest.
+    bounds.project(&mut theta);
+    let mut descent = Descent::start(&mut objective, theta, settings, bounds)?;
     descent.run(&mut objective, settings, observer);
     Ok(descent.report(&mut objective, program, task, settings))
 }
@@ -129,6 +135,8 @@ struct Descent {
     calm: usize,
     /// The evaluations made so far.
     evaluations: Evaluations,
+    /// The box θ stays in.
+    bounds: Bounds,
 }
 
 impl Descent {
@@ -137,6 +145,7 @@ impl Descent {
         objective: &mut Objective<'_>,
         theta: Vec<f64>,
         settings: &Settings,
+        bounds: Bounds,
     ) -> Result<Descent, Error> {
         let domain = |e: DomainError| {
             let span = e.span;
@@ -174,18 +183,30 @@ impl Descent {
             judged: false,
             calm: 0,
             evaluations: objective.evaluations(),
+            bounds,
         })
     }
 
+    /// |∇L| of the free components (SPEC 11): what `tol` and the report read.
     fn grad_norm(&self) -> f64 {
-        norm(&self.gradient)
+        if self.bounds.is_bounded() {
+            norm(&self.free_gradient())
+        } else {
+            norm(&self.gradient)
+        }
+    }
+
+    /// The gradient with the blocked components 0 ([`Bounds::projected_gradient`]).
+    fn free_gradient(&self) -> Vec<f64> {
+        self.bounds.projected_gradient(&self.theta, &self.gradient)
     }
 
     fn record(&self, observer: &mut dyn Observer, rate: Option<f64>) {
+        let free = self.bounds.is_bounded().then(|| self.free_gradient());
         observer.record(&Record {
             epoch: self.epochs,
             loss: self.loss,
-            gradient: &self.gradient,
+            gradient: free.as_deref().unwrap_or(&self.gradient),
             rate,
             params: &self.theta,
             evaluations: self.evaluations,
@@ -203,7 +224,8 @@ impl Descent {
             self.diverge(Cause::NotFinite);
             return;
         }
-        let mut stepper = Stepper::new(settings.method, self.rate, self.theta.len());
+        let mut stepper = Stepper::new(settings.method, self.rate, self.theta.len())
+            .with_bounds(self.bounds.clone());
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(settings.seed);
         let mut order: Vec<usize> = (0..objective.rows()).collect();
         let newton = matches!(settings.method, Method::Newton { .. });
@@ -291,18 +313,34 @@ impl Descent {
     /// stall goes on). The curvature comes from the Hessian
     /// for Newton, from Hessian-vector products for the others; the full rows are
     /// selected, as for the loss. Where it cannot be computed, θ counts as a minimum.
+    /// **With a blocked component (on a bound, its gradient pointing out) only the
+    /// free components are judged**: the curvature of the Hessian restricted to them,
+    /// never `Flat` (the bound, not a plateau, holds θ), and with no free component θ
+    /// is a minimum of the box.
     fn judge(&mut self, objective: &mut Objective<'_>, newton: bool) -> Option<Stop> {
         objective.select_rows(None);
+        let free = self.bounds.free(&self.theta, &self.gradient);
+        let blocked = self.bounds.is_bounded() && free.iter().any(|f| !f);
+        if blocked && !free.iter().any(|f| *f) {
+            self.judged = true;
+            return None;
+        }
         let hessian = if newton {
             objective.hessian(&self.theta).ok()
         } else {
             None
         };
-        let found = curvature(objective, &self.theta, hessian.as_deref()).ok();
+        let mask = blocked.then_some(free.as_slice());
+        let found = curvature_on(objective, &self.theta, hessian.as_deref(), mask).ok();
         self.curvature = found;
+        let gradient = self.free_gradient();
         let verdict = found.map_or(Stationary::Minimum, |c| {
-            judge(&self.theta, self.loss, &self.gradient, c)
+            judge(&self.theta, self.loss, &gradient, c)
         });
+        let verdict = match verdict {
+            Stationary::Flat if blocked => Stationary::Minimum,
+            other => other,
+        };
         self.judged = verdict == Stationary::Minimum;
         match verdict {
             Stationary::Saddle => Some(Stop::Saddle),
@@ -394,6 +432,17 @@ impl Descent {
             }
         });
         let params = program.params_at(&task.wrt, &self.theta);
+        let names = program.component_names(&task.wrt);
+        let at_bound = self
+            .bounds
+            .at_bound(&self.theta)
+            .into_iter()
+            .map(|(i, side)| AtBound {
+                component: names.get(i).cloned().unwrap_or_default(),
+                side,
+                value: self.theta[i],
+            })
+            .collect();
         Report {
             objective: task.name.clone(),
             method: settings.method,
@@ -405,6 +454,8 @@ impl Descent {
             evaluations: self.evaluations,
             stopped: self.stopped,
             grad_norm: self.grad_norm(),
+            bounded: self.bounds.is_bounded(),
+            at_bound,
             divergence,
             curvature: self.curvature,
             warnings: self.warnings,

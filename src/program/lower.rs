@@ -572,6 +572,14 @@ impl<'a> Lowerer<'a> {
                         self.draw(dist, args, &what, item.size()).map(|v| (item, v))
                     }
                 };
+                let bounds = self.param_bounds(decl);
+                let value = match (value, bounds) {
+                    (Some((item, values)), Ok(Some(b))) => self
+                        .start_inside(decl, item, &values, b)
+                        .then_some((item, values)),
+                    (value, Ok(_)) => value,
+                    (_, Err(())) => None,
+                };
                 let item = value.as_ref().map_or(declared.unwrap_or_default(), |v| v.0);
                 let node = self.program.graph.shaped_var_node(
                     &decl.name.name,
@@ -592,6 +600,7 @@ impl<'a> Lowerer<'a> {
                         var,
                         item,
                         values,
+                        bounds: bounds.ok().flatten(),
                         span: decl.name.span,
                     });
                 }

@@ -4,6 +4,7 @@
 //! [`Program::load`] reads a `.nabla` file (and the CSV files it names) and reports
 //! every error of the file at once.
 
+mod bounds;
 mod data;
 mod expr;
 mod incremental;
@@ -14,6 +15,7 @@ mod shaped;
 mod statements;
 mod symbols;
 
+pub use bounds::INFINITY_NAME;
 pub use data::{MAX_FILE_BYTES, read_source};
 pub use incremental::{Forget, Incremental, Undo};
 pub use lower::{Item, MAX_NODES, MAX_PARAMS, MAX_ROWS};
@@ -52,6 +54,9 @@ pub struct Param {
     pub item: ItemShape,
     /// Its initial value: its components, row-major (one for a scalar).
     pub values: Vec<f64>,
+    /// `in [lo, hi]`: the box every component stays in (either end may be infinite);
+    /// `None` when unbounded. lo <= hi, and `values` lie inside.
+    pub bounds: Option<(f64, f64)>,
     /// Where it is declared.
     pub span: Span,
 }
@@ -276,6 +281,23 @@ impl Program {
             }
         }
         values
+    }
+
+    /// The bounds of every component of `vars`, laid out as [`Program::param_values`]
+    /// lays out their values: `(lower, upper)`, `(-inf, inf)` where a var has none.
+    pub fn param_bounds(&self, vars: &[VarId]) -> Vec<(f64, f64)> {
+        let unbounded = (f64::NEG_INFINITY, f64::INFINITY);
+        let by_var: std::collections::HashMap<VarId, (f64, f64)> = self
+            .params
+            .iter()
+            .map(|p| (p.var, p.bounds.unwrap_or(unbounded)))
+            .collect();
+        let mut bounds = Vec::with_capacity(vars.len());
+        for (v, size) in vars.iter().zip(self.sizes(vars)) {
+            let b = by_var.get(v).copied().unwrap_or(unbounded);
+            bounds.extend(std::iter::repeat_n(b, size));
+        }
+        bounds
     }
 
     /// Every param's component with a value, named `w` or `w[2]`: the `moved` ones at

@@ -10,9 +10,9 @@ use rustyline::validate::{ValidationContext, ValidationResult, Validator};
 use rustyline::{Context, Helper};
 
 /// Names that are always there: built-in functions, constants and keywords.
-const BUILTINS: [&str; 14] = [
-    "max", "min", "pow", "pi", "e", "param", "data", "from", "check", "minimize", "by", "wrt", "d",
-    "sum",
+const BUILTINS: [&str; 15] = [
+    "max", "min", "pow", "pi", "e", "param", "data", "from", "check", "minimize", "by", "wrt",
+    "in", "d", "sum",
 ];
 
 /// The rustyline helper of the REPL: completes the session's names (kept up to date

@@ -157,6 +157,20 @@ pub struct ParamDecl {
     pub shape: Vec<Dim>,
     /// How it starts.
     pub init: ParamInit,
+    /// `in [lo, hi]`: the box every component stays in; `None` when unbounded.
+    pub bounds: Option<ParamBounds>,
+}
+
+/// The bounds of a param, `in [lo, hi]` (SPEC 11): two constant expressions, where
+/// the name `inf` (and `-inf`) means an infinite bound.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParamBounds {
+    /// The lower bound.
+    pub lower: ExprId,
+    /// The upper bound.
+    pub upper: ExprId,
+    /// `[lo, hi]` as written.
+    pub span: Span,
 }
 
 /// One name of a `data ... from` statement, with the CSV columns it takes.

@@ -304,12 +304,38 @@ impl Parser<'_> {
                 }
                 _ => return Err(self.error_here("`=` and an initial value, or `~`")),
             };
-            decls.push(ParamDecl { name, shape, init });
+            let bounds = match self.peek() {
+                Token::In => Some(self.param_bounds()?),
+                _ => None,
+            };
+            decls.push(ParamDecl {
+                name,
+                shape,
+                init,
+                bounds,
+            });
             if self.peek() != Token::Comma {
                 return Ok(StmtKind::Param(decls));
             }
             self.advance();
         }
+    }
+
+    /// `in [lo, hi]` after a param's initial value.
+    fn param_bounds(&mut self) -> Parsed<ParamBounds> {
+        self.advance();
+        let open = self.current().span;
+        self.expect(Token::LBracket, "`[` and the bounds `[lo, hi]`")?;
+        let lower = self.expr()?;
+        self.expect(Token::Comma, "`,` between the bounds")?;
+        let upper = self.expr()?;
+        let close = self.current().span;
+        self.expect(Token::RBracket, "`]` after the bounds")?;
+        Ok(ParamBounds {
+            lower,
+            upper,
+            span: open.to(close),
+        })
     }
 
     fn data_statement(&mut self) -> Parsed<StmtKind> {

@@ -39,6 +39,9 @@ pub enum Token {
     /// `wrt`
     #[token("wrt")]
     Wrt,
+    /// `in`: the bounds of a param (`param s = 1 in [0, inf]`).
+    #[token("in")]
+    In,
     /// `+`
     #[token("+")]
     Plus,
@@ -99,7 +102,9 @@ pub enum Token {
 }
 
 /// The keywords of SPEC 1.1, as written.
-pub const KEYWORDS: [&str; 7] = ["param", "data", "from", "check", "minimize", "by", "wrt"];
+pub const KEYWORDS: [&str; 8] = [
+    "param", "data", "from", "check", "minimize", "by", "wrt", "in",
+];
 
 impl Token {
     /// The keyword this token is, if it is one.
@@ -112,6 +117,7 @@ impl Token {
             Token::Minimize => "minimize",
             Token::By => "by",
             Token::Wrt => "wrt",
+            Token::In => "in",
             _ => return None,
         })
     }
@@ -129,6 +135,7 @@ impl Token {
             Token::Minimize => "`minimize`",
             Token::By => "`by`",
             Token::Wrt => "`wrt`",
+            Token::In => "`in`",
             Token::Plus => "`+`",
             Token::Minus => "`-`",
             Token::Star => "`*`",
