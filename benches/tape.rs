@@ -11,6 +11,8 @@
 
 #[path = "families.rs"]
 mod families;
+#[path = "timing.rs"]
+mod timing;
 
 use criterion::Criterion;
 use nabla::graph::NodeId;
@@ -19,7 +21,7 @@ use nabla::syntax::Sources;
 use nabla::tape::Compiled;
 use std::hint::black_box;
 use std::path::Path;
-use std::time::Instant;
+use timing::median;
 
 /// The baseline's data: splitmix64 + Box-Muller, x in [-3, 3], y near sigmoid(1.5x - 0.5).
 fn make_data(n: usize, seed: u64) -> (Vec<f64>, Vec<f64>) {
@@ -86,22 +88,6 @@ fn neuron(n: usize) -> Program {
     let program = Program::from_source(&mut sources, id, &dir, &LoadOptions::default());
     let _ = std::fs::remove_dir_all(&dir);
     program.unwrap_or_else(|e| panic!("{e}"))
-}
-
-/// Median seconds per call of `f` over `reps` timed batches of `calls` calls.
-fn median(reps: usize, calls: usize, mut f: impl FnMut()) -> f64 {
-    f();
-    let mut times: Vec<f64> = (0..reps)
-        .map(|_| {
-            let start = Instant::now();
-            for _ in 0..calls {
-                f();
-            }
-            start.elapsed().as_secs_f64() / calls as f64
-        })
-        .collect();
-    times.sort_by(f64::total_cmp);
-    times[reps / 2]
 }
 
 fn format_time(seconds: f64) -> String {

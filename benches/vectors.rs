@@ -13,6 +13,9 @@
 //! `cargo bench --bench vectors` (`-- --quick` for fewer repetitions, `-- v2 v4` for
 //! some parts only).
 
+#[path = "timing.rs"]
+mod timing;
+
 use nabla::descent::{Settings, Task, minimize};
 use nabla::graph::NodeId;
 use nabla::program::{LoadOptions, Program};
@@ -22,6 +25,7 @@ use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
+use timing::median;
 
 /// splitmix64 uniforms in [0, 1).
 struct Uniform(u64);
@@ -99,22 +103,6 @@ fn compiled(program: &mut Program) -> (Compiled<f64>, usize, usize) {
     let both = program.graph.reachable(&outputs).len();
     let tape = Compiled::of_program(program, &outputs).unwrap_or_else(|| panic!("f64"));
     (tape, function, both)
-}
-
-/// Median seconds per call of `f` over `reps` timed batches of `calls` calls.
-fn median(reps: usize, calls: usize, mut f: impl FnMut()) -> f64 {
-    f();
-    let mut times: Vec<f64> = (0..reps)
-        .map(|_| {
-            let start = Instant::now();
-            for _ in 0..calls {
-                f();
-            }
-            start.elapsed().as_secs_f64() / calls as f64
-        })
-        .collect();
-    times.sort_by(f64::total_cmp);
-    times[reps / 2]
 }
 
 fn ms(seconds: f64) -> String {
