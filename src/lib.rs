@@ -87,6 +87,12 @@
 //!   [`Compiled`](tape::Compiled) holds a tape with its buffers for repeated runs; it
 //!   takes a graph and [`TapeInputs`](tape::TapeInputs) (`Compiled::of_program` reads
 //!   them off a program: the tape depends on the program, never the other way).
+//!   A row pass (`tape/compile/rows.rs`) adds each sum over the rows right after its
+//!   value, and fuses what a shaped graph writes out (`tape/fuse.rs`): a chain of
+//!   products summed left to right (a `dot`) is one `RowDot`, products read only by a
+//!   sum are summed as they are computed, a run of them with a common factor in one
+//!   instruction; each gives the written-out loops' bits. A new fusion goes in
+//!   `fuse.rs`, its kernel in `numbers` (a `Scalar` method with a generic default).
 //! - [`check`]: `check d(F)/d(P) = E` statements against AD at seeded random points,
 //!   with a symbolic proof where the simplifier finds one and a [`Diagnosis`](check::Diagnosis)
 //!   of a wrong hand derivative (its random points reflected into each param's
