@@ -13,7 +13,7 @@ use crate::graph::NodeId;
 use crate::numbers::{Scalar, Term, Values};
 use rayon::prelude::*;
 
-/// From this many rows a pass of [`TYPICAL_WORK`] operations per row is split over
+/// From this many rows a pass of 16 operations per row (`TYPICAL_WORK`) is split over
 /// the threads (when there are several): below it, waking a thread costs a noticeable
 /// part of what the split saves. A pass with more work per row splits from fewer rows
 /// (a 10-64-1 network's pass, about 2,000 operations a row, from 256 rows).
