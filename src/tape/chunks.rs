@@ -16,7 +16,7 @@ use rayon::prelude::*;
 /// From this many rows a pass of 16 operations per row (`TYPICAL_WORK`) is split over
 /// the threads (when there are several): below it, waking a thread costs a noticeable
 /// part of what the split saves. A pass with more work per row splits from fewer rows
-/// (a 10-64-1 network's pass, about 2,000 operations a row, from 256 rows).
+/// (a 10-64-1 network's pass, about 2,000 operations a row, from 512 rows: two chunks).
 pub const PARALLEL_ROWS: usize = 32_768;
 
 /// The operations per row of the passes [`PARALLEL_ROWS`] was measured on (the
