@@ -397,3 +397,29 @@ fn vectors_and_matrices_in_a_session() {
                   d(total(w^2))/d(w)\nsoftmax({1, 2, 3})\n:minimize loss by gd(epochs = 2)\n:vars\n";
     insta::assert_snapshot!("shapes", session("shapes", &[], script));
 }
+
+/// `:hess` by a vector param gives the Hessian's value by component, from
+/// Hessian-vector products, and says that it has no symbolic form (it never prints a
+/// wrong one): for least squares, mean(2*outer((x, 1), (x, 1))).
+#[test]
+fn the_hessian_by_a_vector_is_its_value_by_component() {
+    let script = "data x = [{1, 2}, {3, 4}, {0, 1}]\ndata y = [1, 2, 0.5]\n\
+                  param w[2] = 0.1, b = 0\nloss = mean((dot(x, w) + b - y)^2)\n:hess loss\n";
+    let out = session("hess-shaped", &[], script);
+    assert!(out.contains("no symbolic form yet"), "{out}");
+    assert!(out.contains("H (w[1], w[2], b) ="), "{out}");
+    // Σx₁² = 10, Σx₁x₂ = 14, Σx₂² = 21, Σx₁ = 4, Σx₂ = 7 over 3 rows, times 2.
+    assert!(
+        out.contains("[6.666666666666667, 9.333333333333334, 2.6666666666666665]"),
+        "{out}"
+    );
+    assert!(
+        out.contains("[9.333333333333334, 14, 4.666666666666666]"),
+        "{out}"
+    );
+    assert!(
+        out.contains("[2.6666666666666665, 4.666666666666666, 2]"),
+        "{out}"
+    );
+    assert!(!out.contains("NaN"), "{out}");
+}

@@ -378,14 +378,16 @@ fn print_gradient(session: &mut Session, g: &crate::repl::Gradient) {
 
 fn print_hessian(session: &mut Session, h: &crate::repl::Hessian) {
     let name = &h.name;
-    let mut k = 0;
-    for i in 0..h.wrt.len() {
-        for j in i..h.wrt.len() {
-            let (a, b) = (&h.wrt[i], &h.wrt[j]);
-            let expr = &h.printed.results[k];
-            session.print(&format!("d(d({name})/d({a}))/d({b}) = {expr}"));
-            k += 1;
-        }
+    if h.printed.results.is_empty() && !h.wrt.is_empty() {
+        session.print(&format!(
+            "the Hessian of `{name}` by a vector or matrix param has no symbolic form yet; \
+             its value is from Hessian-vector products"
+        ));
+    }
+    let pairs = (0..h.wrt.len()).flat_map(|i| (i..h.wrt.len()).map(move |j| (i, j)));
+    for ((i, j), expr) in pairs.zip(&h.printed.results) {
+        let (a, b) = (&h.wrt[i], &h.wrt[j]);
+        session.print(&format!("d(d({name})/d({a}))/d({b}) = {expr}"));
     }
     print_temps(session, &h.printed.temps);
     session.print(&format!(

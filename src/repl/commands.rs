@@ -181,7 +181,9 @@ pub struct Hessian {
     pub name: String,
     /// The params, in the order of the rows and columns.
     pub wrt: Vec<String>,
-    /// The upper triangle (row by row, `i <= j`) printed.
+    /// The upper triangle (row by row, `i <= j`) printed; empty when a param is a
+    /// vector or matrix (`wrt` then names components), whose symbolic Hessian is not
+    /// built yet: the values are then read off Hessian-vector products.
     pub printed: Printed,
     /// The whole matrix's values.
     pub values: Vec<Vec<f64>>,
@@ -268,6 +270,12 @@ impl Repl {
     /// `:hess [NAME]`: the symbolic Hessian of an objective, simplified, and its value.
     pub fn hessian(&mut self, name: Option<&str>) -> Result<Hessian, Failure> {
         let (name, node, wrt) = self.objective(name).map_err(one_failure)?;
+        if wrt
+            .iter()
+            .any(|&v| !self.program().graph.var(v).item.is_scalar())
+        {
+            return self.shaped_hessian(name, node, &wrt);
+        }
         let graph = &mut self.session.program_mut().graph;
         let from = NodeId(graph.len() as u32);
         let matrix = crate::ad::hessian(graph, node, &wrt)
@@ -291,6 +299,42 @@ impl Repl {
             wrt: self.var_names(&wrt),
             name,
             printed,
+            values,
+        })
+    }
+
+    /// The Hessian by params of which one is a vector or matrix: its value, column by
+    /// column from Hessian-vector products (exact, as `newton` forms it), by component.
+    fn shaped_hessian(
+        &mut self,
+        name: String,
+        node: NodeId,
+        wrt: &[VarId],
+    ) -> Result<Hessian, Failure> {
+        let program = self.session.program_mut();
+        let nodes = crate::descent::derivative_nodes(program, node, wrt, true)
+            .map_err(|full| self.graph_full(full, format!("the Hessian of `{name}`"), node))?;
+        let program = self.program();
+        let theta = program.param_values(wrt);
+        let names: Vec<String> = wrt
+            .iter()
+            .flat_map(|&v| match program.params.iter().find(|p| p.var == v) {
+                Some(p) => (0..p.values.len()).map(|k| p.component_name(k)).collect(),
+                None => vec![program.graph.var(v).name.clone()],
+            })
+            .collect();
+        let unfit = || usage_failure("a value of the session does not fit a 64-bit float");
+        let mut objective =
+            crate::descent::Objective::new(program, node, wrt, nodes).ok_or_else(unfit)?;
+        let flat = objective
+            .hessian(&theta)
+            .map_err(|e| one_failure(Error::new(ErrorKind::Domain(e), None)))?;
+        let n = names.len();
+        let values = (0..n).map(|i| flat[i * n..(i + 1) * n].to_vec()).collect();
+        Ok(Hessian {
+            name,
+            wrt: names,
+            printed: Printed::default(),
             values,
         })
     }
