@@ -150,12 +150,7 @@ fn row(what: &str, nabla: f64, peer_name: &str, peer: Option<f64>) {
 /// median of 3.
 fn minimize_epoch(program: &mut Program) -> f64 {
     let m = &program.minimizes[0];
-    let task = Task {
-        name: m.name.clone(),
-        objective: m.objective,
-        wrt: m.wrt.clone(),
-        span: Some(m.span),
-    };
+    let task = Task::of(m);
     let settings = m.settings.clone();
     let mut time = |epochs: usize| {
         let settings = Settings {

@@ -24,12 +24,7 @@ fn load(text: &str) -> Program {
 
 fn task(program: &Program) -> (Task, Settings) {
     let m = &program.minimizes[0];
-    let task = Task {
-        name: m.name.clone(),
-        objective: m.objective,
-        wrt: m.wrt.clone(),
-        span: Some(m.span),
-    };
+    let task = Task::of(m);
     (task, m.settings.clone())
 }
 

@@ -24,12 +24,7 @@ fn load(text: &str) -> Program {
 fn descend(text: &str) -> (Report, History) {
     let mut program = load(text);
     let m = &program.minimizes[0];
-    let task = Task {
-        name: m.name.clone(),
-        objective: m.objective,
-        wrt: m.wrt.clone(),
-        span: Some(m.span),
-    };
+    let task = Task::of(m);
     let settings = m.settings.clone();
     let mut history = History::new(Vec::new());
     let report = minimize(&mut program, &task, &settings, &mut history)

@@ -99,15 +99,7 @@ fn task(
         None => program.minimizes.first(),
     };
     let (task, settings) = match statement {
-        Some(m) => (
-            Task {
-                name: m.name.clone(),
-                objective: m.objective,
-                wrt: m.wrt.clone(),
-                span: Some(m.span),
-            },
-            m.settings.clone(),
-        ),
+        Some(m) => (Task::of(m), m.settings.clone()),
         None => {
             let (name, node, all) = objective(program, of)?;
             let wrt = program.graph.dependencies(node, &all);

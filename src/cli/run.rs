@@ -40,12 +40,7 @@ pub(super) fn run(session: &mut Session, args: &RunArgs) -> i32 {
     let mut descents = Vec::new();
     for index in 0..program.minimizes.len() {
         let m = &program.minimizes[index];
-        let task = Task {
-            name: m.name.clone(),
-            objective: m.objective,
-            wrt: m.wrt.clone(),
-            span: Some(m.span),
-        };
+        let task = Task::of(m);
         let mut settings = m.settings.clone();
         settings.seed = args.common.seed;
         if !session.json {

@@ -27,6 +27,18 @@ pub struct Task {
     pub span: Option<Span>,
 }
 
+impl Task {
+    /// The descent a `minimize` statement asks for.
+    pub fn of(m: &crate::program::Minimize) -> Task {
+        Task {
+            name: m.name.clone(),
+            objective: m.objective,
+            wrt: m.wrt.clone(),
+            span: Some(m.span),
+        }
+    }
+}
+
 /// The state after an epoch, for progress bars and histories.
 #[derive(Debug, Clone, Copy)]
 pub struct Record<'a> {

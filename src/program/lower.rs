@@ -381,15 +381,29 @@ impl<'a> Lowerer<'a> {
     /// A per-row vector of data: its components' columns, stored one after another.
     pub(super) fn add_shaped_column(&mut self, name: &Ident, parts: Vec<Vec<Number>>) {
         let rows = parts.first().map_or(0, Vec::len);
-        let item = crate::graph::Item::of_dims(&[parts.len()]);
-        let (Some(item), true) = (item, rows > 0) else {
+        match crate::graph::Item::of_dims(&[parts.len()]) {
+            Some(item) => self.add_data(name, item, rows, parts.into_iter().flatten().collect()),
+            None => self.add_data(name, crate::graph::Item::Scalar, 0, Vec::new()),
+        }
+    }
+
+    /// Declares the data `name` of item shape `item` over `rows` rows, its values
+    /// component-major; no rows is an error.
+    fn add_data(
+        &mut self,
+        name: &Ident,
+        item: crate::graph::Item,
+        rows: usize,
+        values: Vec<Number>,
+    ) {
+        if rows == 0 {
             let kind = ErrorKind::EmptyColumn {
                 name: name.name.clone(),
             };
             self.errors.push(Error::new(kind, Some(name.span)));
             self.declare(name, Symbol::Failed);
             return;
-        };
+        }
         self.check_rows(&name.name, rows, name.span);
         let node =
             self.program
@@ -403,7 +417,7 @@ impl<'a> Lowerer<'a> {
                 name: name.name.clone(),
                 var,
                 item,
-                values: parts.into_iter().flatten().collect(),
+                values,
                 span: name.span,
             });
         }
@@ -451,33 +465,7 @@ impl<'a> Lowerer<'a> {
     }
 
     fn add_column(&mut self, name: &Ident, numbers: Vec<Number>) {
-        if numbers.is_empty() {
-            self.errors.push(Error::new(
-                ErrorKind::EmptyColumn {
-                    name: name.name.clone(),
-                },
-                Some(name.span),
-            ));
-            self.declare(name, Symbol::Failed);
-            return;
-        }
-        self.check_rows(&name.name, numbers.len(), name.span);
-        let node = self
-            .program
-            .graph
-            .var_node(&name.name, VarKind::Data, Some(name.span));
-        if self.declare(name, Symbol::Value(node)) {
-            let Op::Var(var) = self.program.graph.op(node) else {
-                return;
-            };
-            self.program.data.push(DataColumn {
-                name: name.name.clone(),
-                var,
-                item: crate::graph::Item::Scalar,
-                values: numbers,
-                span: name.span,
-            });
-        }
+        self.add_data(name, crate::graph::Item::Scalar, numbers.len(), numbers);
     }
 
     /// The numbers of a vector literal of constant expressions.

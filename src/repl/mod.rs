@@ -318,12 +318,7 @@ fn usage_failure(message: &str) -> Failure {
 
 /// A `minimize` statement of `program` as a descent to run.
 fn descent_of(program: &Program, m: &crate::program::Minimize) -> Descent {
-    let task = Task {
-        name: m.name.clone(),
-        objective: m.objective,
-        wrt: m.wrt.clone(),
-        span: Some(m.span),
-    };
+    let task = Task::of(m);
     Descent {
         program: program.clone(),
         task,
