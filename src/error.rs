@@ -102,6 +102,10 @@ impl Error {
             NotScalar { .. } => {
                 Some("reduce it over the rows with `sum(...)` or `mean(...)`".into())
             }
+            NotScalarItem { what, .. } if what.starts_with("the objective") => Some(
+                "an objective is one number: `total(...)`, `norm(...)` or one component `v[k]`"
+                    .into(),
+            ),
             ReduceRowless { .. } => {
                 Some("to add up the components, use `total(...)`".into())
             }
@@ -111,7 +115,7 @@ impl Error {
             Shape(crate::graph::ShapeError::Contraction { .. }) => {
                 Some("`dot(a, b)` pairs the last axis of a with the first of b; `transpose(...)` swaps a matrix's axes".into())
             }
-            Jacobian { .. } => Some("differentiate a scalar: `total(...)` or one component `v[k]`".into()),
+            Jacobian { .. } => Some("Jacobians are built by a vector variable through scalars and vectors; differentiate a scalar (`total(...)`, one component `v[k]`) or by one component".into()),
             NotConstant { .. } => Some("use numbers, `pi`, `e` and arithmetic on them only".into()),
             Cycle { .. } => Some("a definition may not depend on itself".into()),
             Domain(e) if e.kind == crate::eval::DomainKind::Unbound => {
@@ -280,9 +284,9 @@ pub enum ErrorKind {
         /// The indexed value's shape.
         item: crate::graph::Item,
     },
-    /// The derivative of a vector (or per-row value) by a shaped variable: a Jacobian,
-    /// which nabla does not build.
-    #[error("the derivative of a {of}{} value by a {by} variable is a Jacobian, which is not supported", if *rows { " per-row" } else { "" })]
+    /// A derivative whose Jacobian would need three axes (of a matrix, by a matrix, or
+    /// through a matrix that depends on the variable), which nabla does not build.
+    #[error("the derivative of a {of}{} value by a {by} variable would need more than two axes, which is not supported", if *rows { " per-row" } else { "" })]
     Jacobian {
         /// The differentiated value's item shape.
         of: crate::graph::Item,

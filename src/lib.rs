@@ -60,7 +60,12 @@
 //!   The item operators have vector-Jacobian products and tangents in `ad/shaped.rs`
 //!   (the share of `A` in `dot(A, x)` is `outer(adjoint, x)`). A flow into a scalar
 //!   operand broadcast over components is totalled, as one broadcast over rows is
-//!   summed. The gradient by a `[K]` param is a `[K]` node.
+//!   summed. The gradient by a `[K]` param is a `[K]` node. Jacobians by a `[K]` param
+//!   ([`jacobian`](ad::jacobian), `ad/jacobian.rs`) are forward mode with matrix
+//!   tangents (a `[P]` node's tangent is its `[P, K]` Jacobian, `w`'s own the symbolic
+//!   identity), so the Hessian by `w` is one `[K, K]` node (`mean(2*outer(X, X))`);
+//!   [`derivative`](ad::derivative) picks the mode and returns `None` where a tangent
+//!   would need three axes.
 //! - [`simplify`]: rewrite rules as data ([`simplify::RULES`]) applied bottom-up to a
 //!   fixed point, never changing a value for finite operands;
 //!   [`simplified_gradient`](simplify::simplified_gradient) is what `nabla grad` shows.
@@ -193,7 +198,7 @@
 //! A new operation over vectors and matrices: an [`graph::ItemFunc`] or
 //! [`graph::ProductOp`] variant, its shape rule in `graph/shapes.rs`, its components
 //! in `graph/components.rs`, its vector-Jacobian product and tangent in
-//! `ad/shaped.rs`, its name in `program/shaped.rs` (`ITEM_BUILTINS`), its printed
+//! `ad/shaped.rs` (and its matrix tangent in `ad/jacobian.rs`), its name in `program/shaped.rs` (`ITEM_BUILTINS`), its printed
 //! forms, and a case in `tests/shapes.rs`.
 //!
 //! A new statement: `syntax` (parser, AST, `grammar/nabla.ebnf` and an example under

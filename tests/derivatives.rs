@@ -184,10 +184,14 @@ struct Derivatives {
 
 fn differentiate(loaded: &mut Loaded) -> Derivatives {
     let (g, f, wrt) = (&mut loaded.program.graph, loaded.f, loaded.wrt);
-    let raw1 = derivative(g, f, wrt).expect("the graph has room");
+    let raw1 = derivative(g, f, wrt)
+        .expect("the graph has room")
+        .expect("a scalar variable");
     let forward1 = tangent(g, f, wrt).expect("the graph has room");
     let d1 = simplify_one(g, raw1);
-    let raw2 = derivative(g, d1, wrt).expect("the graph has room");
+    let raw2 = derivative(g, d1, wrt)
+        .expect("the graph has room")
+        .expect("a scalar variable");
     let d2 = simplify_one(g, raw2);
     Derivatives {
         raw1,

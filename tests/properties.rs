@@ -504,7 +504,8 @@ fn exercise(text: &str) {
             for &node in nodes.iter().take(4) {
                 for &var in vars.iter().take(4) {
                     let derivative = nabla::ad::derivative(&mut program.graph, node, var)
-                        .expect("the graph has room");
+                        .expect("the graph has room")
+                        .expect("a scalar variable");
                     let _ = evaluate(&program.graph, &bindings, &[derivative]);
                 }
             }
@@ -569,14 +570,14 @@ proptest! {
         let (mut program, f) = lower_expression(&text).map_err(TestCaseError::fail)?;
         let (x, y) = (free_var(&mut program, "x"), free_var(&mut program, "y"));
         let graph = &mut program.graph;
-        let dx = nabla::ad::derivative(graph, f, x).expect("the graph has room");
-        let dy = nabla::ad::derivative(graph, f, y).expect("the graph has room");
+        let dx = nabla::ad::derivative(graph, f, x).expect("the graph has room").expect("a scalar variable");
+        let dy = nabla::ad::derivative(graph, f, y).expect("the graph has room").expect("a scalar variable");
         let forward_dx = nabla::ad::tangent(graph, f, x).expect("the graph has room");
         let gradient = nabla::ad::gradient(graph, f, &[x, y]).expect("the graph has room");
         prop_assert_eq!(&gradient, &vec![dx, dy], "one pass gives each derivative");
-        let dxx = nabla::ad::derivative(graph, dx, x).expect("the graph has room");
-        let dxy = nabla::ad::derivative(graph, dx, y).expect("the graph has room");
-        let dyy = nabla::ad::derivative(graph, dy, y).expect("the graph has room");
+        let dxx = nabla::ad::derivative(graph, dx, x).expect("the graph has room").expect("a scalar variable");
+        let dxy = nabla::ad::derivative(graph, dx, y).expect("the graph has room").expect("a scalar variable");
+        let dyy = nabla::ad::derivative(graph, dy, y).expect("the graph has room").expect("a scalar variable");
         for point in &points {
             agrees_with_difference(&program, dx, f, point, 0, "d/dx")?;
             agrees_with_difference(&program, dy, f, point, 1, "d/dy")?;
@@ -767,8 +768,9 @@ fn hundred_thousand_term_sum_evaluates() {
         assert_eq!(eval_at(&program, node, &[x]), Ok(TERMS as f64 * x));
     }
     let x = free_var(&mut program, "x");
-    let derivative =
-        nabla::ad::derivative(&mut program.graph, node, x).expect("the graph has room");
+    let derivative = nabla::ad::derivative(&mut program.graph, node, x)
+        .expect("the graph has room")
+        .expect("a scalar variable");
     assert_eq!(eval_at(&program, derivative, &[0.25]), Ok(TERMS as f64));
     let printed = print_expr(&program.graph, node);
     assert_eq!(printed, vec!["x"; TERMS].join(" + "));

@@ -398,15 +398,18 @@ fn vectors_and_matrices_in_a_session() {
     insta::assert_snapshot!("shapes", session("shapes", &[], script));
 }
 
-/// `:hess` by a vector param gives the Hessian's value by component, from
-/// Hessian-vector products, and says that it has no symbolic form (it never prints a
-/// wrong one): for least squares, mean(2*outer((x, 1), (x, 1))).
+/// `:hess` by a vector param prints the Hessian in blocks, as vector and matrix
+/// expressions (for least squares, `mean(2*outer(x, x))`), with its value by component.
 #[test]
-fn the_hessian_by_a_vector_is_its_value_by_component() {
+fn the_hessian_by_a_vector_is_printed_in_blocks_with_its_value_by_component() {
     let script = "data x = [{1, 2}, {3, 4}, {0, 1}]\ndata y = [1, 2, 0.5]\n\
                   param w[2] = 0.1, b = 0\nloss = mean((dot(x, w) + b - y)^2)\n:hess loss\n";
     let out = session("hess-shaped", &[], script);
-    assert!(out.contains("no symbolic form yet"), "{out}");
+    assert!(
+        out.contains("d(d(loss)/d(w))/d(w) = mean(2*outer(x, x))"),
+        "{out}"
+    );
+    assert!(out.contains("d(d(loss)/d(b))/d(b) = 2"), "{out}");
     assert!(out.contains("H (w[1], w[2], b) ="), "{out}");
     // Σx₁² = 10, Σx₁x₂ = 14, Σx₂² = 21, Σx₁ = 4, Σx₂ = 7 over 3 rows, times 2.
     assert!(
@@ -414,12 +417,32 @@ fn the_hessian_by_a_vector_is_its_value_by_component() {
         "{out}"
     );
     assert!(
-        out.contains("[9.333333333333334, 14, 4.666666666666666]"),
+        out.contains("[9.333333333333334, 14, 4.666666666666667]"),
         "{out}"
     );
     assert!(
-        out.contains("[2.6666666666666665, 4.666666666666666, 2]"),
+        out.contains("[2.6666666666666665, 4.666666666666667, 2]"),
         "{out}"
     );
     assert!(!out.contains("NaN"), "{out}");
+}
+
+/// `:hess` by a matrix param gives the value from Hessian-vector products and says
+/// why there is no symbolic form (it never prints a wrong one).
+#[test]
+fn the_hessian_by_a_matrix_is_its_value_by_component() {
+    let script = "param W[2, 2] = 1, w[2] = 1\nloss = total(W @ w)^2\n:hess loss\n";
+    let out = session("hess-matrix", &[], script);
+    assert!(
+        out.contains("by a matrix param has no symbolic form"),
+        "{out}"
+    );
+    assert!(
+        out.contains("H (W[1,1], W[1,2], W[2,1], W[2,2], w[1], w[2]) ="),
+        "{out}"
+    );
+    // d²/dW_ij dW_kl = 2 w_j w_l, d²/dw_j dw_l = 2 (Σ_i W_ij)(Σ_i W_il),
+    // d²/dW_ij dw_l = 2 w_j Σ_i W_il + 2 (W w summed) δ_jl.
+    assert!(out.contains("[2, 2, 2, 2, 12, 4]"), "{out}");
+    assert!(out.contains("[12, 4, 12, 4, 8, 8]"), "{out}");
 }

@@ -29,8 +29,9 @@ use rust_decimal::Decimal;
 use std::collections::HashMap;
 use std::path::Path;
 
-/// Statements before each example: a data column and a param for the `sum` rules.
-const SETUP: &str = "data t = [1, 2.5, -3]\nparam w = 0.5\n";
+/// Statements before each example: a data column and a param for the `sum` rules, and
+/// a vector for the rules of products.
+const SETUP: &str = "data t = [1, 2.5, -3]\nparam w = 0.5\nparam v = {1.5, -2}\n";
 
 /// Loads `SETUP` and the expression `text` (over free names, `t` and `w`) and returns
 /// the program and the expression's node.
@@ -62,6 +63,13 @@ fn eval_at(program: &Program, node: NodeId, point: [f64; 2]) -> Result<f64, Doma
     let values = evaluate(&program.graph, &bindings, &[node])?;
     match values.as_slice() {
         [Value::Scalar(v)] => Ok(*v),
+        // A rowless vector or matrix: its components weighted by place, so a value
+        // with components moved differs.
+        [Value::Shaped(_, parts)] => Ok(parts
+            .iter()
+            .enumerate()
+            .map(|(k, p)| (k + 1) as f64 * p.scalar().unwrap_or(f64::NAN))
+            .sum()),
         other => panic!("expected a scalar, got {other:?}"),
     }
 }
@@ -460,6 +468,8 @@ const FIRING: &[(usize, &[&str])] = &[
             "sum(t/sum(1) - w*t/sum(1))",
         ],
     ),
+    (11, &["dot(3*v, v)", "outer(v, 0.5*v)", "dot(x*v, 2*v)"]),
+    (12, &["dot(diag(ones(2)), v)", "dot(v, diag(ones(2)))"]),
 ];
 
 /// Examples where a rule's pattern almost matches and its guard keeps it off.

@@ -77,7 +77,9 @@ fn case(expr: &str, rows: &[(String, String)], w: &str, b: &str) -> Option<Case>
         .expect("the graph has room");
     outputs.extend([f, g]);
     for &v in &vars {
-        let term = nabla::ad::derivative(&mut program.graph, f, v).expect("the graph has room");
+        let term = nabla::ad::derivative(&mut program.graph, f, v)
+            .expect("the graph has room")
+            .expect("a scalar variable");
         outputs.push(term);
     }
     Some(Case { program, outputs })

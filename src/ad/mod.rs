@@ -5,8 +5,11 @@
 //! backward pass gives a scalar's derivative by every variable); [`tangent`] is forward
 //! mode, used for `d(f)/d(x)` of a vector `f`, whose rows are separate functions.
 
+mod jacobian;
 mod rules;
 mod shaped;
+
+pub use jacobian::jacobian;
 
 use crate::graph::{BinOp, Func, Graph, GraphFull, Item, ItemFunc, NodeId, Op, Shape, VarId};
 use std::collections::HashMap;
@@ -21,18 +24,23 @@ pub fn inject_fault(fault: Option<(Func, f64)>) {
     rules::set_fault(fault);
 }
 
-/// `d(of)/d(var)` as a node: reverse mode for a scalar `of`, forward mode for rows.
-/// Of a scalar `of` by a shaped `var` it has `var`'s shape; a shaped `var` needs a
-/// rowless scalar `of` (the Jacobian of a vector by a vector is not built: lowering
-/// refuses it first).
+/// `d(of)/d(var)` as a node: reverse mode for a rowless scalar `of`, forward mode
+/// otherwise. By a scalar `var` it has `of`'s shape; of a rowless scalar `of` by a
+/// shaped `var`, `var`'s shape; of anything else by a vector `var` of `[K]`, the
+/// Jacobian ([`jacobian`]: `[K]` per row for a per-row scalar, `[M, K]` for an `of` of
+/// `[M]`). `None` when that would need three axes (a matrix `of` or a matrix on the
+/// way, or a matrix `var` with an `of` that is not a rowless scalar).
 ///
 /// Every function here that grows the graph stops with [`GraphFull`] once the graph
 /// passes its node limit ([`Graph::ensure_room`], asked at every step of the walk).
-pub fn derivative(g: &mut Graph, of: NodeId, var: VarId) -> Result<NodeId, GraphFull> {
-    match g.shape(of) {
-        Shape::Scalar if g.item(of).is_scalar() => Ok(gradient(g, of, &[var])?[0]),
-        Shape::Scalar => tangent(g, of, var),
-        Shape::Rows => tangent(g, of, var),
+pub fn derivative(g: &mut Graph, of: NodeId, var: VarId) -> Result<Option<NodeId>, GraphFull> {
+    let rowless_scalar = g.shape(of) == Shape::Scalar && g.item(of).is_scalar();
+    if rowless_scalar {
+        Ok(Some(gradient(g, of, &[var])?[0]))
+    } else if g.var(var).item.is_scalar() {
+        tangent(g, of, var).map(Some)
+    } else {
+        jacobian(g, of, var)
     }
 }
 
@@ -141,7 +149,7 @@ pub fn tangent(g: &mut Graph, output: NodeId, var: VarId) -> Result<NodeId, Grap
                 let mut terms = Vec::new();
                 for (operand, partial) in rules::local_partials(g, id).into_iter().flatten() {
                     if let Some(&t) = tangents.get(&operand) {
-                        terms.push(g.binary(BinOp::Mul, partial, t));
+                        terms.push(product(g, partial, t));
                     }
                 }
                 add_all(g, &terms)

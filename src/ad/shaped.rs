@@ -66,7 +66,8 @@ fn item_backward(g: &mut Graph, func: ItemFunc, a: NodeId, f: NodeId, adjoint: N
     let mul = |g: &mut Graph, a, b| g.binary(BinOp::Mul, a, b);
     match func {
         ItemFunc::Total => broadcast_to(g, adjoint, g.item(a)),
-        ItemFunc::Transpose => item_op(g, ItemFunc::Transpose, adjoint),
+        // The adjoint of a diagonal is the diagonal of the adjoint (either way round).
+        ItemFunc::Transpose | ItemFunc::Diag => item_op(g, func, adjoint),
         // d‖a‖ = a/‖a‖ · da
         ItemFunc::Norm => {
             let direction = g.binary(BinOp::Div, a, f);
@@ -122,7 +123,7 @@ pub(super) fn forward(
         Op::Item(func, a) => {
             let t = tangent_of(g, a);
             match func {
-                ItemFunc::Total | ItemFunc::Transpose => item_op(g, func, t),
+                ItemFunc::Total | ItemFunc::Transpose | ItemFunc::Diag => item_op(g, func, t),
                 ItemFunc::Norm => {
                     let along = mul(g, a, t);
                     let total = item_op(g, ItemFunc::Total, along);

@@ -181,7 +181,15 @@ pub(super) fn run_diff(session: &mut Session, args: &DiffArgs) -> i32 {
     };
     let from = NodeId(graph.len() as u32);
     let raw = match crate::ad::derivative(graph, expr, var) {
-        Ok(raw) => raw,
+        Ok(Some(raw)) => raw,
+        Ok(None) => {
+            let kind = ErrorKind::Jacobian {
+                of: graph.item(expr),
+                rows: graph.shape(expr) == Shape::Rows,
+                by: graph.var(var).item,
+            };
+            return session.fail(&[Error::new(kind, graph.node(expr).span)]);
+        }
         Err(full) => {
             let what = format!("the derivative by `{}`", args.wrt);
             let span = graph.node(expr).span;
@@ -262,6 +270,17 @@ pub(super) fn objective(
         let rows = program.rows.unwrap_or(0);
         return Err(Error::new(
             ErrorKind::VectorObjective { name, rows },
+            program.graph.node(node).span,
+        ));
+    }
+    let item = program.graph.item(node);
+    if !item.is_scalar() {
+        // Its gradient would be that of `total(...)`: refuse rather than answer that.
+        return Err(Error::new(
+            ErrorKind::NotScalarItem {
+                what: format!("the objective `{name}`"),
+                item,
+            },
             program.graph.node(node).span,
         ));
     }

@@ -380,8 +380,8 @@ fn print_hessian(session: &mut Session, h: &crate::repl::Hessian) {
     let name = &h.name;
     if h.printed.results.is_empty() && !h.wrt.is_empty() {
         session.print(&format!(
-            "the Hessian of `{name}` by a vector or matrix param has no symbolic form yet; \
-             its value is from Hessian-vector products"
+            "the Hessian of `{name}` by a matrix param has no symbolic form (it would need \
+             more than two axes); its value is from Hessian-vector products"
         ));
     }
     let pairs = (0..h.wrt.len()).flat_map(|i| (i..h.wrt.len()).map(move |j| (i, j)));
@@ -392,7 +392,7 @@ fn print_hessian(session: &mut Session, h: &crate::repl::Hessian) {
     print_temps(session, &h.printed.temps);
     session.print(&format!(
         "at the current params, H ({}) =",
-        h.wrt.join(", ")
+        h.components.join(", ")
     ));
     for row in &h.values {
         let cells: Vec<String> = row.iter().map(|v| crate::syntax::format_f64(*v)).collect();

@@ -171,8 +171,9 @@ fn gradient_json(g: &Gradient) -> Json {
     })
 }
 
-/// `{"objective", "wrt", "exprs", "where", "values"}`: the upper triangle printed (as
-/// `"d(d(f)/d(a))/d(b)": expr`) and the whole matrix's values.
+/// `{"objective", "wrt", "components", "exprs", "where", "values"}`: the upper triangle
+/// of blocks printed (as `"d(d(f)/d(a))/d(b)": expr`) and the whole matrix's values,
+/// whose rows and columns are `components`.
 fn hessian_json(h: &Hessian) -> Json {
     let name = &h.name;
     let pairs = (0..h.wrt.len()).flat_map(|i| (i..h.wrt.len()).map(move |j| (i, j)));
@@ -184,7 +185,7 @@ fn hessian_json(h: &Hessian) -> Json {
         })
         .collect();
     json!({
-        "objective": name, "wrt": h.wrt, "exprs": exprs,
+        "objective": name, "wrt": h.wrt, "components": h.components, "exprs": exprs,
         "where": temps_json(&h.printed.temps), "values": h.values,
     })
 }

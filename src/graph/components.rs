@@ -150,6 +150,22 @@ fn item_func(
             }
             _ => x.to_vec(),
         },
+        ItemFunc::Diag => match item {
+            Item::Vector(k) => {
+                let (k, zero) = (k as usize, out.int(0));
+                (0..k * k)
+                    .map(|t| {
+                        if t % (k + 1) == 0 {
+                            x[t / (k + 1)]
+                        } else {
+                            zero
+                        }
+                    })
+                    .collect()
+            }
+            Item::Matrix(_, k) => (0..k as usize).map(|i| x[i * (k as usize + 1)]).collect(),
+            Item::Scalar => x.to_vec(),
+        },
         ItemFunc::Softmax | ItemFunc::Logsumexp => {
             // Shifted by the largest component, so no exp overflows.
             let Some((&first, rest)) = x.split_first() else {

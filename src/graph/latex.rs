@@ -243,7 +243,7 @@ impl Latex<'_> {
                 out.push_str(r"\left\lVert ");
                 stack.extend([Frame::Node(a), Frame::Text(r" \right\rVert")]);
             }
-            ItemFunc::Softmax | ItemFunc::Logsumexp => {
+            ItemFunc::Softmax | ItemFunc::Logsumexp | ItemFunc::Diag => {
                 out.push_str(&format!(r"\operatorname{{{}}}{OPEN}", func.name()));
                 stack.extend([Frame::Node(a), Frame::Text(CLOSE)]);
             }

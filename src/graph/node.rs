@@ -181,16 +181,20 @@ pub enum ItemFunc {
     Softmax,
     /// `ln Σ exp(v_k)` of a vector, computed stably: a scalar.
     Logsumexp,
+    /// A vector `[K]` to the `[K, K]` matrix with it on the diagonal; a square matrix
+    /// to the vector of its diagonal (as NumPy's `diag`).
+    Diag,
 }
 
 impl ItemFunc {
     /// Every item function, with its name in the language.
-    pub const NAMED: [(&'static str, ItemFunc); 5] = [
+    pub const NAMED: [(&'static str, ItemFunc); 6] = [
         ("total", ItemFunc::Total),
         ("transpose", ItemFunc::Transpose),
         ("norm", ItemFunc::Norm),
         ("softmax", ItemFunc::Softmax),
         ("logsumexp", ItemFunc::Logsumexp),
+        ("diag", ItemFunc::Diag),
     ];
 
     /// The function called `name`, if there is one.

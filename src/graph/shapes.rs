@@ -42,6 +42,12 @@ pub enum ShapeError {
         /// The operand's item.
         got: Item,
     },
+    /// `diag` of something other than a vector or a square matrix.
+    #[error("diag takes a vector or a square matrix, not {got}")]
+    NeedsSquare {
+        /// The operand's item.
+        got: Item,
+    },
     /// `transpose` of something other than a matrix.
     #[error("transpose takes a matrix, not {got}")]
     NeedsMatrix {
@@ -104,6 +110,9 @@ fn item_func(func: ItemFunc, a: Item) -> Result<Item, ShapeError> {
         (ItemFunc::Transpose, got) => Err(ShapeError::NeedsMatrix { got }),
         (ItemFunc::Softmax, Item::Vector(k)) => Ok(Item::Vector(k)),
         (ItemFunc::Logsumexp, Item::Vector(_)) => Ok(Item::Scalar),
+        (ItemFunc::Diag, Item::Vector(k)) => Ok(Item::Matrix(k, k)),
+        (ItemFunc::Diag, Item::Matrix(m, k)) if m == k => Ok(Item::Vector(k)),
+        (ItemFunc::Diag, got) => Err(ShapeError::NeedsSquare { got }),
         (func, got) => Err(ShapeError::NeedsVector {
             func: func.name(),
             got,

@@ -269,9 +269,9 @@ impl Lowerer<'_> {
                 wrt.span,
             );
         };
-        self.derivative_fits(of, var, wrt.span)?;
         match crate::ad::derivative(&mut self.program.graph, of, var) {
-            Ok(node) => Some(node),
+            Ok(Some(node)) => Some(node),
+            Ok(None) => self.jacobian_error(of, var, wrt.span),
             Err(full) => {
                 let what = format!("the derivative by `{}`", wrt.name);
                 self.graph_full(full, what, wrt.span)

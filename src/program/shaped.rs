@@ -12,7 +12,7 @@ use crate::syntax::{ColumnSel, DataName, Dim, ExprId, ExprKind, Number, Span};
 use std::collections::HashMap;
 
 /// The built-ins over item axes, by name, with their number of arguments.
-pub(crate) const ITEM_BUILTINS: [&str; 9] = [
+pub(crate) const ITEM_BUILTINS: [&str; 10] = [
     "dot",
     "outer",
     "total",
@@ -20,6 +20,7 @@ pub(crate) const ITEM_BUILTINS: [&str; 9] = [
     "norm",
     "softmax",
     "logsumexp",
+    "diag",
     "zeros",
     "ones",
 ];
@@ -199,14 +200,11 @@ impl Lowerer<'_> {
         )
     }
 
-    /// Whether `d(of)/d(var)` can be built: a shaped `var` needs a rowless scalar `of`.
-    pub(super) fn derivative_fits(&mut self, of: NodeId, var: VarId, span: Span) -> Option<()> {
+    /// The error for a `d(of)/d(var)` that [`crate::ad::derivative`] cannot build (its
+    /// Jacobian would need three axes).
+    pub(super) fn jacobian_error<T>(&mut self, of: NodeId, var: VarId, span: Span) -> Option<T> {
         let graph = &self.program.graph;
         let by = graph.var(var).item;
-        let rowless_scalar = graph.shape(of) == Shape::Scalar && graph.item(of).is_scalar();
-        if by.is_scalar() || rowless_scalar {
-            return Some(());
-        }
         let of_item = graph.item(of);
         let rows = graph.shape(of) == Shape::Rows;
         self.fail(

@@ -228,9 +228,9 @@ impl<'a> Lowerer<'a> {
             return self.fail(kind, wrt.span);
         };
         let (of_node, expected_node) = (of_node?, expected_node?);
-        self.derivative_fits(of_node, var, wrt.span)?;
         let mut ad = match crate::ad::derivative(&mut self.program.graph, of_node, var) {
-            Ok(ad) => ad,
+            Ok(Some(ad)) => ad,
+            Ok(None) => return self.jacobian_error(of_node, var, wrt.span),
             Err(full) => {
                 let what = format!("the derivative d({of_text})/d({})", wrt.name);
                 return self.fail(Error::graph_full(full, what, Some(span)).kind, span);

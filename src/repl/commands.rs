@@ -179,11 +179,14 @@ pub struct Gradient {
 pub struct Hessian {
     /// The objective's name.
     pub name: String,
-    /// The params, in the order of the rows and columns.
+    /// The params, in the order of the blocks of rows and columns.
     pub wrt: Vec<String>,
-    /// The upper triangle (row by row, `i <= j`) printed; empty when a param is a
-    /// vector or matrix (`wrt` then names components), whose symbolic Hessian is not
-    /// built yet: the values are then read off Hessian-vector products.
+    /// The rows and columns of `values`: the params' components (`w[1]`, `w[2]`).
+    pub components: Vec<String>,
+    /// The upper triangle of blocks (row by row, `i <= j`) printed: the block of a
+    /// `[K]` and a `[P]` param is a `[K, P]` expression. Empty when a param is a matrix
+    /// (whose blocks would need more axes): the values are then read off
+    /// Hessian-vector products.
     pub printed: Printed,
     /// The whole matrix's values.
     pub values: Vec<Vec<f64>>,
@@ -270,33 +273,35 @@ impl Repl {
     /// `:hess [NAME]`: the symbolic Hessian of an objective, simplified, and its value.
     pub fn hessian(&mut self, name: Option<&str>) -> Result<Hessian, Failure> {
         let (name, node, wrt) = self.objective(name).map_err(one_failure)?;
-        if wrt
-            .iter()
-            .any(|&v| !self.program().graph.var(v).item.is_scalar())
-        {
-            return self.shaped_hessian(name, node, &wrt);
-        }
         let graph = &mut self.session.program_mut().graph;
         let from = NodeId(graph.len() as u32);
-        let matrix = crate::ad::hessian(graph, node, &wrt)
+        let blocks = upper_blocks(graph, node, &wrt)
             .map_err(|full| self.graph_full(full, format!("the Hessian of `{name}`"), node))?;
+        let Some(upper) = blocks else {
+            return self.shaped_hessian(name, node, &wrt);
+        };
         let graph = &mut self.session.program_mut().graph;
-        let upper: Vec<NodeId> = (0..wrt.len())
-            .flat_map(|i| (i..wrt.len()).map(move |j| (i, j)))
-            .map(|(i, j)| matrix[i][j])
-            .collect();
         let upper = crate::simplify::simplify_from(graph, &upper, from);
         let printed = print_shared(graph, &upper);
-        let n = wrt.len();
+        let sizes: Vec<usize> = wrt.iter().map(|&v| graph.var(v).item.size()).collect();
+        let offsets: Vec<usize> = sizes
+            .iter()
+            .scan(0, |at, s| Some(std::mem::replace(at, *at + s)))
+            .collect();
+        let n = sizes.iter().sum();
         let mut values = vec![vec![0.0; n]; n];
-        let cells = (0..n).flat_map(|i| (i..n).map(move |j| (i, j)));
+        let cells = (0..wrt.len()).flat_map(|i| (i..wrt.len()).map(move |j| (i, j)));
         for ((i, j), &node) in cells.zip(&upper) {
-            let v = scalar(self.value(node)?);
-            values[i][j] = v;
-            values[j][i] = v;
+            let block = components(self.value(node)?);
+            for (at, &v) in block.iter().enumerate() {
+                let (a, b) = (offsets[i] + at / sizes[j], offsets[j] + at % sizes[j]);
+                values[a][b] = v;
+                values[b][a] = v;
+            }
         }
         Ok(Hessian {
             wrt: self.var_names(&wrt),
+            components: self.component_names(&wrt),
             name,
             printed,
             values,
@@ -316,13 +321,7 @@ impl Repl {
             .map_err(|full| self.graph_full(full, format!("the Hessian of `{name}`"), node))?;
         let program = self.program();
         let theta = program.param_values(wrt);
-        let names: Vec<String> = wrt
-            .iter()
-            .flat_map(|&v| match program.params.iter().find(|p| p.var == v) {
-                Some(p) => (0..p.values.len()).map(|k| p.component_name(k)).collect(),
-                None => vec![program.graph.var(v).name.clone()],
-            })
-            .collect();
+        let names = self.component_names(wrt);
         let unfit = || usage_failure("a value of the session does not fit a 64-bit float");
         let mut objective =
             crate::descent::Objective::new(program, node, wrt, nodes).ok_or_else(unfit)?;
@@ -333,7 +332,8 @@ impl Repl {
         let values = (0..n).map(|i| flat[i * n..(i + 1) * n].to_vec()).collect();
         Ok(Hessian {
             name,
-            wrt: names,
+            wrt: self.var_names(wrt),
+            components: names,
             printed: Printed::default(),
             values,
         })
@@ -508,6 +508,17 @@ impl Repl {
         one_failure(Error::graph_full(full, what, span))
     }
 
+    /// The components of `vars` by name (`w[1]`, `W[2,1]`, or a scalar's name).
+    fn component_names(&self, vars: &[VarId]) -> Vec<String> {
+        let program = self.program();
+        vars.iter()
+            .flat_map(|&v| match program.params.iter().find(|p| p.var == v) {
+                Some(p) => (0..p.values.len()).map(|k| p.component_name(k)).collect(),
+                None => vec![program.graph.var(v).name.clone()],
+            })
+            .collect()
+    }
+
     fn var_names(&self, vars: &[VarId]) -> Vec<String> {
         vars.iter()
             .map(|&v| self.program().graph.var(v).name.clone())
@@ -528,6 +539,38 @@ fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-fn scalar(value: Value) -> f64 {
-    value.scalar().unwrap_or(f64::NAN)
+/// The upper triangle of blocks of the Hessian of `node` by `wrt`, row by row: block
+/// (i, j) is `d(d(node)/d(wrt[i]))/d(wrt[j])`. `None` when a block would need more
+/// than two axes (a matrix param).
+fn upper_blocks(
+    graph: &mut crate::graph::Graph,
+    node: NodeId,
+    wrt: &[VarId],
+) -> Result<Option<Vec<NodeId>>, crate::graph::GraphFull> {
+    if wrt
+        .iter()
+        .any(|&v| matches!(graph.var(v).item, crate::graph::Item::Matrix(..)))
+    {
+        return Ok(None);
+    }
+    let gradient = crate::ad::gradient(graph, node, wrt)?;
+    let mut upper = Vec::new();
+    for (i, &g) in gradient.iter().enumerate() {
+        for &v in &wrt[i..] {
+            match crate::ad::derivative(graph, g, v)? {
+                Some(block) => upper.push(block),
+                None => return Ok(None),
+            }
+        }
+    }
+    Ok(Some(upper))
+}
+
+/// A value's components, row-major (NaN for a component that is not one number).
+fn components(value: Value) -> Vec<f64> {
+    value
+        .components()
+        .iter()
+        .map(|c| c.scalar().unwrap_or(f64::NAN))
+        .collect()
 }

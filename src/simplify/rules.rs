@@ -6,7 +6,7 @@
 //! `x + 0`) as a node is built, so no rule here repeats them; every rule here fires on
 //! an example in tests/simplify.rs.
 
-use crate::graph::{BinOp, Constant, Func, Graph, NodeId, Op};
+use crate::graph::{BinOp, Constant, Func, Graph, ItemFunc, NodeId, Op};
 use rust_decimal::Decimal;
 
 /// One rewrite rule.
@@ -62,6 +62,14 @@ pub const RULES: &[Rule] = &[
     Rule {
         name: "sum(a/sum(1)) => mean(a), sum(a/sum(1)*b) => mean(a*b), also deeper in a product, through outer and dot, and in both terms of a sum",
         apply: sum_to_mean,
+    },
+    Rule {
+        name: "outer(a, c*b) => c*outer(a, b), dot(c*a, b) => c*dot(a, b) for a constant c",
+        apply: constant_out_of_product,
+    },
+    Rule {
+        name: "dot(diag(ones(K)), a) => a, dot(a, diag(ones(K))) => a",
+        apply: identity_product,
     },
 ];
 
@@ -334,4 +342,45 @@ fn sum_to_mean(g: &mut Graph, id: NodeId) -> Option<NodeId> {
     };
     let terms = over_row_count(g, inner, 4)?;
     Some(g.unary(Func::Mean, terms))
+}
+
+/// `c*x` with a constant scalar `c`: `(c, x)`.
+fn constant_factor(g: &Graph, id: NodeId) -> Option<(NodeId, NodeId)> {
+    match g.op(id) {
+        Op::Binary(BinOp::Mul, c, x) if g.op(c).constant().is_some() && g.item(c).is_scalar() => {
+            Some((c, x))
+        }
+        _ => None,
+    }
+}
+
+fn constant_out_of_product(g: &mut Graph, id: NodeId) -> Option<NodeId> {
+    let Op::Product(p, a, b) = g.op(id) else {
+        return None;
+    };
+    let (c, product) = if let Some((c, x)) = constant_factor(g, a) {
+        (c, g.add(Op::Product(p, x, b), None))
+    } else {
+        let (c, x) = constant_factor(g, b)?;
+        (c, g.add(Op::Product(p, a, x), None))
+    };
+    Some(g.binary(BinOp::Mul, c, product))
+}
+
+/// Whether `id` is `diag(ones(K))`, the identity matrix.
+fn is_identity(g: &Graph, id: NodeId) -> bool {
+    match g.op(id) {
+        Op::Item(ItemFunc::Diag, v) => {
+            matches!(g.op(v), Op::Fill(c, _) if c.exact() == Some(Decimal::ONE))
+        }
+        _ => false,
+    }
+}
+
+fn identity_product(g: &mut Graph, id: NodeId) -> Option<NodeId> {
+    match g.op(id) {
+        Op::Product(crate::graph::ProductOp::Dot, a, b) if is_identity(g, a) => Some(b),
+        Op::Product(crate::graph::ProductOp::Dot, a, b) if is_identity(g, b) => Some(a),
+        _ => None,
+    }
 }
