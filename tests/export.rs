@@ -891,6 +891,39 @@ fn the_readme_example_runs_as_shown() {
     assert_eq!(run(&mut Command::new(&exe), "").trim(), shown);
 }
 
+/// The README's NumPy example: it runs against the exported softmax regression and
+/// prints the `W` its comment shows.
+#[test]
+fn the_readme_numpy_example_runs_as_shown() {
+    let readme = std::fs::read_to_string(manifest_dir().join("README.md")).unwrap();
+    let start = readme
+        .find("```python\nimport numpy as np\nfrom softmax import loss_grad")
+        .expect("the README's NumPy example")
+        + 10;
+    let script = &readme[start..start + readme[start..].find("```").unwrap()];
+    let shown = script
+        .lines()
+        .find_map(|l| l.strip_prefix("# W = "))
+        .and_then(|l| l.split(", as").next())
+        .expect("the example shows W");
+    let dir = scratch("readme-numpy");
+    let out = dir.join("softmax.py");
+    let file = "examples/softmax_regression.nabla";
+    let (code, _, stderr) = nabla(&[
+        "export",
+        file,
+        "--to",
+        "python",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let mut command = Command::new(python());
+    command.current_dir(&dir).arg("-c").arg(script);
+    let printed = run(&mut command, "");
+    assert_eq!(printed.trim(), format!("W = {shown}"));
+}
+
 /// Names that are keywords, generated names or not ASCII in some target are replaced,
 /// and the code still compiles and agrees; a constant objective part and every kind of
 /// reduction (a mean, a sum of a scalar, a nested sum) come through too.

@@ -15,13 +15,26 @@
 //! gives the right limit 0, in place in one new array), `x^2` is `x*x`. Every operator of [`Func`](crate::graph::Func)
 //! and [`BinOp`](crate::graph::BinOp) is written in every target.
 //!
-//! Inputs are scalar params and per-row scalar data columns: `params[k]` in the order
-//! of the program's `param` statements, `data[k]` (one array of `n_rows` values each)
-//! in the order of its `data` statements, only the columns the objective reads. The
-//! outputs are the objective (returned), `grad[k]` by the params differentiated by,
-//! and with the Hessian `hess[j*n + k]`, row-major. The file's header comment says all
-//! of this for the file at hand. (Params with shapes will map to row-major blocks of
-//! the same arrays; [`Signature`] is where their offsets will go.)
+//! Inputs: `params` is one flat array, each param in the order of the program's
+//! `param` statements, a vector or matrix param a contiguous row-major block (`W[j,k]`
+//! of an `[M, K]` param at offset o is `params[o + (j-1)*K + (k-1)]`); `data[k]` is a
+//! column in the order of the `data` statements (only those the objective reads):
+//! `n_rows` values, or for a `[K]` column `n_rows*K` values row after row (row i at
+//! `[i*K, (i+1)*K)`, what NumPy calls an `(n_rows, K)` array). The outputs are the
+//! objective (returned), `grad` in the same flat layout over the params differentiated
+//! by, and with the Hessian `hess[j*n + k]`, row-major (scalar params only: the
+//! Hessian by a shaped param has no symbolic form, [`ExportError::ShapedHessian`]).
+//! The file's header comment says all of this for the file at hand, with each param's
+//! shape, offset and bounds ([`Signature`]); `--json` gives the same `layout`.
+//!
+//! Shapes are written as loops over the components (arrays as locals; `plan.rs` says
+//! which nodes are arrays), never unrolled, so the file does not grow with K; the
+//! array operators are small helpers (`c/helpers.rs`, `rust/helpers.rs`) that add in
+//! the order the tape's written-out components do; NumPy uses whole-array operations
+//! (`X @ w`, `np.einsum` over the rows, `_softmax` shifted by the max). C keeps its
+//! arrays on the stack and refuses more than [`MAX_STACK_BYTES`]
+//! ([`ExportError::StackTooLarge`]); Rust puts arrays above 4,096 components on the
+//! heap.
 //!
 //! ```
 //! use nabla::export::{Language, Objective, Options, export};
@@ -51,6 +64,7 @@ mod python;
 mod rust;
 mod written;
 
+pub use c::MAX_STACK_BYTES;
 pub use header::Signature;
 
 use crate::graph::{GraphFull, NodeId, VarId};
