@@ -134,10 +134,18 @@
 //!   the descent path over them; the font is embedded, so PNG text needs no system fonts.
 //! - [`export`]: [`export`](export::export) writes an objective with its simplified
 //!   gradient (and Hessian) as one C99, Rust or NumPy file: a target-neutral
-//!   [`Plan`](export::plan::Plan) cut into the tape's phases (scalars once, per-row
-//!   locals in one loop, sums accumulated as the tape does), shared terms as locals,
-//!   then one printer per target (`export/c.rs`, `rust.rs`, `python.rs`) over the shared
-//!   expression printer and identifiers of `export/names.rs`. `cli/export.rs` is thin.
+//!   [`Plan`](export::plan::Plan) (types in `export/plan.rs`; the planner, which
+//!   picks the locals and cuts the tape's phases, in `planner.rs`; how a node is
+//!   written in `written.rs`): rowless values once, per-row locals in one loop, sums
+//!   accumulated as the tape does, shared terms as locals. Vectors and matrices are
+//!   arrays (params as row-major blocks of one flat array, per-row data row after
+//!   row): componentwise expressions are one loop over the components, the array
+//!   operators locals of their own, so the code does not grow with K. Then one printer
+//!   per target (`export/c.rs`, `rust.rs`, `python.rs`, the C and Rust helpers in
+//!   `c/helpers.rs` and `rust/helpers.rs`) over the shared expression printer and
+//!   identifiers of `export/names.rs`; the [`Signature`](export::Signature) and header
+//!   comment (names, shapes, offsets, bounds) in `export/header.rs`. `cli/export.rs`
+//!   is thin.
 //! - [`files`]: output files (histories, plots) written atomically (temp file + rename),
 //!   devices in place; `cli/outputs.rs` checks every output path before a run and
 //!   streams the history.
@@ -198,8 +206,11 @@
 //! A new operation over vectors and matrices: an [`graph::ItemFunc`] or
 //! [`graph::ProductOp`] variant, its shape rule in `graph/shapes.rs`, its components
 //! in `graph/components.rs`, its vector-Jacobian product and tangent in
-//! `ad/shaped.rs` (and its matrix tangent in `ad/jacobian.rs`), its name in `program/shaped.rs` (`ITEM_BUILTINS`), its printed
-//! forms, and a case in `tests/shapes.rs`.
+//! `ad/shaped.rs` (and its matrix tangent in `ad/jacobian.rs`), its name in
+//! `program/shaped.rs` (`ITEM_BUILTINS`), its printed forms, its exported form (a
+//! helper in `export/c/helpers.rs` and `export/rust/helpers.rs`, a NumPy expression in
+//! `export/python.rs`, and a case in the shaped export proptest of `tests/export.rs`),
+//! and a case in `tests/shapes.rs`.
 //!
 //! A new statement: `syntax` (parser, AST, `grammar/nabla.ebnf` and an example under
 //! `grammar/examples/`), then `program/statements.rs`. A new rewrite: one [`simplify::Rule`]

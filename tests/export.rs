@@ -1,7 +1,8 @@
 //! `nabla export`: the generated C, Rust and Python compiled (`cc -std=c99 -O2 -lm`,
 //! `rustc`, NumPy in the venv of `benches/peers/numpy.sh`) and run at 20 seeded points,
-//! against the tape to 1e-12 relative, for every example with a scalar objective and for
-//! generated programs; the Rust is rustfmt-clean; snapshots of the sigmoid neuron.
+//! against the tape to 1e-12 relative, for every example (scalar and shaped) and for
+//! generated programs (scalar and shaped); the Rust is rustfmt-clean; snapshots of the
+//! sigmoid neuron and the softmax regression.
 
 mod common;
 
@@ -76,6 +77,7 @@ fn export(file: &Path, language: &str, hessian: bool, dir: &Path) -> (PathBuf, E
     let doc: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON document");
     let program = load(file);
     let data_names: Vec<String> = serde_json::from_value(doc["data"].clone()).unwrap();
+    let rows = program.rows.unwrap_or(1);
     let data: Vec<Vec<f64>> = data_names
         .iter()
         .map(|n| {
@@ -84,19 +86,29 @@ fn export(file: &Path, language: &str, hessian: bool, dir: &Path) -> (PathBuf, E
                 .iter()
                 .find(|d| &d.name == n)
                 .expect("a column");
-            column.values.iter().map(|v| v.value).collect()
+            row_major(column, rows)
         })
         .collect();
-    let gradient = doc["gradient"].as_array().unwrap().len();
+    let gradient = doc["layout"]["n_gradient"].as_u64().unwrap() as usize;
     let exported = Exported {
         function: doc["function"].as_str().unwrap().to_string(),
-        params: doc["params"].as_array().unwrap().len(),
+        params: doc["layout"]["n_params"].as_u64().unwrap() as usize,
         gradient,
         hessian: if hessian { gradient * gradient } else { 0 },
         data,
-        rows: program.rows.unwrap_or(1),
+        rows,
     };
     (out, exported)
+}
+
+/// A data column as the exported code reads it: row after row, each row's item
+/// row-major (the program keeps a shaped column component by component).
+fn row_major(column: &nabla::program::DataColumn, rows: usize) -> Vec<f64> {
+    let size = column.item.size();
+    let value = |i: usize, k: usize| column.values[k * rows + i].value;
+    (0..rows)
+        .flat_map(|i| (0..size).map(move |k| value(i, k)))
+        .collect()
 }
 
 fn load(file: &Path) -> Program {
@@ -132,8 +144,9 @@ fn points(program: &Program, seed: u64) -> Vec<Vec<f64>> {
     };
     (0..POINTS)
         .map(|_| {
-            let p = program.params.iter();
-            p.map(|p| p.value() + 0.1 * p.value().abs().max(1.0) * normal())
+            let components = program.params.iter().flat_map(|p| &p.values);
+            components
+                .map(|&v| v + 0.1 * v.abs().max(1.0) * normal())
                 .collect()
         })
         .collect()
@@ -150,15 +163,25 @@ fn oracle(file: &Path, points: &[Vec<f64>], hessian: bool) -> Vec<Option<Vec<f64
     }
     let mut tape: Compiled<f64> =
         Compiled::of_program(&program, &outputs).expect("the tape compiles");
-    let vars: Vec<_> = program.params.iter().map(|p| p.var).collect();
+    let sizes: Vec<(nabla::graph::VarId, usize)> = program
+        .params
+        .iter()
+        .map(|p| (p.var, p.values.len()))
+        .collect();
     points
         .iter()
         .map(|point| {
-            for (&v, &x) in vars.iter().zip(point) {
-                tape.set(v, x);
+            let mut rest = point.as_slice();
+            for &(v, size) in &sizes {
+                let (mine, others) = rest.split_at(size);
+                assert!(tape.set_components(v, mine), "the point fits f64");
+                rest = others;
             }
             tape.run(&program.graph).ok()?;
-            (0..outputs.len()).map(|k| tape.scalar(k)).collect()
+            let values = (0..outputs.len()).map(|k| tape.components(k));
+            values
+                .collect::<Option<Vec<Vec<f64>>>>()
+                .map(|v| v.concat())
         })
         .collect()
 }
@@ -176,8 +199,7 @@ fn harness_input(e: &Exported, points: &[Vec<f64>]) -> String {
     );
     for column in &e.data {
         let values: Vec<String> = column.iter().map(|v| format!("{v:?}")).collect();
-        text.push_str(&values.join(" "));
-        text.push('\n');
+        text.push_str(&format!("{} {}\n", column.len(), values.join(" ")));
     }
     for point in points {
         let values: Vec<String> = point.iter().map(|v| format!("{v:?}")).collect();
@@ -194,14 +216,15 @@ fn run(command: &mut Command, input: &str) -> String {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start {command:?}: {e}"));
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
+    // Written from a thread: a large output fills its pipe before all input is read.
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_string();
+    let writer = std::thread::spawn(move || {
+        use std::io::Write;
+        stdin.write_all(input.as_bytes())
+    });
     let output = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{command:?} failed: {stderr}");
     String::from_utf8_lossy(&output.stdout).into_owned()
@@ -238,13 +261,17 @@ const C_HARNESS: &str = r#"#include <stdio.h>
 int main(void) {
     long np, nr, nc, ng, nh, npoints;
     if (scanf("%ld %ld %ld %ld %ld %ld", &np, &nr, &nc, &ng, &nh, &npoints) != 6) return 1;
-    double *columns = malloc(sizeof(double) * (nc * nr + 1));
     const double **data = malloc(sizeof(double *) * (nc + 1));
     double *params = malloc(sizeof(double) * (np + 1));
     double *grad = malloc(sizeof(double) * (ng + 1));
     double *hess = malloc(sizeof(double) * (nh + 1));
-    for (long k = 0; k < nc * nr; k++) if (scanf("%lf", &columns[k]) != 1) return 1;
-    for (long k = 0; k < nc; k++) data[k] = columns + k * nr;
+    for (long k = 0; k < nc; k++) {
+        long length;
+        if (scanf("%ld", &length) != 1) return 1;
+        double *column = malloc(sizeof(double) * (length + 1));
+        for (long j = 0; j < length; j++) if (scanf("%lf", &column[j]) != 1) return 1;
+        data[k] = column;
+    }
     for (long p = 0; p < npoints; p++) {
         for (long k = 0; k < np; k++) if (scanf("%lf", &params[k]) != 1) return 1;
         double loss = FUNCTION(params, data, nr, gradHESS);
@@ -288,7 +315,12 @@ fn main() {
     let mut next = || numbers.next().unwrap();
     let sizes: Vec<usize> = (0..6).map(|_| next() as usize).collect();
     let (np, nr, nc, ng, nh, npoints) = (sizes[0], sizes[1], sizes[2], sizes[3], sizes[4], sizes[5]);
-    let columns: Vec<Vec<f64>> = (0..nc).map(|_| (0..nr).map(|_| next()).collect()).collect();
+    let columns: Vec<Vec<f64>> = (0..nc)
+        .map(|_| {
+            let length = next() as usize;
+            (0..length).map(|_| next()).collect()
+        })
+        .collect();
     let data: Vec<&[f64]> = columns.iter().map(|c| c.as_slice()).collect();
     let (mut grad, mut hess) = (vec![0.0; ng], vec![0.0; nh]);
     for _ in 0..npoints {
@@ -323,7 +355,10 @@ spec.loader.exec_module(module)
 function = getattr(module, sys.argv[2])
 values = iter(sys.stdin.read().split())
 np_, nr, nc, ng, nh, npoints = (int(float(next(values))) for _ in range(6))
-data = [np.array([float(next(values)) for _ in range(nr)]) for _ in range(nc)]
+data = []
+for _ in range(nc):
+    length = int(float(next(values)))
+    data.append(np.array([float(next(values)) for _ in range(length)]))
 grad, hess = np.zeros(ng), np.zeros(nh)
 with np.errstate(all="ignore"):
     for _ in range(npoints):
@@ -387,7 +422,7 @@ fn compare_file(file: &Path, name: &str, hessian: bool) -> Result<usize, String>
 }
 
 #[test]
-fn every_example_with_a_scalar_objective_agrees_with_the_tape() {
+fn every_example_agrees_with_the_tape() {
     let mut files: Vec<PathBuf> = std::fs::read_dir(manifest_dir().join("examples"))
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -395,16 +430,15 @@ fn every_example_with_a_scalar_objective_agrees_with_the_tape() {
         .collect();
     files.sort();
     assert!(files.len() >= 5, "the examples are there");
-    // Vectors and matrices (SPEC 10) are not exported yet: `export` refuses them
-    // (tested in `shaped_programs_are_refused`).
-    files.retain(|f| {
-        let program = load(f);
-        let scalar = |item: nabla::graph::Item| item.is_scalar();
-        program.params.iter().all(|p| scalar(p.item)) && program.data.iter().all(|d| scalar(d.item))
-    });
+    let mut shaped = 0;
     for file in &files {
         let name = file.file_stem().unwrap().to_string_lossy().into_owned();
-        for hessian in [false, true] {
+        // The Hessian by a vector or matrix param is refused (tested in
+        // `the_hessian_by_a_shaped_param_is_refused`).
+        let scalar = is_scalar(&load(file));
+        shaped += usize::from(!scalar);
+        let hessians: &[bool] = if scalar { &[false, true] } else { &[false] };
+        for &hessian in hessians {
             let compared = compare_file(file, &name, hessian).unwrap_or_else(|e| panic!("{e}"));
             assert!(
                 compared >= POINTS / 2,
@@ -412,6 +446,12 @@ fn every_example_with_a_scalar_objective_agrees_with_the_tape() {
             );
         }
     }
+    assert!(shaped >= 4, "the shaped examples are exported too");
+}
+
+/// Whether every param of the program is a scalar.
+fn is_scalar(program: &Program) -> bool {
+    program.params.iter().all(|p| p.item.is_scalar())
 }
 
 #[test]
@@ -421,8 +461,14 @@ fn the_rust_is_rustfmt_clean() {
         "rosenbrock",
         "linear_regression",
         "logistic_regression",
+        "xor",
+        "softmax_regression",
+        "tanh_network",
+        "ridge_regression",
     ] {
-        for hessian in [false, true] {
+        let scalar = is_scalar(&load(Path::new(&format!("examples/{file}.nabla"))));
+        let hessians: &[bool] = if scalar { &[false, true] } else { &[false] };
+        for &hessian in hessians {
             let path = format!("examples/{file}.nabla");
             let mut args = vec!["export", path.as_str(), "--to", "rust"];
             if hessian {
@@ -469,6 +515,114 @@ fn the_sigmoid_neuron_in_each_language() {
     let (code, stdout, _) = nabla(&["export", "examples/sigmoid.nabla", "--to", "c", "--hessian"]);
     assert_eq!(code, Some(0));
     insta::assert_snapshot!("sigmoid_c_hessian", stdout);
+}
+
+/// A small shaped export: the softmax regression (a matrix, a vector, `dot`,
+/// `logsumexp`, `softmax`, `outer`, per-row vector data) in each language.
+#[test]
+fn the_softmax_regression_in_each_language() {
+    for language in LANGUAGES {
+        let file = "examples/softmax_regression.nabla";
+        let (code, stdout, stderr) = nabla(&["export", file, "--to", language]);
+        assert_eq!(code, Some(0), "{stderr}");
+        insta::assert_snapshot!(format!("softmax_regression_{language}"), stdout);
+    }
+}
+
+/// Ridge regression with K features in `dir`, three rows of a CSV file.
+fn ridge(dir: &Path, k: usize) -> PathBuf {
+    let header: Vec<String> = (1..=k).map(|j| format!("x{j}")).collect();
+    let mut csv = format!("y,{}\n", header.join(","));
+    for row in 0..3 {
+        let values: Vec<String> = (0..k)
+            .map(|j| format!("{}", ((row * 7 + j * 3) % 11) as f64 / 10.0 - 0.5))
+            .collect();
+        csv.push_str(&format!("{},{}\n", row as f64 - 1.0, values.join(",")));
+    }
+    std::fs::write(dir.join("ridge.csv"), csv).unwrap();
+    let text = format!(
+        "data y, X[*] from \"ridge.csv\"\nparam w[{k}] = 0.01, b = 0\n\
+         loss = mean((dot(X, w) + b - y)^2) + 0.01*total(w^2)\n"
+    );
+    let file = dir.join("ridge.nabla");
+    std::fs::write(&file, text).unwrap();
+    file
+}
+
+/// The code is loops over the components: as many bytes at K = 10,000 as at
+/// K = 20,000 (the sizes have as many digits), and it agrees with the tape.
+#[test]
+fn the_code_does_not_grow_with_the_components() {
+    let files = [10_000, 20_000].map(|k| ridge(&scratch(&format!("ridge-{k}")), k));
+    for language in LANGUAGES {
+        let export = |file: &Path| {
+            let (code, stdout, stderr) =
+                nabla(&["export", file.to_str().unwrap(), "--to", language]);
+            assert_eq!(code, Some(0), "{stderr}");
+            stdout
+        };
+        let [large, larger] = files.each_ref().map(|f| export(f));
+        assert_eq!(large.len(), larger.len(), "{language}");
+        assert!(large.len() < 8_000, "{language}: {} bytes", large.len());
+    }
+    let compared = compare_file(&files[0], "ridge-10000", false).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(compared, POINTS);
+}
+
+/// C keeps its arrays on the stack: one that would not fit is refused with exit 2
+/// and a way out; Rust (arrays on the heap) exports it.
+#[test]
+fn c_refuses_arrays_too_large_for_the_stack() {
+    let dir = scratch("stack");
+    let file = dir.join("big.nabla");
+    std::fs::write(&file, "param w[200000] = 0.5\nloss = total(w^2)\n").unwrap();
+    let path = file.to_str().unwrap();
+    let (code, _, stderr) = nabla(&["export", path, "--to", "c"]);
+    assert_eq!(code, Some(2));
+    assert!(
+        stderr.contains("bytes of arrays on the stack") && stderr.contains("Rust or Python"),
+        "{stderr}"
+    );
+    let (code, rust, stderr) = nabla(&["export", path, "--to", "rust"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(rust.contains("vec![0.0; 200000]"), "{rust}");
+}
+
+/// The header names each param's block, shape and bounds, and the JSON layout says
+/// the same.
+#[test]
+fn the_header_and_the_json_give_the_layout() {
+    let dir = scratch("layout");
+    let file = dir.join("layout.nabla");
+    let text = "data X = [{1, 2}, {3, 4}, {5, 6}]\ndata y = [1, 0, 1]\n\
+                param s = 1 in [0, inf], W[2, 2] = 0.1, v[2] = 0 in [-1, 1]\n\
+                loss = mean((s*dot(v, dot(W, X)) - y)^2)\n";
+    std::fs::write(&file, text).unwrap();
+    let path = file.to_str().unwrap();
+    let (code, c, stderr) = nabla(&["export", path, "--to", "c"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    for line in [
+        " *   params[0] = s in [0, inf]",
+        " *   params[1..5] = W, [2, 2]",
+        " *   params[5..7] = v, [2] in [-1, 1]",
+        " *   data[0] = X, [2] per row",
+        " *   grad[1..5] = d(loss)/d(W)",
+    ] {
+        assert!(c.contains(line), "{line}\n{c}");
+    }
+    let (_, stdout, _) = nabla(&["export", path, "--to", "python", "--json"]);
+    let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let layout = &doc["layout"];
+    assert_eq!(layout["n_params"], 7, "{layout}");
+    assert_eq!(layout["params"][1]["shape"], serde_json::json!([2, 2]));
+    assert_eq!(layout["params"][2]["offset"], 5);
+    assert_eq!(
+        layout["params"][0]["bounds"],
+        serde_json::json!([0.0, "inf"])
+    );
+    assert_eq!(layout["data"][0]["shape"], serde_json::json!([2]));
+    let compared = compare_file(&file, "layout", false).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(compared, POINTS);
 }
 
 #[test]
@@ -625,6 +779,82 @@ proptest! {
     }
 }
 
+/// A vector expression of shape `[3]` over the param `w[3]`, the per-row data
+/// `X[3]`, the scalars `b` and `y`, a literal, and every array operator.
+fn vector_expression() -> impl Strategy<Value = String> {
+    let leaf = prop::sample::select(vec![
+        "w",
+        "X",
+        "X",
+        "softmax(w)",
+        "{0.5, -1, 2}",
+        "dot(transpose(W), dot(W, X))",
+        "dot(outer(X, w), w)",
+        "dot(diag(X), w)",
+        "diag(outer(X, w)) + dot(diag(w), X)",
+    ])
+    .prop_map(String::from);
+    leaf.prop_recursive(3, 12, 2, |inner| {
+        let unary = prop::sample::select(vec!["exp", "tanh", "sigmoid", "softplus", "abs", "-"]);
+        let scalar = prop::sample::select(vec!["b", "y", "0.5", "2", "X[2]", "w[3]"]);
+        let op = prop::sample::select(vec!["+", "-", "*", "/"]);
+        prop_oneof![
+            3 => (inner.clone(), op.clone(), inner.clone())
+                .prop_map(|(a, op, b)| format!("({a}) {op} ({b})")),
+            2 => (inner.clone(), op, scalar).prop_map(|(a, op, s)| format!("({a}) {op} {s}")),
+            2 => (unary, inner.clone()).prop_map(|(f, a)| format!("{f}({a})")),
+            1 => inner.clone().prop_map(|a| format!("softmax({a})")),
+            1 => inner.prop_map(|a| format!("({a})^2")),
+        ]
+    })
+}
+
+/// A per-row scalar from a vector expression.
+fn reduced() -> impl Strategy<Value = String> {
+    let reducer = prop::sample::select(vec![
+        "dot(V, X)",
+        "dot(V, V)",
+        "total(V)",
+        "logsumexp(V)",
+        "norm(V)",
+        "V[1]",
+        "total(dot(W, V))",
+        "total(outer(V, w))",
+    ]);
+    (reducer, vector_expression()).prop_map(|(r, v)| r.replace('V', &format!("({v})")))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+
+    #[test]
+    fn generated_shaped_programs_agree_with_the_tape(
+        f in reduced(),
+        mean in any::<bool>(),
+        case in 0u64..1_000_000,
+    ) {
+        let reduce = if mean { "mean" } else { "sum" };
+        let text = format!(
+            "data X = [{{0.25, -0.5, 1}}, {{0.75, 0.1, -1}}, {{1.5, 0.3, 0.2}}, {{-0.4, 0.6, 0.9}}]\n\
+             data y = [0.2, 0.9, 0.4, 0.3]\n\
+             param w = {{0.3, -0.2, 0.5}}, b = -0.2, W[2, 3] = 0.1\n\
+             f = {f}\nloss = {reduce}(f * y + f^2) + total(w^2)\n"
+        );
+        let dir = scratch(&format!("prop-shaped-{case}"));
+        let file = dir.join("case.nabla");
+        std::fs::write(&file, &text).unwrap();
+        let mut sources = Sources::new();
+        if Program::load(&mut sources, &file, &LoadOptions::default()).is_err() {
+            return Ok(());
+        }
+        let (code, rust, stderr) = nabla(&["export", file.to_str().unwrap(), "--to", "rust"]);
+        prop_assert_eq!(code, Some(0), "{}\n{}", text, stderr);
+        assert_rustfmt_clean(&rust, &text);
+        compare_file(&file, &format!("prop-shaped-{case}"), false)
+            .map_err(|e| TestCaseError::fail(format!("{text}\n{e}")))?;
+    }
+}
+
 /// The README's worked example: its `main.c` compiles against the exported sigmoid
 /// neuron and prints what the README shows.
 #[test]
@@ -663,6 +893,39 @@ fn the_readme_example_runs_as_shown() {
     assert_eq!(run(&mut Command::new(&exe), "").trim(), shown);
 }
 
+/// The README's NumPy example: it runs against the exported softmax regression and
+/// prints the `W` its comment shows.
+#[test]
+fn the_readme_numpy_example_runs_as_shown() {
+    let readme = std::fs::read_to_string(manifest_dir().join("README.md")).unwrap();
+    let start = readme
+        .find("```python\nimport numpy as np\nfrom softmax import loss_grad")
+        .expect("the README's NumPy example")
+        + 10;
+    let script = &readme[start..start + readme[start..].find("```").unwrap()];
+    let shown = script
+        .lines()
+        .find_map(|l| l.strip_prefix("# W = "))
+        .and_then(|l| l.split(", as").next())
+        .expect("the example shows W");
+    let dir = scratch("readme-numpy");
+    let out = dir.join("softmax.py");
+    let file = "examples/softmax_regression.nabla";
+    let (code, _, stderr) = nabla(&[
+        "export",
+        file,
+        "--to",
+        "python",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let mut command = Command::new(python());
+    command.current_dir(&dir).arg("-c").arg(script);
+    let printed = run(&mut command, "");
+    assert_eq!(printed.trim(), format!("W = {shown}"));
+}
+
 /// Names that are keywords, generated names or not ASCII in some target are replaced,
 /// and the code still compiles and agrees; a constant objective part and every kind of
 /// reduction (a mean, a sum of a scalar, a nested sum) come through too.
@@ -685,11 +948,11 @@ fn awkward_names_and_reductions_export_everywhere() {
 }
 
 #[test]
-fn shaped_programs_are_refused() {
-    let (code, stdout, stderr) = nabla(&["export", "examples/xor.nabla", "--to", "c"]);
+fn the_hessian_by_a_shaped_param_is_refused() {
+    let (code, stdout, stderr) = nabla(&["export", "examples/xor.nabla", "--to", "c", "--hessian"]);
     assert_eq!(code, Some(2), "{stdout}");
     assert!(
-        stderr.contains("exporting vectors and matrices is not supported yet"),
+        stderr.contains("`W` has shape [2, 2]") && stderr.contains("export without --hessian"),
         "{stderr}"
     );
 }

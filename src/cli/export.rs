@@ -79,7 +79,10 @@ pub(super) fn run(session: &mut Session, args: &ExportArgs) -> i32 {
         Ok(prepared) => prepared,
         Err(e) => return session.fail(&[export_error(&program, &objective, e)]),
     };
-    let code = crate::export::render(language, &signature, &plan);
+    let code = match crate::export::render(language, &signature, &plan) {
+        Ok(code) => code,
+        Err(e) => return session.fail(&[export_error(&program, &objective, e)]),
+    };
     if let Some(out) = &out {
         let written = out
             .open()
@@ -111,6 +114,7 @@ fn report(
             "data": signature.data,
             "gradient": gradient,
             "hessian": signature.hessian,
+            "layout": layout(signature),
         });
         match output {
             Some(path) => document["path"] = json!(path.display().to_string()),
@@ -127,6 +131,54 @@ fn report(
         ));
     } else {
         session.print(code.trim_end());
+    }
+}
+
+/// Where each input and output lives in its flat array: the name, the shape (`[]` for
+/// a scalar), the offset; the bounds of the params.
+fn layout(signature: &Signature) -> serde_json::Value {
+    let dims = |item: crate::graph::Item| item.dims();
+    let params: Vec<serde_json::Value> = signature
+        .param_offsets()
+        .into_iter()
+        .enumerate()
+        .map(|(k, offset)| {
+            let bounds = signature.param_bounds[k].map(|(lo, hi)| [bound(lo), bound(hi)]);
+            json!({
+                "name": signature.params[k],
+                "shape": dims(signature.param_items[k]),
+                "offset": offset,
+                "bounds": bounds,
+            })
+        })
+        .collect();
+    let gradient: Vec<serde_json::Value> = signature
+        .gradient_offsets()
+        .into_iter()
+        .enumerate()
+        .map(|(k, offset)| {
+            let item = signature.param_items[signature.wrt[k]];
+            json!({"of": signature.gradient_label(k), "shape": dims(item), "offset": offset})
+        })
+        .collect();
+    let data: Vec<serde_json::Value> = (signature.data.iter().zip(&signature.data_items))
+        .map(|(name, item)| json!({"name": name, "shape": dims(*item)}))
+        .collect();
+    json!({
+        "params": params,
+        "data": data,
+        "gradient": gradient,
+        "n_params": signature.n_params(),
+        "n_gradient": signature.n_gradient(),
+    })
+}
+
+/// A bound in JSON: a number, or the strings `inf` and `-inf`.
+fn bound(x: f64) -> serde_json::Value {
+    match x {
+        f64::INFINITY => json!("inf"),
+        f64::NEG_INFINITY => json!("-inf"),
+        x => json!(x),
     }
 }
 

@@ -15,13 +15,26 @@
 //! gives the right limit 0, in place in one new array), `x^2` is `x*x`. Every operator of [`Func`](crate::graph::Func)
 //! and [`BinOp`](crate::graph::BinOp) is written in every target.
 //!
-//! Inputs are scalar params and per-row scalar data columns: `params[k]` in the order
-//! of the program's `param` statements, `data[k]` (one array of `n_rows` values each)
-//! in the order of its `data` statements, only the columns the objective reads. The
-//! outputs are the objective (returned), `grad[k]` by the params differentiated by,
-//! and with the Hessian `hess[j*n + k]`, row-major. The file's header comment says all
-//! of this for the file at hand. (Params with shapes will map to row-major blocks of
-//! the same arrays; [`Signature`] is where their offsets will go.)
+//! Inputs: `params` is one flat array, each param in the order of the program's
+//! `param` statements, a vector or matrix param a contiguous row-major block (`W[j,k]`
+//! of an `[M, K]` param at offset o is `params[o + (j-1)*K + (k-1)]`); `data[k]` is a
+//! column in the order of the `data` statements (only those the objective reads):
+//! `n_rows` values, or for a `[K]` column `n_rows*K` values row after row (row i at
+//! `[i*K, (i+1)*K)`, what NumPy calls an `(n_rows, K)` array). The outputs are the
+//! objective (returned), `grad` in the same flat layout over the params differentiated
+//! by, and with the Hessian `hess[j*n + k]`, row-major (scalar params only: the
+//! Hessian by a shaped param has no symbolic form, [`ExportError::ShapedHessian`]).
+//! The file's header comment says all of this for the file at hand, with each param's
+//! shape, offset and bounds ([`Signature`]); `--json` gives the same `layout`.
+//!
+//! Shapes are written as loops over the components (arrays as locals; `plan.rs` says
+//! which nodes are arrays), never unrolled, so the file does not grow with K; the
+//! array operators are small helpers (`c/helpers.rs`, `rust/helpers.rs`) that add in
+//! the order the tape's written-out components do; NumPy uses whole-array operations
+//! (`X @ w`, `np.einsum` over the rows, `_softmax` shifted by the max). C keeps its
+//! arrays on the stack and refuses more than [`MAX_STACK_BYTES`]
+//! ([`ExportError::StackTooLarge`]); Rust puts arrays above 4,096 components on the
+//! heap.
 //!
 //! ```
 //! use nabla::export::{Language, Objective, Options, export};
@@ -43,10 +56,16 @@
 //! ```
 
 mod c;
+mod header;
 pub mod names;
 pub mod plan;
+mod planner;
 mod python;
 mod rust;
+mod written;
+
+pub use c::MAX_STACK_BYTES;
+pub use header::Signature;
 
 use crate::graph::{GraphFull, NodeId, VarId};
 use crate::program::Program;
@@ -99,14 +118,30 @@ pub struct Options {
 /// Why an objective cannot be exported. Each names its usual cause.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ExportError {
-    /// A vector or matrix value (SPEC 10): the exporters write scalar code only, so
-    /// far.
-    #[error("`{name}` has shape {item}; exporting vectors and matrices is not supported yet")]
-    Shaped {
-        /// A shaped param or data column the objective reads.
+    /// `--hessian` with a vector or matrix param: the graph has no symbolic Hessian
+    /// by a shaped param (SPEC 10 builds it from Hessian-vector products, at run time).
+    #[error(
+        "`{name}` has shape {item}: the Hessian by a vector or matrix param has no symbolic \
+         form yet (nabla computes it from Hessian-vector products), so it cannot be \
+         exported; export without --hessian"
+    )]
+    ShapedHessian {
+        /// The first shaped param of the gradient.
         name: String,
         /// Its shape.
         item: crate::graph::Item,
+    },
+    /// The C code keeps its arrays on the stack, and these would not fit a usual
+    /// thread's stack.
+    #[error(
+        "the C code would keep {bytes} bytes of arrays on the stack (more than {limit}); \
+         export to Rust or Python, whose arrays live on the heap"
+    )]
+    StackTooLarge {
+        /// The bytes of the C function's local arrays.
+        bytes: usize,
+        /// The most it may use.
+        limit: usize,
     },
     /// A vector literal (`[1, 2, 3]`) inside an expression: the exported code reads
     /// rows only from the data arrays.
@@ -148,27 +183,6 @@ impl ExportError {
     }
 }
 
-/// The inputs and outputs of the generated function, by name: what the header comment
-/// documents and the targets name their identifiers after.
-#[derive(Debug, Clone)]
-pub struct Signature {
-    /// The source file.
-    pub source: String,
-    /// The objective's name.
-    pub objective: String,
-    /// The function's name: `<objective>_grad` (`_grad_hess` with the Hessian), or
-    /// `objective_grad` when the objective's name is not a plain identifier.
-    pub function: String,
-    /// Every param, in the order of the params array.
-    pub params: Vec<String>,
-    /// The params of the gradient, by their place in `params`.
-    pub wrt: Vec<usize>,
-    /// The data columns read, in the order of the data array.
-    pub data: Vec<String>,
-    /// Whether the Hessian is written.
-    pub hessian: bool,
-}
-
 /// The source file computing `objective` and its gradient (and Hessian).
 pub fn export(
     program: &mut Program,
@@ -176,16 +190,21 @@ pub fn export(
     options: &Options,
 ) -> Result<String, ExportError> {
     let (signature, plan) = prepare(program, objective, options)?;
-    Ok(render(options.language, &signature, &plan))
+    render(options.language, &signature, &plan)
 }
 
-/// The source file of a prepared export in `language`.
-pub fn render(language: Language, signature: &Signature, plan: &plan::Plan) -> String {
-    match language {
-        Language::C => c::render(signature, plan),
+/// The source file of a prepared export in `language`; C refuses arrays that would
+/// not fit the stack ([`ExportError::StackTooLarge`]).
+pub fn render(
+    language: Language,
+    signature: &Signature,
+    plan: &plan::Plan,
+) -> Result<String, ExportError> {
+    Ok(match language {
+        Language::C => c::render(signature, plan)?,
         Language::Rust => rust::render(signature, plan),
         Language::Python => python::render(signature, plan),
-    }
+    })
 }
 
 /// The signature and plan of an export, before any target writes it.
@@ -195,19 +214,16 @@ pub fn prepare(
     options: &Options,
 ) -> Result<(Signature, plan::Plan), ExportError> {
     let graph = &mut program.graph;
-    let shaped = graph
-        .reachable(&[objective.node])
-        .into_iter()
-        .find_map(|n| match graph.op(n) {
-            crate::graph::Op::Var(v) if !graph.var(v).item.is_scalar() => Some(v),
-            _ => None,
-        });
-    if let Some(v) = shaped {
-        let var = graph.var(v);
-        return Err(ExportError::Shaped {
-            name: var.name.clone(),
-            item: var.item,
-        });
+    if options.hessian {
+        let shaped = objective
+            .wrt
+            .iter()
+            .map(|&v| graph.var(v))
+            .find(|v| !v.item.is_scalar());
+        if let Some(var) = shaped {
+            let (name, item) = (var.name.clone(), var.item);
+            return Err(ExportError::ShapedHessian { name, item });
+        }
     }
     let outputs = crate::simplify::with_gradient(graph, objective.node, &objective.wrt)
         .map_err(ExportError::GraphFull)?;
@@ -240,20 +256,7 @@ pub fn prepare(
         data: &data,
     };
     let plan = plan::plan(graph, &request)?;
-    let name_of = |v: &VarId| graph.var(*v).name.clone();
-    let signature = Signature {
-        source: options.source.clone(),
-        objective: objective.name.clone(),
-        function: function_name(&objective.name, options.hessian),
-        params: params.iter().map(name_of).collect(),
-        wrt: objective
-            .wrt
-            .iter()
-            .filter_map(|w| params.iter().position(|p| p == w))
-            .collect(),
-        data: data.iter().map(name_of).collect(),
-        hessian: options.hessian,
-    };
+    let signature = Signature::of(program, objective, options, &data);
     Ok((signature, plan))
 }
 
@@ -271,73 +274,4 @@ fn hessian(
     let simplified = crate::simplify::simplify_beside(graph, &raw, outputs);
     graph.ensure_room()?;
     Ok(simplified)
-}
-
-fn function_name(objective: &str, hessian: bool) -> String {
-    let base = names::ident(objective, "objective".to_string(), &[]);
-    if hessian {
-        format!("{base}_grad_hess")
-    } else {
-        format!("{base}_grad")
-    }
-}
-
-impl Signature {
-    /// `d(loss)/d(w)` for gradient component `k`.
-    pub fn gradient_label(&self, k: usize) -> String {
-        let param = self.wrt.get(k).map_or("?", |&p| self.params[p].as_str());
-        format!("d({})/d({param})", self.objective)
-    }
-
-    /// The lines of the header comment that every target shares (without comment marks).
-    pub fn header_lines(&self, call: &str) -> Vec<String> {
-        let mut lines = vec![
-            format!(
-                "Generated by nabla {} from {}: do not edit.",
-                env!("CARGO_PKG_VERSION"),
-                self.source
-            ),
-            format!(
-                "The objective `{}` and its gradient{}, verified symbolic derivatives.",
-                self.objective,
-                if self.hessian { " and Hessian" } else { "" }
-            ),
-            String::new(),
-            call.to_string(),
-            String::new(),
-        ];
-        lines.push(format!("params: {} values", self.params.len()));
-        lines.extend(list(&self.params, "params"));
-        lines.push(format!(
-            "data: {} columns of n_rows values each",
-            self.data.len()
-        ));
-        lines.extend(list(&self.data, "data"));
-        lines
-            .push("n_rows: the row count (the data's length; 1 when there is no data)".to_string());
-        lines.push(format!("grad: {} values (written)", self.wrt.len()));
-        let labels: Vec<String> = (0..self.wrt.len())
-            .map(|k| self.gradient_label(k))
-            .collect();
-        lines.extend(list(&labels, "grad"));
-        if self.hessian {
-            let n = self.wrt.len();
-            lines.push(format!(
-                "hess: {} values (written): hess[j*{n} + k] = d2({})/d(p_j)d(p_k),",
-                n * n,
-                self.objective
-            ));
-            lines.push("      p_j the param of grad[j] (row-major)".to_string());
-        }
-        lines.push(format!("returns: {}", self.objective));
-        lines
-    }
-}
-
-fn list(names: &[String], array: &str) -> Vec<String> {
-    names
-        .iter()
-        .enumerate()
-        .map(|(k, n)| format!("  {array}[{k}] = {n}"))
-        .collect()
 }

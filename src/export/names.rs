@@ -3,7 +3,7 @@
 //! graph (`a + (b + c)` keeps its parentheses: floating-point addition is not
 //! associative), each target's spelling of calls and leaves through [`Dialect`].
 
-use super::plan::Expr;
+use super::plan::{Expr, Index, Operand};
 use crate::graph::{BinOp, Func};
 
 /// The longest user name used as an identifier; longer ones are replaced.
@@ -19,7 +19,17 @@ pub trait Dialect {
     fn call(&self, func: Func, arg: &str) -> String;
     /// `max(a, b)`, `min(a, b)`, `pow(a, b)`, the arguments already written.
     fn call2(&self, op: BinOp, a: &str, b: &str) -> String;
+    /// A component of an array (the loop's `k`, or a fixed one).
+    fn elem(&self, operand: &Operand, index: Index) -> String;
+    /// Whether a per-row scalar must be spread over the item axes of the array
+    /// expression it is in (NumPy, where a row is an array axis); loops read it as is.
+    fn spreads(&self) -> bool {
+        false
+    }
 }
+
+/// The loop variable of a componentwise loop (C and Rust).
+pub const COMPONENT: &str = "k";
 
 /// The identifier for a user's `name` in one target: the name itself when it is a
 /// plain ASCII snake-case identifier that no language keyword, library name or
@@ -52,8 +62,8 @@ fn is_generated(name: &str) -> bool {
 
 /// Names every target uses for itself.
 const COMMON_RESERVED: &[&str] = &[
-    "i", "n_rows", "rows", "params", "data", "grad", "hess", "sum", "mean", "exp", "log", "start",
-    "end",
+    "i", "k", "n_rows", "rows", "params", "data", "grad", "hess", "sum", "mean", "exp", "log",
+    "start", "end",
 ];
 
 /// A finite f64 as a literal that reads back to the same bits in C, Rust and Python:
@@ -87,6 +97,13 @@ fn written(expr: &Expr, dialect: &dyn Dialect) -> (String, u8) {
             let (text, prec) = written(a, dialect);
             (format!("-{}", wrap(text, prec, PREFIX + 1)), PREFIX)
         }
+        Expr::Elem(operand, index) => (dialect.elem(operand, *index), ATOM),
+        Expr::Spread(a, axes) if dialect.spreads() => {
+            let (text, prec) = written(a, dialect);
+            let axes = vec!["None"; *axes].join(", ");
+            (format!("{}[:, {axes}]", wrap(text, prec, ATOM)), ATOM)
+        }
+        Expr::Spread(a, _) => written(a, dialect),
         Expr::Unary(f, a) => (dialect.call(*f, &write(a, dialect)), ATOM),
         Expr::Binary(op, a, b) => binary(*op, a, b, dialect),
     }
