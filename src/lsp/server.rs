@@ -38,6 +38,8 @@ pub struct Server<'a> {
     worker: Worker,
     documents: HashMap<Uri, Document>,
     analyses: HashMap<Uri, Analysis>,
+    /// The version of each document whose analysis came back (also one that failed).
+    analysed: HashMap<Uri, i32>,
     /// Requests waiting for the analysis of their document's newest text.
     waiting: Vec<Request>,
     /// Whether the client takes snippet syntax in completions.
@@ -53,6 +55,7 @@ impl<'a> Server<'a> {
             worker: Worker::spawn()?,
             documents: HashMap::new(),
             analyses: HashMap::new(),
+            analysed: HashMap::new(),
             waiting: Vec::new(),
             snippets,
             shut_down: false,
@@ -115,8 +118,7 @@ impl<'a> Server<'a> {
     /// Whether the document's newest text has no analysis yet.
     fn is_pending(&self, uri: &Uri) -> bool {
         let newest = self.documents.get(uri).map(|d| d.version);
-        let analysed = self.analyses.get(uri).map(|a| a.version);
-        newest.is_some() && newest != analysed
+        newest.is_some() && newest != self.analysed.get(uri).copied()
     }
 
     fn answer(&mut self, request: Request) {
@@ -241,6 +243,7 @@ impl<'a> Server<'a> {
     fn close(&mut self, uri: Uri) {
         self.documents.remove(&uri);
         self.analyses.remove(&uri);
+        self.analysed.remove(&uri);
         let (answer, keep): (Vec<Request>, Vec<Request>) = std::mem::take(&mut self.waiting)
             .into_iter()
             .partition(|r| document_of(r).as_ref() == Some(&uri));
@@ -267,6 +270,7 @@ impl<'a> Server<'a> {
         if self.documents.get(&uri).map(|d| d.version) != Some(version) {
             return;
         }
+        self.analysed.insert(uri.clone(), version);
         let diagnostics = match analysis {
             Some(analysis) => {
                 let diagnostics = analysis.diagnostics.clone();
