@@ -155,6 +155,16 @@
 //!   replaces the old one and the entries that use it are lowered again. It evaluates
 //!   expressions and runs the `:` commands; plus the rustyline helper (completion,
 //!   multi-line input). `cli/repl.rs` reads and prints (`cli/repl_json.rs` for `--json`).
+//! - [`lsp`]: `nabla lsp`, the language server (SPEC 13) on `lsp-server` and
+//!   `lsp-types`: a protocol loop (`lsp/server.rs`) that sends every change to an
+//!   analysis thread (`lsp/worker.rs`, newest text only) and answers requests from
+//!   the analysis of the text they were sent against. [`analyze`](lsp::analyze) is a
+//!   plain library call: parse, a [`NameIndex`](lsp::NameIndex) of what each name
+//!   written refers to (from the AST's spans, with the program's scope rules),
+//!   [`Program::lower_what_can_be`](program::Program::lower_what_can_be) (every
+//!   error, and the statements that did lower, with their values), and diagnostics in
+//!   UTF-16 positions ([`LineIndex`](lsp::LineIndex)). Hover derives and evaluates
+//!   within a bound on the work; completion reads the lexer's tokens before the cursor.
 //! - [`cli`]: clap commands, ariadne diagnostics and the JSON documents of SPEC 6; the
 //!   only module that prints. `src/main.rs` just calls [`cli::main`].
 //! - [`error`]: the library's [`Error`](error::Error) with an [`ErrorKind`](error::ErrorKind)
@@ -174,7 +184,8 @@
 //!   walks it in order without recursion. The parser bounds nesting at
 //!   [`syntax::MAX_DEPTH`].
 //! - Nothing reachable from input panics; errors carry spans and are rendered only in
-//!   [`cli`].
+//!   [`cli`] (and turned into LSP diagnostics only in [`lsp`], which writes nothing
+//!   but protocol messages).
 //!
 //! # Adding an operator
 //!
@@ -266,6 +277,7 @@ pub mod eval;
 pub mod export;
 pub mod files;
 pub mod graph;
+pub mod lsp;
 pub mod numbers;
 pub mod plot;
 pub mod program;

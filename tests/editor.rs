@@ -692,3 +692,59 @@ fn expected_scope(
         _ => return None,
     })
 }
+
+// ---- the VS Code extension (grammar/vscode/) ----
+
+fn vscode(file: &str) -> Value {
+    let path = root().join("grammar/vscode").join(file);
+    serde_json::from_str(&read(&path)).unwrap_or_else(|e| panic!("{file} is not JSON: {e}"))
+}
+
+#[test]
+fn the_vscode_extension_points_at_files_that_exist() {
+    let package = vscode("package.json");
+    let main = package["main"].as_str().expect("a `main` script");
+    assert!(root().join("grammar/vscode").join(main).is_file(), "{main}");
+    let client = &package["dependencies"]["vscode-languageclient"];
+    assert!(client.is_string(), "the client library is a dependency");
+
+    let language = &package["contributes"]["languages"][0];
+    assert_eq!(language["id"], "nabla");
+    assert_eq!(language["extensions"], serde_json::json!([".nabla"]));
+    let configuration = language["configuration"].as_str().expect("a configuration");
+    let configuration = vscode(configuration.trim_start_matches("./"));
+    assert_eq!(configuration["comments"]["lineComment"], "#");
+    let (lexemes, errors) = lex(SourceId(0), "# a comment\n");
+    assert!(errors.is_empty() && lexemes.iter().all(|l| l.token != Token::Name));
+    for pair in configuration["brackets"].as_array().expect("brackets") {
+        let text = format!(
+            "{}{}",
+            pair[0].as_str().unwrap_or("?"),
+            pair[1].as_str().unwrap_or("?")
+        );
+        let (_, errors) = lex(SourceId(0), &text);
+        assert!(errors.is_empty(), "`{text}` are not nabla's brackets");
+    }
+
+    // The grammar is copied from grammar/nabla.tmLanguage.json by the build step
+    // (no copy is checked in), under the path and scope the package declares.
+    let declared = &package["contributes"]["grammars"][0];
+    assert_eq!(declared["language"], "nabla");
+    assert_eq!(declared["scopeName"], grammar()["scopeName"]);
+    let copy = package["scripts"]["copy-grammar"]
+        .as_str()
+        .expect("a copy step");
+    let target = declared["path"].as_str().expect("a grammar path");
+    assert!(copy.contains("../nabla.tmLanguage.json"), "{copy}");
+    assert!(
+        copy.contains(target.trim_start_matches("./")),
+        "{copy} writes {target}"
+    );
+    let prepublish = package["scripts"]["vscode:prepublish"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        prepublish.contains("copy-grammar"),
+        "packaging copies the grammar"
+    );
+}

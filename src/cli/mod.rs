@@ -111,6 +111,16 @@ enum Command {
     ///   printf 'd(sin(x)^2)/d(x)\n:grad loss\n' | nabla repl examples/sigmoid.nabla
     #[command(verbatim_doc_comment)]
     Repl(repl::ReplArgs),
+    /// The language server: the Language Server Protocol over stdin and stdout.
+    ///
+    /// An editor starts it (see grammar/vscode/ for VS Code); it publishes every
+    /// error of a file as it is typed, and answers hover (values and symbolic
+    /// derivatives), go to definition, references, rename, completion and symbols.
+    ///
+    /// Example:
+    ///   nabla lsp
+    #[command(verbatim_doc_comment)]
+    Lsp,
 }
 
 /// Options every command shares.
@@ -216,6 +226,14 @@ impl Session<'_> {
 /// Runs the command line with the process's arguments; returns the exit code.
 pub fn main() -> i32 {
     let args: Vec<OsString> = std::env::args_os().collect();
+    // The language server writes stdout from a thread of its own, so it must start
+    // before `run` locks stdout for the other commands.
+    if let Ok(Cli {
+        command: Command::Lsp,
+    }) = Cli::try_parse_from(&args)
+    {
+        return crate::lsp::run_stdio();
+    }
     let color = std::io::stderr().is_terminal();
     run(
         args,
@@ -250,6 +268,7 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write, color:
         Command::Minimize(args) => minimize::run(&mut session, &args),
         Command::Run(args) => run::run(&mut session, &args),
         Command::Repl(args) => repl::run(&mut session, &args),
+        Command::Lsp => crate::lsp::run_stdio(),
     }
 }
 

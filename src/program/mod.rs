@@ -193,6 +193,25 @@ impl Program {
         base: &Path,
         options: &LoadOptions,
     ) -> Result<Program, Errors> {
+        let (program, errors) = Program::lower_what_can_be(sources, source, base, options);
+        if errors.0.is_empty() {
+            Ok(program)
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// Lowers every statement of `source` that can be lowered and returns the program
+    /// together with every error of the file (sorted by position), where
+    /// [`Program::from_source`] returns only one of them. A statement with an error is
+    /// left out of the program; the rest keep their values. This is the program of an
+    /// editor ([`crate::lsp`]), where a file is half typed most of the time.
+    pub fn lower_what_can_be(
+        sources: &mut Sources,
+        source: SourceId,
+        base: &Path,
+        options: &LoadOptions,
+    ) -> (Program, Errors) {
         let size = sources.text(source).len();
         if size > MAX_PROGRAM_BYTES {
             let kind = ErrorKind::Limit {
@@ -200,18 +219,31 @@ impl Program {
                 limit: MAX_PROGRAM_BYTES,
             };
             let span = Span::new(source, 0, 0);
-            return Err(Errors(vec![Error::new(kind, Some(span))]));
+            return (
+                Program::default(),
+                Errors(vec![Error::new(kind, Some(span))]),
+            );
         }
         let text = sources.text(source).to_string();
         let (ast, syntax_errors) = crate::syntax::parse(source, &text);
+        Program::lower_parsed(sources, source, &ast, syntax_errors, base, options)
+    }
+
+    /// [`Program::lower_what_can_be`] of a source already parsed into `ast` with
+    /// `syntax_errors` (so an editor that reads the AST too parses once).
+    pub fn lower_parsed(
+        sources: &mut Sources,
+        source: SourceId,
+        ast: &crate::syntax::Ast,
+        syntax_errors: Vec<crate::syntax::SyntaxError>,
+        base: &Path,
+        options: &LoadOptions,
+    ) -> (Program, Errors) {
+        let text = sources.text(source).to_string();
         let mut errors: Vec<Error> = syntax_errors.into_iter().map(Error::from).collect();
-        let program = lower::lower_program(sources, &ast, &text, base, options, &mut errors);
-        if errors.is_empty() {
-            Ok(program)
-        } else {
-            errors.sort_by_key(|e| e.span.map(|s| (s.source, s.start)));
-            Err(Errors(errors))
-        }
+        let program = lower::lower_program(sources, ast, &text, base, options, &mut errors);
+        errors.sort_by_key(|e| e.span.map(|s| (s.source, s.start)));
+        (program, Errors(errors))
     }
 
     /// The values of the params and data, ready for evaluation.
