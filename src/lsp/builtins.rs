@@ -16,7 +16,7 @@ pub type FunctionDoc = (&'static str, &'static str, &'static str);
 
 /// Every built-in function (the one-argument [`crate::graph::Func::NAMED`], the two-argument ones,
 /// and the vector and matrix operations of SPEC 10).
-pub const FUNCTIONS: [FunctionDoc; 37] = [
+pub const FUNCTIONS: [FunctionDoc; 38] = [
     (
         "exp",
         "exp(x)",
@@ -113,6 +113,11 @@ pub const FUNCTIONS: [FunctionDoc; 37] = [
         "logsumexp",
         "logsumexp(v)",
         "ln(total(exp(v))), computed stably",
+    ),
+    (
+        "diag",
+        "diag(v) or diag(A)",
+        "the [K, K] matrix with v on its diagonal, or the diagonal of a square matrix",
     ),
     (
         "zeros",
@@ -255,7 +260,7 @@ mod tests {
                 "normal" | "uniform" => format!("param w ~ {name}(0, 1)\nf = w\n"),
                 "zeros" | "ones" => format!("param w = 1\nf = total({name}(3)) * w\n"),
                 "dot" | "outer" => format!("param v = {{1, 2}}\nf = total({name}(v, v))\n"),
-                "total" | "transpose" | "norm" | "softmax" | "logsumexp" => {
+                "total" | "transpose" | "norm" | "softmax" | "logsumexp" | "diag" => {
                     format!("param A = {{{{1, 2}}, {{3, 4}}}}\nf = total({name}(A))\n")
                 }
                 "max" | "min" | "pow" => format!("param a = 1\nf = {name}(a, 2)\n"),

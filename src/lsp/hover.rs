@@ -227,7 +227,7 @@ fn derivatives(graph: &mut Graph, node: NodeId, wrt: &[VarId]) -> Option<Vec<Nod
     let from = NodeId(u32::try_from(graph.len()).ok()?);
     let raw: Option<Vec<NodeId>> = wrt
         .iter()
-        .map(|&v| crate::ad::derivative(graph, node, v).ok())
+        .map(|&v| crate::ad::derivative(graph, node, v).ok().flatten())
         .collect();
     let simplified = crate::simplify::simplify_from(graph, &raw?, from);
     graph.ensure_room().ok()?;
