@@ -118,22 +118,29 @@ fn print_report(
     tests: &[TaylorReport],
     precise: bool,
 ) {
-    let arithmetic = if precise {
-        "decimal (28 digits)"
-    } else {
-        "f64"
-    };
-    session.print(&format!("arithmetic: {arithmetic}"));
-    for c in checks {
+    let failed = checks.iter().filter(|c| !c.ok).count() + tests.iter().filter(|t| !t.ok).count();
+    let total = checks.len() + tests.len();
+    // `--quiet`: the failures only, nothing when all pass (the exit code tells).
+    let quiet = session.quiet;
+    if quiet && failed == 0 {
+        return;
+    }
+    if !quiet {
+        let arithmetic = if precise {
+            "decimal (28 digits)"
+        } else {
+            "f64"
+        };
+        session.print(&format!("arithmetic: {arithmetic}"));
+    }
+    for c in checks.iter().filter(|c| !quiet || !c.ok) {
         session.print("");
         print_check(session, c);
     }
-    for t in tests {
+    for t in tests.iter().filter(|t| !quiet || !t.ok) {
         session.print("");
         print_taylor(session, t);
     }
-    let failed = checks.iter().filter(|c| !c.ok).count() + tests.iter().filter(|t| !t.ok).count();
-    let total = checks.len() + tests.len();
     session.print("");
     if failed == 0 {
         session.print(&format!("all {total} passed"));
@@ -234,6 +241,27 @@ pub(super) fn print_taylor(session: &mut Session, t: &TaylorReport) {
         direction.push_str(&format!(", and {more} more"));
     }
     session.print(&format!("Taylor test of {} along δ = ({direction})", t.of));
+    // The whole table with `--verbose`, and on a failure, where it is the evidence.
+    if session.verbose || t.verdict == Verdict::Fail {
+        print_taylor_table(session, t);
+    } else {
+        print_taylor_summary(session, t);
+    }
+    let verdict = match t.verdict {
+        Verdict::Pass => "ok: the gradient and Hessian pass the Taylor test",
+        Verdict::NotSmooth => {
+            "ok: not smooth here (one-sided differences disagree), so the rates do not apply"
+        }
+        Verdict::Fail => {
+            "FAILED: the remainders do not shrink at the expected rates: the derivatives are wrong"
+        }
+    };
+    session.print(&format!("  {verdict}"));
+}
+
+/// The table of remainders and rates, each order's verdict, and AD against central
+/// differences (`--verbose`).
+fn print_taylor_table(session: &mut Session, t: &TaylorReport) {
     session.print("  h          r0         rate    r1         rate    r2         rate");
     for s in &t.steps {
         let mut line = format!("  {:<10.2e}", s.h);
@@ -250,17 +278,7 @@ pub(super) fn print_taylor(session: &mut Session, t: &TaylorReport) {
     }
     session.print("  (rates in parentheses are outside the window above the rounding floor)");
     for (j, o) in t.orders.iter().enumerate() {
-        let what = match o.verdict {
-            OrderVerdict::Reached => {
-                format!("rate {} reached ({:.2})", o.rate, o.observed.unwrap_or(0.0))
-            }
-            OrderVerdict::Exact => "at the rounding floor for every step: exact".to_string(),
-            OrderVerdict::Failed => match o.observed {
-                Some(x) => format!("rate {x:.2}, expected {}", o.rate),
-                None => format!("no rate above the rounding floor, expected {}", o.rate),
-            },
-        };
-        session.print(&format!("  r{j}: {what}"));
+        session.print(&format!("  r{j}: {}", order_text(o)));
     }
     session.print("  param   derivative (AD)          central difference");
     for p in &t.gradient {
@@ -285,16 +303,52 @@ pub(super) fn print_taylor(session: &mut Session, t: &TaylorReport) {
             t.direction.len()
         ));
     }
-    let verdict = match t.verdict {
-        Verdict::Pass => "ok: the gradient and Hessian pass the Taylor test",
-        Verdict::NotSmooth => {
-            "ok: not smooth here (one-sided differences disagree), so the rates do not apply"
+}
+
+/// Each order's verdict with the window of steps its rate was read over, and the
+/// one-sided differences where they disagree (the default).
+fn print_taylor_summary(session: &mut Session, t: &TaylorReport) {
+    for (j, o) in t.orders.iter().enumerate() {
+        let counted: Vec<f64> = t
+            .steps
+            .iter()
+            .filter(|s| s.counted[j])
+            .map(|s| s.h)
+            .collect();
+        let window = match (counted.first(), counted.last()) {
+            (Some(a), Some(b)) => format!(", h from {a:.2e} to {b:.2e}"),
+            _ => String::new(),
+        };
+        session.print(&format!("  r{j}: {}{window}", order_text(o)));
+    }
+    for p in t.gradient.iter().filter(|p| p.kink.is_some()) {
+        if let Some((forward, backward)) = p.kink {
+            session.print(&format!(
+                "  {}: one-sided differences disagree: {} forward, {} backward",
+                p.name,
+                format_f64(forward),
+                format_f64(backward)
+            ));
         }
-        Verdict::Fail => {
-            "FAILED: the remainders do not shrink at the expected rates: the derivatives are wrong"
+    }
+    session.print(&format!(
+        "  ({} steps; the table and central differences with --verbose)",
+        t.steps.len()
+    ));
+}
+
+/// One order's verdict: `rate 2 reached (2.00)`.
+fn order_text(o: &crate::check::Order) -> String {
+    match o.verdict {
+        OrderVerdict::Reached => {
+            format!("rate {} reached ({:.2})", o.rate, o.observed.unwrap_or(0.0))
         }
-    };
-    session.print(&format!("  {verdict}"));
+        OrderVerdict::Exact => "at the rounding floor for every step: exact".to_string(),
+        OrderVerdict::Failed => match o.observed {
+            Some(x) => format!("rate {x:.2}, expected {}", o.rate),
+            None => format!("no rate above the rounding floor, expected {}", o.rate),
+        },
+    }
 }
 
 pub(super) fn check_json(session: &Session, c: &CheckReport) -> Json {

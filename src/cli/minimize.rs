@@ -121,6 +121,19 @@ fn task(
 }
 
 impl DescentFlags {
+    /// No override but the seed: how `run` takes each statement as written, through
+    /// the same [`DescentFlags::apply`] as `minimize`.
+    pub(super) fn seeded(seed: u64) -> DescentFlags {
+        let common = CommonArgs {
+            seed,
+            ..CommonArgs::default()
+        };
+        DescentFlags {
+            common,
+            ..DescentFlags::default()
+        }
+    }
+
     /// The settings with these flags applied over them.
     pub(super) fn apply(&self, mut settings: Settings) -> Result<Settings, Error> {
         if let Some(name) = &self.method {
@@ -206,7 +219,10 @@ pub(super) fn descend(
         Outputs::open(&wanted, &inputs, names, fixed, settings.epochs).map_err(|e| vec![e])?;
     let mut observer = Watch {
         outputs,
-        progress: Progress::new(!session.json && session.is_terminal(), settings.epochs),
+        progress: Progress::new(
+            !session.json && !session.quiet && session.is_terminal(),
+            settings.epochs,
+        ),
     };
     let report = minimize(program, task, settings, &mut observer).map_err(|e| vec![e])?;
     observer.progress.finish();
@@ -216,7 +232,10 @@ pub(super) fn descend(
         .finish(program, task)
         .map_err(|e| vec![e])?;
     let mut document = report_json(&report, settings);
-    if !session.json {
+    if session.json {
+    } else if session.quiet {
+        print_params(session, &report, settings);
+    } else {
         print_report(session, &report, settings);
         if let Some(note) = history.as_ref().and_then(Outputs::thinning_note) {
             session.print(&note);
@@ -322,6 +341,23 @@ fn print_report(session: &mut Session, report: &Report, settings: &Settings) {
             session.report_failure(&error, &message);
         }
         _ => session.print(&format!("  {message}")),
+    }
+}
+
+/// `--quiet`: the params, one `name = value` line each, and the verdict of a failed
+/// descent (a negative answer is never silent).
+fn print_params(session: &mut Session, report: &Report, settings: &Settings) {
+    for (param, value) in &report.params {
+        session.print(&format!("{param} = {}", num(*value)));
+    }
+    if let Some(message) = verdict::message(report) {
+        session.print(&message);
+    } else if failed(report, settings) {
+        session.print(&format!(
+            "not converged: |∇{}| is still above tol = {}",
+            report.objective,
+            num(settings.tol.unwrap_or(0.0))
+        ));
     }
 }
 

@@ -35,6 +35,43 @@ use std::io::{IsTerminal, Write};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Colour in messages: auto (on a terminal, unless NO_COLOR is set or TERM=dumb),
+    /// always or never.
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = ColorWhen::Auto)]
+    color: ColorWhen,
+    /// Print only the result: the params of a descent, nothing for checks that pass
+    /// (the exit code tells); errors and failures are still printed.
+    #[arg(long, short = 'q', global = true, conflicts_with = "verbose")]
+    quiet: bool,
+    /// Print everything: the Taylor test's whole table of remainders and rates.
+    #[arg(long, short = 'v', global = true)]
+    verbose: bool,
+}
+
+/// When to colour messages (`--color`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ColorWhen {
+    /// On a terminal, unless `NO_COLOR` is set (not empty) or `TERM=dumb`.
+    Auto,
+    /// Always, even into a pipe or with `NO_COLOR` set.
+    Always,
+    /// Never.
+    Never,
+}
+
+impl ColorWhen {
+    /// Whether to colour, for a stream that is (or is not) a terminal.
+    fn resolve(self, terminal: bool) -> bool {
+        match self {
+            ColorWhen::Always => true,
+            ColorWhen::Never => false,
+            ColorWhen::Auto => {
+                let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+                let dumb = std::env::var_os("TERM").is_some_and(|t| t == "dumb");
+                terminal && !no_color && !dumb
+            }
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -121,6 +158,26 @@ enum Command {
     ///   nabla lsp
     #[command(verbatim_doc_comment)]
     Lsp,
+    /// A shell completion script for bash, zsh or fish, on stdout.
+    ///
+    /// Examples:
+    ///   nabla completions bash > ~/.local/share/bash-completion/completions/nabla
+    ///   nabla completions zsh > ~/.zfunc/_nabla
+    ///   nabla completions fish > ~/.config/fish/completions/nabla.fish
+    #[command(verbatim_doc_comment)]
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: Shell,
+    },
+}
+
+/// The shells `nabla completions` writes for.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum Shell {
+    Bash,
+    Zsh,
+    Fish,
 }
 
 /// Options every command shares.
@@ -140,9 +197,14 @@ pub struct Session<'a> {
     pub sources: Sources,
     /// Whether to print JSON.
     pub json: bool,
+    /// `--quiet`: only the result (and failures).
+    pub quiet: bool,
+    /// `--verbose`: every table in full.
+    pub verbose: bool,
     out: &'a mut dyn Write,
     err: &'a mut dyn Write,
     color: bool,
+    terminal: bool,
 }
 
 impl Session<'_> {
@@ -191,9 +253,9 @@ impl Session<'_> {
         }
     }
 
-    /// True when stderr is a terminal (colours, progress bars).
+    /// True when stderr is a terminal (progress bars).
     pub fn is_terminal(&self) -> bool {
-        self.color
+        self.terminal
     }
 
     /// Prints `message` on stdout and renders `error` (with its caret) on stderr,
@@ -230,22 +292,23 @@ pub fn main() -> i32 {
     // before `run` locks stdout for the other commands.
     if let Ok(Cli {
         command: Command::Lsp,
+        ..
     }) = Cli::try_parse_from(&args)
     {
         return crate::lsp::run_stdio();
     }
-    let color = std::io::stderr().is_terminal();
+    let terminal = std::io::stderr().is_terminal();
     run(
         args,
         &mut std::io::stdout().lock(),
         &mut std::io::stderr().lock(),
-        color,
+        terminal,
     )
 }
 
 /// Runs the command line with `args` (the first is the program name), writing to `out`
-/// and `err`; returns the exit code.
-pub fn run(args: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write, color: bool) -> i32 {
+/// and `err` (`terminal` when stderr is a terminal); returns the exit code.
+pub fn run(args: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write, terminal: bool) -> i32 {
     let json = args.iter().skip(1).any(|a| a == "--json");
     let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
@@ -254,9 +317,12 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write, color:
     let mut session = Session {
         sources: Sources::new(),
         json,
+        quiet: cli.quiet,
+        verbose: cli.verbose,
         out,
         err,
-        color,
+        color: cli.color.resolve(terminal),
+        terminal,
     };
     match cli.command {
         Command::Eval(args) => eval::run(&mut session, &args),
@@ -269,7 +335,24 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write, color:
         Command::Run(args) => run::run(&mut session, &args),
         Command::Repl(args) => repl::run(&mut session, &args),
         Command::Lsp => crate::lsp::run_stdio(),
+        Command::Completions { shell } => completions(shell, session.out),
     }
+}
+
+/// Writes the completion script of `shell` (clap_complete) to `out`.
+fn completions(shell: Shell, out: &mut dyn Write) -> i32 {
+    use clap::CommandFactory;
+    use clap_complete::Shell as Target;
+    let target = match shell {
+        Shell::Bash => Target::Bash,
+        Shell::Zsh => Target::Zsh,
+        Shell::Fish => Target::Fish,
+    };
+    // Into a buffer first: clap_complete panics when the writer fails (a closed pipe).
+    let mut script = Vec::new();
+    clap_complete::generate(target, &mut Cli::command(), "nabla", &mut script);
+    let _ = out.write_all(&script);
+    0
 }
 
 /// A seed: a whole number from 0 to 2^64 - 1.

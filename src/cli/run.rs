@@ -36,14 +36,16 @@ pub(super) fn run(session: &mut Session, args: &RunArgs) -> i32 {
             Ok(found) => found,
             Err(errors) => return session.fail(&errors),
         };
-    let flags = DescentFlags::default();
+    let flags = DescentFlags::seeded(args.common.seed);
     let mut descents = Vec::new();
     for index in 0..program.minimizes.len() {
         let m = &program.minimizes[index];
         let task = Task::of(m);
-        let mut settings = m.settings.clone();
-        settings.seed = args.common.seed;
-        if !session.json {
+        let settings = match flags.apply(m.settings.clone()) {
+            Ok(settings) => settings,
+            Err(e) => return session.fail(&[e]),
+        };
+        if !session.json && !session.quiet {
             session.print("");
         }
         match descend(session, &mut program, &task, &settings, &flags) {

@@ -47,12 +47,43 @@ pub fn read_source(
     }
     // The size above is 0 for a device or a pipe (`/dev/zero`, `/dev/stdin`), so the
     // read itself stops one byte past the limit instead of filling the memory.
+    let file = std::fs::File::open(path).map_err(|e| io_error(e.to_string()))?;
+    read_text(sources, file, shown_as, at)
+}
+
+/// The name messages give the program read from standard input (`nabla run -`).
+pub const STDIN_NAME: &str = "<stdin>";
+
+/// Reads the program from standard input into `sources` as `<stdin>`, with the limits
+/// and checks of [`read_source`].
+pub fn read_stdin(sources: &mut Sources) -> Result<SourceId, Error> {
+    read_text(sources, std::io::stdin().lock(), STDIN_NAME, None)
+}
+
+/// Reads at most [`MAX_FILE_BYTES`] of UTF-8 text from `reader` into `sources`.
+fn read_text(
+    sources: &mut Sources,
+    reader: impl Read,
+    shown_as: &str,
+    at: Option<Span>,
+) -> Result<SourceId, Error> {
     let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|file| file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
-        .map_err(|e| io_error(e.to_string()))?;
+    reader
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| {
+            let kind = ErrorKind::Io {
+                path: shown_as.to_string(),
+                reason: e.to_string(),
+            };
+            Error::new(kind, at)
+        })?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(too_large(format!("more than {MAX_FILE_BYTES} bytes")));
+        let kind = ErrorKind::Limit {
+            what: format!("`{shown_as}` (more than {MAX_FILE_BYTES} bytes)"),
+            limit: MAX_FILE_BYTES as usize,
+        };
+        return Err(Error::new(kind, at));
     }
     match String::from_utf8(bytes) {
         Ok(text) => Ok(sources.add(shown_as, text)),

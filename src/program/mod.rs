@@ -175,11 +175,17 @@ pub const MAX_PROGRAM_BYTES: usize = 4 * 1024 * 1024;
 
 impl Program {
     /// Reads and lowers the program in `path`; its text (and any CSV's) go into `sources`.
+    /// The path `-` reads standard input, named `<stdin>`, with CSV paths relative to
+    /// the current directory.
     pub fn load(
         sources: &mut Sources,
         path: &Path,
         options: &LoadOptions,
     ) -> Result<Program, Errors> {
+        if path == Path::new("-") {
+            let source = data::read_stdin(sources)?;
+            return Program::from_source(sources, source, Path::new("."), options);
+        }
         let shown = path.display().to_string();
         let source = read_source(sources, path, &shown, None)?;
         let base = path.parent().unwrap_or(Path::new("."));
