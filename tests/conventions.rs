@@ -207,3 +207,19 @@ fn the_taylor_test_is_a_summary_by_default_and_a_table_with_verbose() {
     assert_eq!(json_of(&a), json_of(&b));
     assert_eq!(json_of(&a), json_of(&c));
 }
+
+#[test]
+fn the_plot_has_the_method_and_rate_in_its_title_and_a_colour_bar_with_levels() {
+    let path = std::env::temp_dir().join(format!("nabla-conventions-{}.svg", std::process::id()));
+    let shown = path.display().to_string();
+    let (code, _, err) = nabla(&["minimize", "examples/sigmoid.nabla", "--plot", &shown]);
+    assert_eq!(code, Some(0), "{err}");
+    let svg = std::fs::read_to_string(&path).expect("the plot is written");
+    let _ = std::fs::remove_file(&path);
+    assert!(svg.contains("minimize loss: gd, rate 1"), "no title");
+    // The colour bar's heading and its level values, written as losses (`5.6e-2`; the
+    // loss curve's axis has whole decades only).
+    assert!(svg.contains("\nloss\n"), "no colour bar heading");
+    let level = fancy_regex::Regex::new(r"\n\d\.\de-?\d+\n").expect("regex");
+    assert!(level.find_iter(&svg).count() >= 3, "too few level labels");
+}

@@ -227,9 +227,15 @@ pub(super) fn descend(
     let report = minimize(program, task, settings, &mut observer).map_err(|e| vec![e])?;
     observer.progress.finish();
     let code = i32::from(failed(&report, settings));
+    let title = format!(
+        "minimize {}: {}, rate {}",
+        task.name,
+        report.method.name(),
+        num(report.rate)
+    );
     let history = observer
         .outputs
-        .finish(program, task)
+        .finish(program, task, &title)
         .map_err(|e| vec![e])?;
     let mut document = report_json(&report, settings);
     if session.json {

@@ -96,8 +96,14 @@ impl Outputs {
     }
 
     /// Writes the last epoch, draws the plot, and commits both files; nothing is
-    /// committed if either fails. The JSON `history` summary when there is one.
-    pub fn finish(mut self, program: &Program, task: &Task) -> Result<Option<Json>, Error> {
+    /// committed if either fails; `title` heads the plot. The JSON `history` summary
+    /// when there is one.
+    pub fn finish(
+        mut self,
+        program: &Program,
+        task: &Task,
+        title: &str,
+    ) -> Result<Option<Json>, Error> {
         if let Some((epoch, loss, grad_norm, rate)) = self.pending.take() {
             let params = std::mem::take(&mut self.pending_params);
             self.emit(&Row {
@@ -113,7 +119,7 @@ impl Outputs {
         }
         let plot = match self.plot.take() {
             Some((path, output, history)) => {
-                let bytes = super::plot::render(program, task, &history, &path)?;
+                let bytes = super::plot::render(program, task, &history, &path, title)?;
                 Some((path, output, bytes))
             }
             None => None,

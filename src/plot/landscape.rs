@@ -44,8 +44,13 @@ where
 {
     let (x_range, y_range) = ranges(landscape);
     let spans = (x_range.end - x_range.start, y_range.end - y_range.start);
+    let corner = legend_corner(&landscape.path, &x_range, &y_range);
+    let levels = Levels::of(&landscape.loss);
+    let width = area.dim_in_pixel().0;
+    let (area, bar) = area.split_horizontally(width.saturating_sub(BAR_WIDTH));
+    draw_colour_bar(&bar, &levels)?;
 
-    let mut chart = ChartBuilder::on(area)
+    let mut chart = ChartBuilder::on(&area)
         .caption("loss landscape (log-spaced levels)", (FONT_FAMILY, 18))
         .margin(12)
         .x_label_area_size(40)
@@ -53,8 +58,6 @@ where
         .build_cartesian_2d(x_range, y_range)
         .map_err(draw_error)?;
     chart.plotting_area().fill(&UNDEFINED).map_err(draw_error)?;
-
-    let levels = Levels::of(&landscape.loss);
     draw_bands(&mut chart, landscape, &levels)?;
     draw_isolines(&mut chart, landscape, &levels)?;
     chart
@@ -68,7 +71,95 @@ where
         .disable_mesh()
         .draw()
         .map_err(draw_error)?;
-    draw_path(&mut chart, &landscape.path)
+    draw_path(&mut chart, &landscape.path, corner)
+}
+
+/// The width in pixels of the colour bar beside the landscape, its labels included.
+const BAR_WIDTH: u32 = 84;
+/// The most level values written beside the colour bar (every k-th level beyond).
+const BAR_LABELS: usize = 9;
+
+/// The colour bar: each band's colour from the lowest loss (bottom) to the highest,
+/// with the loss value of the levels between them written beside it.
+fn draw_colour_bar<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    levels: &Levels,
+) -> Result<(), PlotError>
+where
+    DB::ErrorType: 'static,
+{
+    let finite = levels.field.iter().copied().filter(|v| v.is_finite());
+    let lo = finite.clone().fold(f64::INFINITY, f64::min);
+    let hi = finite.fold(f64::NEG_INFINITY, f64::max);
+    if levels.levels.is_empty() || lo >= hi {
+        return Ok(());
+    }
+    let mut chart = ChartBuilder::on(area)
+        .margin_top(44)
+        .margin_bottom(52)
+        .margin_right(BAR_WIDTH as i32 - 22)
+        .build_cartesian_2d(0.0..1.0, lo..hi)
+        .map_err(draw_error)?;
+    let n_bands = levels.levels.len() + 1;
+    let edges: Vec<f64> = std::iter::once(lo)
+        .chain(levels.levels.iter().map(|l| l.clamp(lo, hi)))
+        .chain(std::iter::once(hi))
+        .collect();
+    let bands = edges.windows(2).enumerate().map(|(band, w)| {
+        Rectangle::new(
+            [(0.0, w[0]), (1.0, w[1])],
+            band_colour(band, n_bands).filled(),
+        )
+    });
+    chart.draw_series(bands).map_err(draw_error)?;
+    let frame = Rectangle::new([(0.0, lo), (1.0, hi)], BLACK.stroke_width(1));
+    chart.draw_series([frame]).map_err(draw_error)?;
+    let every = levels.levels.len().div_ceil(BAR_LABELS).max(1);
+    let base = area.get_base_pixel();
+    for level in levels.levels.iter().step_by(every) {
+        let (x, y) = chart.backend_coord(&(1.0, *level));
+        let at = (x - base.0 + 4, y - base.1 - 7);
+        let text = Text::new(level_label(*level), at, (FONT_FAMILY, 12));
+        area.draw(&text).map_err(draw_error)?;
+    }
+    let title = Text::new("loss", (4, 24), (FONT_FAMILY, 14));
+    area.draw(&title).map_err(draw_error)
+}
+
+/// The loss at a `log10` level, as `3.2e-2`.
+pub(super) fn level_label(level: f64) -> String {
+    let value = 10f64.powf(level);
+    let text = format!("{value:.1e}");
+    text.replace(".0e", "e")
+}
+
+/// The corner of the panel with the fewest path points near it (the upper right on a
+/// tie), so the legend covers as little of the path as it can.
+fn legend_corner(path: &[(f64, f64)], x: &Range<f64>, y: &Range<f64>) -> SeriesLabelPosition {
+    // The legend box covers about this share of the panel's width and height.
+    const SHARE: f64 = 0.35;
+    let near = |p: &(f64, f64), right: bool, top: bool| {
+        let fx = (p.0 - x.start) / (x.end - x.start);
+        let fy = (p.1 - y.start) / (y.end - y.start);
+        let in_x = if right {
+            fx >= 1.0 - SHARE
+        } else {
+            fx <= SHARE
+        };
+        let in_y = if top { fy >= 1.0 - SHARE } else { fy <= SHARE };
+        in_x && in_y
+    };
+    let corners = [
+        (SeriesLabelPosition::UpperRight, true, true),
+        (SeriesLabelPosition::UpperLeft, false, true),
+        (SeriesLabelPosition::LowerRight, true, false),
+        (SeriesLabelPosition::LowerLeft, false, false),
+    ];
+    let crowding = |(_, right, top): &(SeriesLabelPosition, bool, bool)| {
+        path.iter().filter(|p| near(p, *right, *top)).count()
+    };
+    let best = corners.iter().min_by_key(|c| crowding(c));
+    best.map_or(SeriesLabelPosition::UpperRight, |c| c.0.clone())
 }
 
 /// The axis ranges: the grid and the whole path, so no part of the path is clipped.
@@ -170,6 +261,7 @@ where
 fn draw_path<'a, DB: DrawingBackend + 'a>(
     chart: &mut Chart<'a, DB>,
     path: &[(f64, f64)],
+    corner: SeriesLabelPosition,
 ) -> Result<(), PlotError>
 where
     DB::ErrorType: 'static,
@@ -204,10 +296,41 @@ where
         .legend(|(x, y)| Cross::new((x + 10, y), 5, BLACK.stroke_width(3)));
     chart
         .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
+        .position(corner)
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK)
         .label_font((FONT_FAMILY, 14))
         .draw()
         .map_err(draw_error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_legend_goes_to_the_corner_the_path_stays_away_from() {
+        let (x, y) = (0.0..10.0, 0.0..10.0);
+        // From the upper right down to the lower left: the other corners are free.
+        let diagonal: Vec<(f64, f64)> = (0..=10).map(|k| (k as f64, k as f64)).collect();
+        let corner = legend_corner(&diagonal, &x, &y);
+        assert!(
+            matches!(corner, SeriesLabelPosition::UpperLeft),
+            "{corner:?}"
+        );
+        // A path along the top edge leaves the lower corners.
+        let top: Vec<(f64, f64)> = (0..=10).map(|k| (k as f64, 9.5)).collect();
+        let corner = legend_corner(&top, &x, &y);
+        assert!(
+            matches!(corner, SeriesLabelPosition::LowerRight),
+            "{corner:?}"
+        );
+    }
+
+    #[test]
+    fn level_labels_give_the_loss_not_its_log() {
+        assert_eq!(level_label(-2.0), "1e-2");
+        assert_eq!(level_label(0.5), "3.2e0");
+        assert_eq!(level_label(3.0), "1e3");
+    }
 }
